@@ -1,0 +1,90 @@
+# tcpdrop: `make` builds ./tcpdrop; `make run` and `make test` also install what is missing.
+VERSION := 0.1.0
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+OUT := build
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+MULTIARCH := $(shell $(CC) -dumpmachine)
+PKGS := libbpf libelf luajit libbsd zlib
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
+	  $(shell $(PKG_CONFIG) --cflags $(PKGS)) -I$(OUT) -Ibpf \
+	  -DTCPDROP_VERSION='"$(VERSION)"'
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
+	      -Wall -Werror
+
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(patsubst core/%.c,$(OUT)/%.o,$(CORE_SRCS)) $(OUT)/embed.o
+LUA_MODS := $(wildcard lua/*.lua)
+SCRIPTS := $(wildcard scripts/*.lua)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test lint clean
+
+all: tcpdrop
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+$(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/kernel.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/tcpdrop.skel.h: $(OUT)/tcpdrop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpdrop_bpf > $@
+
+# The Lua FFI declarations come from the same header as C's and the probe's.
+$(OUT)/cdef.h: bpf/tcpdrop.h core/cfuncs.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'typedef uint8_t __u8; typedef uint16_t __u16;'; \
+	      echo 'typedef uint32_t __u32; typedef uint64_t __u64;'; \
+	      $(CC) -E -P -nostdinc -x c bpf/tcpdrop.h; \
+	      $(CC) -E -P -nostdinc -x c core/cfuncs.h; } > $@
+
+$(OUT)/embed.c: core/embed.sh $(OUT)/cdef.h $(LUA_MODS) $(SCRIPTS)
+	$(call msg,EMBED,$@)
+	$(Q)sh core/embed.sh $(OUT)/cdef.h $(LUA_MODS) -- $(SCRIPTS) > $@
+
+$(OUT)/embed.o: $(OUT)/embed.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Icore -c $< -o $@
+
+$(OUT)/%.o: core/%.c | $(OUT)/tcpdrop.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+tcpdrop: $(OUT)/main.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Install the Debian packages that building, running and testing need (root only).
+deps:
+	$(Q)sh contrib/deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./tcpdrop $(ARGS)
+
+include tests/tests.mk
+
+lint:
+	$(Q)sh contrib/lint.sh
+
+clean:
+	rm -rf $(OUT) tcpdrop
+
+-include $(wildcard $(OUT)/*.d)

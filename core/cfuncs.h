@@ -1,0 +1,10 @@
+/* C functions the Lua runtime calls through the FFI (passed as pointers: works in static builds). */
+#ifndef TCPDROP_CFUNCS_H
+#define TCPDROP_CFUNCS_H
+
+struct tcpdrop_cfuncs {
+	int (*ntop)(int family, const void *addr, char *buf, int len);
+	int (*ksym)(__u64 addr, char *buf, int len);
+};
+
+#endif

@@ -1,0 +1,34 @@
+/* Kernel symbol lookup: addresses to "name+0xoff", from /proc/kallsyms or a recorded file. */
+#ifndef TCPDROP_KSYMS_H
+#define TCPDROP_KSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ksyms;
+
+struct ksyms *ksyms__new(void);
+void ksyms__free(struct ksyms *ks);
+
+/* Read a kallsyms-format file (text symbols only). 0 or -errno. */
+int ksyms__load_file(struct ksyms *ks, const char *path);
+/* Load /proc/kallsyms on first need: the read costs tens of milliseconds. */
+void ksyms__set_lazy(struct ksyms *ks, const char *path);
+
+/* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
+void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);
+
+/* The symbol at or below addr: its name and the offset; NULL when none. */
+const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
+
+/* "name+0xoff" (or the verbatim name, or "0x..." when unknown) into buf; returns its length. */
+int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+/* Intern a frame string for replay: returns an address that formats back to it. */
+uint64_t ksyms__intern(struct ksyms *ks, const char *frame);
+
+/* Trim a raw stack to start at the dropping function: returns the first frame index to keep. */
+unsigned int ksyms__stack_start(struct ksyms *ks, const unsigned long long *frames, unsigned int n,
+				uint64_t location);
+
+#endif

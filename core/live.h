@@ -1,0 +1,27 @@
+/* Reading the probe's ring buffer: events copied into batches, fixed up, handed on. */
+#ifndef TCPDROP_LIVE_H
+#define TCPDROP_LIVE_H
+
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "../bpf/tcpdrop.h"
+
+struct probe;
+struct ksyms;
+struct live;
+
+/* Receives a batch; 0 to go on, 1 to stop, <0 on error. */
+typedef int (*deliver_fn)(void *ctx, struct tcpdrop_event *ev, unsigned int n);
+
+struct live *live__new(struct probe *p, struct ksyms *ks, unsigned int batch, deliver_fn fn,
+		       void *ctx);
+void live__free(struct live *lv);
+
+/* An fd that becomes readable when the probe asks for a wake-up (the fill threshold). */
+int live__fd(struct live *lv);
+/* Read everything waiting and deliver it. 0, 1 (stop) or <0. */
+int live__drain(struct live *lv);
+uint64_t live__seen(struct live *lv);
+
+#endif

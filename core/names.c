@@ -1,0 +1,347 @@
+/* Drop-reason and TCP-state names from the running kernel's BTF, never from a built-in table. */
+#include "names.h"
+#include "util.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REASON_PREFIX "SKB_DROP_REASON_"
+#define SUBSYS_PREFIX "SKB_DROP_REASON_SUBSYS_"
+#define MAX_CORE_REASONS 65536
+#define MAX_STATES 32
+
+struct sub_reason {
+	uint32_t code;
+	char *name;
+};
+
+struct names {
+	char **reasons; /* core reasons, by code */
+	uint32_t nreasons;
+	char *states[MAX_STATES];
+	char **subsys; /* subsystem names, by id */
+	uint32_t nsubsys;
+	struct sub_reason *subs; /* subsystem reasons found so far */
+	size_t nsubs;
+	int subs_scanned;
+	int from_kernel;
+};
+
+struct names *names__new(void)
+{
+	return xcalloc(1, sizeof(struct names));
+}
+
+void names__free(struct names *nm)
+{
+	if (!nm)
+		return;
+	for (uint32_t i = 0; i < nm->nreasons; i++)
+		free(nm->reasons[i]);
+	free(nm->reasons);
+	for (int i = 0; i < MAX_STATES; i++)
+		free(nm->states[i]);
+	for (uint32_t i = 0; i < nm->nsubsys; i++)
+		free(nm->subsys[i]);
+	free(nm->subsys);
+	for (size_t i = 0; i < nm->nsubs; i++)
+		free(nm->subs[i].name);
+	free(nm->subs);
+	free(nm);
+}
+
+static void set_name(char **slot, const char *name)
+{
+	free(*slot);
+	*slot = xstrdup(name);
+}
+
+static void add_sub(struct names *nm, uint32_t code, const char *name)
+{
+	for (size_t i = 0; i < nm->nsubs; i++)
+		if (nm->subs[i].code == code) {
+			set_name(&nm->subs[i].name, name);
+			return;
+		}
+	nm->subs = xrealloc(nm->subs, (nm->nsubs + 1) * sizeof(*nm->subs));
+	nm->subs[nm->nsubs].code = code;
+	nm->subs[nm->nsubs].name = xstrdup(name);
+	nm->nsubs++;
+}
+
+void names__set_reason(struct names *nm, uint32_t code, const char *name)
+{
+	if (code >= MAX_CORE_REASONS) {
+		add_sub(nm, code, name);
+		return;
+	}
+	if (code >= nm->nreasons) {
+		uint32_t n = code + 1;
+
+		nm->reasons = xrealloc(nm->reasons, n * sizeof(*nm->reasons));
+		memset(nm->reasons + nm->nreasons, 0, (n - nm->nreasons) * sizeof(*nm->reasons));
+		nm->nreasons = n;
+	}
+	set_name(&nm->reasons[code], name);
+}
+
+void names__set_state(struct names *nm, unsigned int code, const char *name)
+{
+	if (code < MAX_STATES)
+		set_name(&nm->states[code], name);
+}
+
+static void set_subsys(struct names *nm, uint32_t id, const char *name)
+{
+	if (id >= nm->nsubsys) {
+		nm->subsys = xrealloc(nm->subsys, (id + 1) * sizeof(*nm->subsys));
+		memset(nm->subsys + nm->nsubsys, 0, (id + 1 - nm->nsubsys) * sizeof(*nm->subsys));
+		nm->nsubsys = id + 1;
+	}
+	set_name(&nm->subsys[id], name);
+}
+
+static const struct btf_type *find_enum(const struct btf *btf, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+
+	return id > 0 ? btf__type_by_id(btf, id) : NULL;
+}
+
+/* The anonymous enum that holds TCP_ESTABLISHED: the kernel's TCP states. */
+static int states_from_btf(struct names *nm, const struct btf *btf)
+{
+	uint32_t n = btf__type_cnt(btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+		int found = 0;
+
+		if (!btf_is_enum(t) || t->name_off)
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(btf, e[i].name_off), "TCP_ESTABLISHED"))
+				found = 1;
+		if (!found)
+			continue;
+		for (int i = 0; i < btf_vlen(t); i++) {
+			const char *s = btf__name_by_offset(btf, e[i].name_off);
+
+			if (!strncmp(s, "TCP_", 4) && strcmp(s, "TCP_MAX_STATES"))
+				names__set_state(nm, e[i].val, s + 4);
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void states_fallback(struct names *nm)
+{
+	/* The numbering in include/net/tcp_states.h, unchanged since 2.6 (only appended to). */
+	static const char *const st[] = {
+		NULL,	     "ESTABLISHED", "SYN_SENT", "SYN_RECV",	"FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	"CLOSE_WAIT",	"LAST_ACK",
+		"LISTEN",    "CLOSING",	    "NEW_SYN_RECV", "BOUND_INACTIVE",
+	};
+
+	for (unsigned int i = 1; i < ARRAY_SIZE(st); i++)
+		names__set_state(nm, i, st[i]);
+}
+
+static int reasons_from_btf(struct names *nm, const struct btf *btf)
+{
+	const struct btf_type *t = find_enum(btf, "skb_drop_reason");
+	const struct btf_enum *e;
+
+	if (!t)
+		return -ENOENT;
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *s = btf__name_by_offset(btf, e[i].name_off);
+
+		if (!strncmp(s, REASON_PREFIX, strlen(REASON_PREFIX)))
+			s += strlen(REASON_PREFIX);
+		names__set_reason(nm, e[i].val, s);
+	}
+	t = find_enum(btf, "skb_drop_reason_subsys");
+	if (t) {
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++) {
+			const char *s = btf__name_by_offset(btf, e[i].name_off);
+
+			if (!strncmp(s, SUBSYS_PREFIX, strlen(SUBSYS_PREFIX)))
+				s += strlen(SUBSYS_PREFIX);
+			set_subsys(nm, e[i].val, s);
+		}
+	}
+	return 0;
+}
+
+int names__load_format(struct names *nm, const char *text)
+{
+	const char *p = strstr(text, "__print_symbolic(");
+	int n = 0;
+
+	if (!p)
+		return -ENOENT;
+	for (;;) {
+		char name[128];
+		unsigned long code;
+		int used = 0;
+
+		p = strchr(p, '{');
+		if (!p)
+			break;
+		if (sscanf(p, "{ %lu , \"%127[^\"]\" }%n", &code, name, &used) < 2 || !used) {
+			p++;
+			continue;
+		}
+		names__set_reason(nm, (uint32_t)code, name);
+		n++;
+		p += used;
+	}
+	return n ? 0 : -ENOENT;
+}
+
+static int reasons_from_format(struct names *nm)
+{
+	static const char *const paths[] = {
+		"/sys/kernel/tracing/events/skb/kfree_skb/format",
+		"/sys/kernel/debug/tracing/events/skb/kfree_skb/format",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char *text = read_file(paths[i], 1 << 20, NULL);
+		int err;
+
+		if (!text)
+			continue;
+		err = names__load_format(nm, text);
+		free(text);
+		if (!err)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int names__load_kernel(struct names *nm, struct btf *btf)
+{
+	struct btf *own = NULL;
+	int err;
+
+	if (!btf) {
+		own = btf__load_vmlinux_btf();
+		if (!own || libbpf_get_error(own))
+			own = NULL;
+		btf = own;
+	}
+	err = btf ? reasons_from_btf(nm, btf) : -ENOENT;
+	if (err) {
+		vmsg("no enum skb_drop_reason in BTF; reading the tracepoint format");
+		err = reasons_from_format(nm);
+	}
+	if (!btf || states_from_btf(nm, btf))
+		states_fallback(nm);
+	btf__free(own);
+	nm->from_kernel = 1;
+	return err;
+}
+
+/* Subsystem reasons live in enums of their own, often in a module's BTF. */
+static void scan_enums(struct names *nm, const struct btf *btf)
+{
+	uint32_t n = btf__type_cnt(btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *tname;
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		tname = btf__name_by_offset(btf, t->name_off);
+		if (!strstr(tname, "drop_reason") || !strcmp(tname, "skb_drop_reason") ||
+		    !strcmp(tname, "skb_drop_reason_subsys"))
+			continue;
+		e = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++)
+			if ((uint32_t)e[i].val >= MAX_CORE_REASONS)
+				add_sub(nm, (uint32_t)e[i].val,
+					btf__name_by_offset(btf, e[i].name_off));
+	}
+}
+
+static void scan_subsystems(struct names *nm)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	DIR *d;
+	struct dirent *de;
+
+	nm->subs_scanned = 1;
+	if (!vmlinux || libbpf_get_error(vmlinux))
+		return;
+	scan_enums(nm, vmlinux);
+	d = opendir("/sys/kernel/btf");
+	while (d && (de = readdir(d))) {
+		char path[512];
+		struct btf *mod;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
+		mod = btf__parse_split(path, vmlinux);
+		if (!mod || libbpf_get_error(mod))
+			continue;
+		scan_enums(nm, mod);
+		btf__free(mod);
+	}
+	if (d)
+		closedir(d);
+	btf__free(vmlinux);
+}
+
+const char *names__reason(struct names *nm, uint32_t code)
+{
+	if (code < MAX_CORE_REASONS)
+		return code < nm->nreasons ? nm->reasons[code] : NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nm->nsubs; i++)
+			if (nm->subs[i].code == code)
+				return nm->subs[i].name;
+		if (nm->subs_scanned || !nm->from_kernel)
+			break;
+		scan_subsystems(nm);
+	}
+	return NULL;
+}
+
+const char *names__state(struct names *nm, unsigned int code)
+{
+	return code < MAX_STATES ? nm->states[code] : NULL;
+}
+
+int64_t names__reason_code(struct names *nm, const char *name)
+{
+	if (!strncasecmp(name, REASON_PREFIX, strlen(REASON_PREFIX)))
+		name += strlen(REASON_PREFIX);
+	for (uint32_t i = 0; i < nm->nreasons; i++)
+		if (nm->reasons[i] && !strcasecmp(nm->reasons[i], name))
+			return i;
+	return -1;
+}
+
+int64_t names__next_reason(struct names *nm, int64_t pos)
+{
+	for (int64_t i = pos + 1; i < nm->nreasons; i++)
+		if (nm->reasons[i])
+			return i;
+	return -1;
+}

@@ -1,0 +1,59 @@
+/* Command-line options: parsed and checked here, acted on elsewhere. */
+#ifndef TCPDROP_OPTS_H
+#define TCPDROP_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "../bpf/tcpdrop.h"
+
+enum probe_mode {
+	PROBE_AUTO,
+	PROBE_TP_BTF,
+	PROBE_RAW_TP,
+	PROBE_TRACEPOINT,
+	PROBE_KPROBE,
+	PROBE_FENTRY,
+};
+
+struct options {
+	const char *script; /* -s: a file, or the name of a shipped script */
+	const char *filter_expr; /* -f */
+	const char *exec_code; /* -e */
+	char **script_args; /* words after --, for init(args) */
+	int nscript_args;
+	double duration; /* -d seconds; 0: until interrupted */
+	uint64_t count; /* -c; 0: no limit */
+	double interval; /* -i seconds; 0: no tick unless the script asks */
+	enum probe_mode probe;
+	int no_stack;
+	int keep_going;
+	int verbose;
+	uint32_t netns_id;
+	int pid_netns; /* resolved into netns_id */
+	char *reasons; /* --reason list, checked against the kernel's names at load */
+	struct tcpdrop_config cfg; /* the in-kernel filters */
+	int help;
+	int version;
+	int list_scripts;
+	const char *show_script;
+	int list_reasons;
+};
+
+/*
+ * Parse argv. 0 on success; -EINVAL with a one-line reason in err (usage
+ * error: exit 2). opts->help/version/list_* ask main to print and exit 0.
+ */
+int opts_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
+void opts_free(struct options *opts);
+
+const char *probe_mode_name(enum probe_mode m);
+int probe_mode_parse(const char *s, enum probe_mode *m);
+
+/* Parse "10.0.0.0/8", "2001:db8::/32", "::1" into an address filter. 0 or -EINVAL. */
+int parse_net(const char *s, struct tcpdrop_net *net);
+
+extern const char usage_text[];
+
+#endif

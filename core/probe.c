@@ -1,0 +1,323 @@
+/* Loading the drop probe: choose the best hook this kernel offers, set filters, attach. */
+#include "probe.h"
+#include "util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tcpdrop.skel.h"
+
+struct probe {
+	struct tcpdrop_bpf *skel;
+	struct bpf_link *link;
+	enum probe_mode mode;
+	int tp_nargs;
+	int ncpus;
+};
+
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON 38
+#define CAP_BPF 39
+
+int probe__check_privileges(char *why, size_t len)
+{
+	char *status = read_file("/proc/self/status", 1 << 16, NULL);
+	unsigned long long eff = 0;
+	char *p;
+
+	if (status && (p = strstr(status, "\nCapEff:")))
+		eff = strtoull(p + 8, NULL, 16);
+	free(status);
+	if ((eff >> CAP_SYS_ADMIN) & 1)
+		return 0;
+	if (((eff >> CAP_BPF) & 1) && ((eff >> CAP_PERFMON) & 1))
+		return 0;
+	snprintf(why, len,
+		 "tracing needs root, or CAP_BPF and CAP_PERFMON (try sudo; replaying a file "
+		 "with -r does not)");
+	return -EPERM;
+}
+
+int probe__tp_nargs(const struct btf *btf)
+{
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return 0;
+	t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return 0;
+	return btf_vlen(t) - 1; /* the first argument is the tracepoint's own data pointer */
+}
+
+int tracefs_ensure(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	return stat("/sys/kernel/tracing/events", &st) ? -ENOENT : 0;
+}
+
+static int kallsyms_has(const char *name)
+{
+	char line[512];
+	size_t len = strlen(name);
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *sym = strchr(line, ' ');
+
+		if (sym && sym[1] && sym[2] == ' ' && !strncmp(sym + 3, name, len) &&
+		    (sym[3 + len] == '\n' || sym[3 + len] == '\t'))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* What must hold before a mode is worth loading; fills why when it does not. */
+static int precheck(enum probe_mode m, const struct btf *btf, int tp_nargs, char *why, size_t len)
+{
+	struct stat st;
+
+	switch (m) {
+	case PROBE_TP_BTF:
+		if (!btf) {
+			snprintf(why, len, "the kernel has no BTF");
+			return -ENOENT;
+		}
+		if (!tp_nargs) {
+			snprintf(why, len, "no kfree_skb tracepoint in the kernel's BTF");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_RAW_TP:
+		return 0;
+	case PROBE_TRACEPOINT:
+		if (tracefs_ensure()) {
+			snprintf(why, len, "tracefs is not mounted and cannot be");
+			return -ENOENT;
+		}
+		if (stat("/sys/kernel/tracing/events/skb/kfree_skb", &st) &&
+		    stat("/sys/kernel/debug/tracing/events/skb/kfree_skb", &st)) {
+			snprintf(why, len, "no skb:kfree_skb tracepoint");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_KPROBE:
+		tracefs_ensure();
+		if (stat("/sys/bus/event_source/devices/kprobe", &st) &&
+		    stat("/sys/kernel/tracing/kprobe_events", &st) &&
+		    stat("/sys/kernel/debug/tracing/kprobe_events", &st)) {
+			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
+			return -EOPNOTSUPP;
+		}
+		if (!kallsyms_has("tcp_drop")) {
+			snprintf(why, len,
+				 "tcp_drop() is not in this kernel (inlined, or gone since 5.17 "
+				 "where drop reasons replaced it)");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_FENTRY:
+		if (!btf || btf__find_by_name_kind(btf, "tcp_drop", BTF_KIND_FUNC) <= 0) {
+			snprintf(why, len,
+				 "tcp_drop() is not in this kernel's BTF (inlined, or gone since "
+				 "5.17 where drop reasons replaced it)");
+			return -ENOENT;
+		}
+		return 0;
+	default:
+		snprintf(why, len, "unknown mode");
+		return -EINVAL;
+	}
+}
+
+static struct bpf_program *prog_for(struct tcpdrop_bpf *skel, enum probe_mode m)
+{
+	switch (m) {
+	case PROBE_TP_BTF:
+		return skel->progs.tcpdrop_tp_btf;
+	case PROBE_RAW_TP:
+		return skel->progs.tcpdrop_raw_tp;
+	case PROBE_TRACEPOINT:
+		return skel->progs.tcpdrop_tracepoint;
+	case PROBE_KPROBE:
+		return skel->progs.tcpdrop_kprobe;
+	case PROBE_FENTRY:
+		return skel->progs.tcpdrop_fentry;
+	default:
+		return NULL;
+	}
+}
+
+static const char *explain(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		return "permission denied (the verifier or a security module refused it)";
+	case 524: /* ENOTSUPP, kernel-internal */
+	case EOPNOTSUPP:
+		return "not supported by this kernel";
+	case ENOENT:
+		return "the hook does not exist in this kernel";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mode m, char *why,
+		    size_t len)
+{
+	struct tcpdrop_bpf *skel;
+	struct bpf_program *prog, *chosen;
+	struct tcpdrop_config cfg = po->cfg;
+	int err;
+
+	skel = tcpdrop_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(why, len, "cannot open the BPF object: %s", explain(err));
+		return err;
+	}
+	cfg.tp_nargs = (__u8)p->tp_nargs;
+	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
+	chosen = prog_for(skel, m);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == chosen);
+	err = bpf_map__set_max_entries(skel->maps.events, (__u32)po->ring_bytes);
+	if (!err)
+		err = tcpdrop_bpf__load(skel);
+	if (err) {
+		snprintf(why, len, "cannot load: %s", explain(err));
+		goto fail;
+	}
+	p->link = bpf_program__attach(chosen);
+	if (!p->link) {
+		err = -errno;
+		snprintf(why, len, "cannot attach: %s", explain(err));
+		goto fail;
+	}
+	p->skel = skel;
+	p->mode = m;
+	return 0;
+fail:
+	tcpdrop_bpf__destroy(skel);
+	return err;
+}
+
+int probe__open(const struct probe_opts *po, const struct btf *btf, struct probe **out)
+{
+	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
+						 PROBE_KPROBE };
+	enum probe_mode only[1] = { po->mode };
+	const enum probe_mode *modes = po->mode == PROBE_AUTO ? order : only;
+	size_t nmodes = po->mode == PROBE_AUTO ? ARRAY_SIZE(order) : 1;
+	struct probe *p = xcalloc(1, sizeof(*p));
+	char why[256], all[1024] = "";
+	int err = -ENOENT;
+
+	/* Without BTF for the tracepoint, assume its oldest form: (skb, location). */
+	p->tp_nargs = probe__tp_nargs(btf);
+	if (!p->tp_nargs)
+		p->tp_nargs = 2;
+	p->ncpus = libbpf_num_possible_cpus();
+	for (size_t i = 0; i < nmodes; i++) {
+		enum probe_mode m = modes[i];
+		size_t used = strlen(all);
+
+		why[0] = '\0';
+		err = precheck(m, btf, p->tp_nargs, why, sizeof(why));
+		if (!err)
+			err = try_mode(p, po, m, why, sizeof(why));
+		if (!err) {
+			vmsg("probe: %s on kfree_skb%s (%d tracepoint arguments)", probe_mode_name(m),
+			     m == PROBE_KPROBE || m == PROBE_FENTRY ? " via tcp_drop" : "",
+			     p->tp_nargs);
+			*out = p;
+			return 0;
+		}
+		vmsg("probe %s: %s", probe_mode_name(m), why);
+		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
+			 probe_mode_name(m), why);
+	}
+	if (po->mode == PROBE_AUTO)
+		msg("no usable probe (%s)", all);
+	else
+		msg("--probe %s%s", all, verbose ? "" : " (-v shows libbpf's log)");
+	free(p);
+	return err;
+}
+
+void probe__close(struct probe *p)
+{
+	if (!p)
+		return;
+	bpf_link__destroy(p->link);
+	tcpdrop_bpf__destroy(p->skel);
+	free(p);
+}
+
+int probe__ring_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.events);
+}
+
+enum probe_mode probe__mode(const struct probe *p)
+{
+	return p->mode;
+}
+
+int probe__tp_args(const struct probe *p)
+{
+	return p->tp_nargs;
+}
+
+int probe__read_stat_percpu(const struct probe *p, unsigned int stat, uint64_t *out)
+{
+	__u32 key = stat;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &key, out))
+		return -errno;
+	return p->ncpus;
+}
+
+int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX])
+{
+	uint64_t *percpu = xcalloc((size_t)p->ncpus, sizeof(*percpu));
+	int err = 0;
+
+	for (unsigned int s = 0; s < TCPDROP_STAT_MAX && !err; s++) {
+		out[s] = 0;
+		err = probe__read_stat_percpu(p, s, percpu);
+		if (err > 0) {
+			for (int c = 0; c < p->ncpus; c++)
+				out[s] += percpu[c];
+			err = 0;
+		}
+	}
+	free(percpu);
+	return err;
+}

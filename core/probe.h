@@ -1,0 +1,44 @@
+/* The kernel side as the core sees it: pick a probe mode, load it with its settings, attach. */
+#ifndef TCPDROP_PROBE_H
+#define TCPDROP_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+
+struct probe;
+struct btf;
+
+struct probe_opts {
+	enum probe_mode mode; /* PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn */
+	struct tcpdrop_config cfg; /* in-kernel filters and capture settings */
+	size_t ring_bytes; /* ring buffer size, a power of two */
+};
+
+/* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */
+int probe__check_privileges(char *why, size_t len);
+
+/* Arguments of the kfree_skb tracepoint in this kernel's BTF (2, 3 or 4), 0 if unknown. */
+int probe__tp_nargs(const struct btf *vmlinux);
+
+/*
+ * Load and attach. On failure prints one line per mode tried (what was
+ * missing) and returns -errno; libbpf's own log only with -v.
+ */
+int probe__open(const struct probe_opts *po, const struct btf *vmlinux, struct probe **out);
+void probe__close(struct probe *p);
+
+int probe__ring_fd(const struct probe *p);
+enum probe_mode probe__mode(const struct probe *p);
+int probe__tp_args(const struct probe *p);
+
+/* Counters of enum tcpdrop_stat, summed over CPUs. 0 or -errno. */
+int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX]);
+/* One counter, per CPU (out has room for libbpf_num_possible_cpus()). */
+int probe__read_stat_percpu(const struct probe *p, unsigned int stat, uint64_t *out);
+
+/* Make sure tracefs is mounted (the classic tracepoint and names fallback need it). */
+int tracefs_ensure(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* Small helpers every part of the core uses: allocation that cannot fail, logging. */
+#ifndef TCPDROP_UTIL_H
+#define TCPDROP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+extern int verbose; /* -v: how much to say on stderr */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* "tcpdrop: message" on stderr; the v-variant only with -v. */
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read a whole file (at most max bytes) into a NUL-terminated buffer; NULL and errno on failure. */
+char *read_file(const char *path, size_t max, size_t *len);
+
+uint64_t now_ns(int clock);
+
+#endif

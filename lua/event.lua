@@ -1,0 +1,164 @@
+-- The drop event as Lua sees it: an FFI view of struct tcpdrop_event with derived fields.
+local ffi = require("ffi")
+local core = require("tcpdrop.core")
+
+ffi.cdef(core.cdef)
+
+local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
+local bit = require("bit")
+local band, rshift = bit.band, bit.rshift
+local fmt, concat = string.format, table.concat
+
+local F = core.flags
+local reasons, states = core.reasons, core.states
+local reason_name = core.reason_name -- C fallback for codes not in the table
+
+local strbuf = ffi.new("char[512]")
+
+local function ntop(family, raw)
+	if family == 4 then
+		return fmt("%d.%d.%d.%d", raw[0], raw[1], raw[2], raw[3])
+	end
+	local n = C.ntop(family, raw, strbuf, 512)
+	return ffi.string(strbuf, n)
+end
+
+local function ksym(addr)
+	local n = C.ksym(addr, strbuf, 512)
+	return ffi.string(strbuf, n)
+end
+
+-- TCP flag names in header bit order, the order bcc prints them.
+local flag_names = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" }
+local flag_bits = {}
+for i, name in ipairs(flag_names) do
+	flag_bits[name] = bit.lshift(1, i - 1)
+end
+
+local flag_strings = {} -- all 256 combinations, built once
+for v = 0, 255 do
+	local parts = {}
+	for i, name in ipairs(flag_names) do
+		if band(v, bit.lshift(1, i - 1)) ~= 0 then
+			parts[#parts + 1] = name
+		end
+	end
+	flag_strings[v] = concat(parts, "|")
+end
+
+local last_sec, last_hms = -1, nil
+local function hms(sec)
+	if sec ~= last_sec then
+		last_sec, last_hms = sec, os.date("%H:%M:%S", sec)
+	end
+	return last_hms
+end
+
+local function reason_of(e)
+	if band(e.evflags, F.NO_REASON) ~= 0 then
+		return "UNKNOWN"
+	end
+	local code = e.reason_code
+	local name = reasons[code]
+	if name == nil then
+		name = reason_name(code)
+		reasons[code] = name
+	end
+	return name
+end
+
+local function stack_status(e)
+	local ef = e.evflags
+	if band(ef, F.NO_STACK) ~= 0 then
+		return "off"
+	elseif band(ef, F.STACK_SKIPPED) ~= 0 then
+		return "skipped"
+	elseif band(ef, F.STACK_FAILED) ~= 0 then
+		return "failed"
+	end
+	return "ok"
+end
+
+-- Derived fields: computed when read, never stored.
+local getters = {
+	saddr = function(e) return ntop(e.family, e.saddr_raw) end,
+	daddr = function(e) return ntop(e.family, e.daddr_raw) end,
+	state = function(e)
+		if band(e.evflags, F.SOCK) == 0 or e.state_code == 0 then
+			return "-"
+		end
+		return states[e.state_code] or tostring(e.state_code)
+	end,
+	flags = function(e) return flag_strings[e.tcp_flags] end,
+	reason = reason_of,
+	comm = function(e) return ffi.string(e.comm_raw) end,
+	time = function(e) return tonumber(e.ts_ns) / 1e9 end,
+	timestr = function(e) return hms(tonumber(e.ts_ns / 1000000000ULL)) end,
+	ack = function(e) return e.ack_seq end,
+	location = function(e)
+		if e.loc_addr == 0 then
+			return "?"
+		end
+		return ksym(e.loc_addr)
+	end,
+	stack = function(e)
+		if stack_status(e) ~= "ok" then
+			return nil
+		end
+		local t = {}
+		for i = 0, e.nstack - 1 do
+			t[i + 1] = ksym(e.stack_addr[i])
+		end
+		return t
+	end,
+	stack_status = stack_status,
+	has_socket = function(e) return band(e.evflags, F.SOCK) ~= 0 end,
+	from_packet = function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end,
+}
+
+local event_t = ffi.typeof("struct tcpdrop_event")
+local methods = {}
+
+-- e:has("RST"): is that TCP flag set? Unknown names are an error, not a silent false.
+function methods.has(e, name)
+	local b = flag_bits[name]
+	if b == nil then
+		error(fmt("unknown TCP flag %q (FIN SYN RST PSH ACK URG ECE CWR)", tostring(name)), 2)
+	end
+	return band(e.tcp_flags, b) ~= 0
+end
+
+-- A copy that outlives the hook call.
+function methods.copy(e)
+	local c = event_t()
+	ffi.copy(c, e, ffi.sizeof(event_t))
+	return c
+end
+
+ffi.metatype(event_t, {
+	__index = function(e, k)
+		local g = getters[k]
+		if g then
+			return g(e)
+		end
+		local m = methods[k]
+		if m then
+			return m
+		end
+		error(fmt("event has no field %q", tostring(k)), 2)
+	end,
+	__tostring = function(e)
+		return fmt("%s %s:%d > %s:%d %s (%s) %s", e.timestr, e.saddr, e.sport, e.daddr,
+			e.dport, e.state, e.flags, e.reason)
+	end,
+})
+
+return {
+	type = event_t,
+	ptr = ffi.typeof("struct tcpdrop_event *"),
+	getters = getters,
+	flag_names = flag_names,
+	ntop = ntop,
+	ksym = ksym,
+	rshift = rshift,
+}

@@ -1,0 +1,23 @@
+# Test programs and the `make test` entry point.
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+
+$(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tcpdrop.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Icore $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+# Helpers travel into test guests: static, no library but libc.
+$(OUT)/tests/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
+
+tests-build: tcpdrop $(UNIT_BINS) $(HELPER_BINS)
+
+.PHONY: test tests-build
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)sh tests/run.sh
