@@ -80,6 +80,8 @@ run: deps
 	./tcpdrop $(ARGS)
 
 include tests/tests.mk
+# Fragments owned by their folders: static build, kernel matrix, benchmarks.
+-include contrib/static.mk tests/kernels/kernels.mk bench/bench.mk
 
 lint:
 	$(Q)sh contrib/lint.sh

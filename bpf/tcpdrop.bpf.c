@@ -321,7 +321,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		return 0;
 	}
 
-	if (cfg.want_stack || cfg.pkt_cap)
+	if (cfg.want_stack || cfg.want_pkt)
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	else
 		e = bpf_ringbuf_reserve(&events, TCPDROP_EVENT_HEAD_SIZE, 0);
@@ -362,7 +362,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		evflags |= TCPDROP_F_SOCK;
 	bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
 
-	if (cfg.want_stack || cfg.pkt_cap) {
+	if (cfg.want_stack || cfg.want_pkt) {
 		if (!cfg.want_stack) {
 			evflags |= TCPDROP_F_NO_STACK;
 		} else if (!stack_allowed(now)) {
@@ -378,14 +378,15 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 				stat_add(TCPDROP_STAT_STACK_FAILED);
 			}
 		}
-		if (cfg.pkt_cap && f.from_pkt) {
+		if (cfg.want_pkt && f.from_pkt) {
 			__u32 n = f.linear;
 
-			if (n > cfg.pkt_cap)
-				n = cfg.pkt_cap;
+			if (n > f.hdr_len + cfg.snaplen)
+				n = f.hdr_len + cfg.snaplen;
 			if (n > TCPDROP_PKT_MAX)
 				n = TCPDROP_PKT_MAX;
-			if (bpf_probe_read_kernel(e->pkt, n, BPF_CORE_READ(skb, head) + f.nh_off) == 0)
+			if (bpf_probe_read_kernel(e->pkt, n, BPF_CORE_READ(skb, head) + f.nh_off) ==
+			    0)
 				e->pkt_len = n;
 		}
 	} else {

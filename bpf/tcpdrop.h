@@ -53,7 +53,8 @@ struct tcpdrop_event {
 	__u16 hdr_len; /* IP + TCP header bytes at the start of pkt[] (0 if not parsed) */
 	__u8 family; /* 4 or 6 */
 	__u8 state_code; /* the socket's TCP state (1..), 0 when there was no socket */
-	__u8 tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	__u8 tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
+			 */
 	__u8 evflags; /* TCPDROP_F_* */
 	__u8 _pad[12];
 	char comm_raw[16];
@@ -91,7 +92,7 @@ struct tcpdrop_config {
 	__u32 reasons[TCPDROP_MAX_REASONS];
 	__u32 netns; /* 0: any */
 	__u32 stack_rate; /* stacks per second per CPU; 0: no limit */
-	__u32 pkt_cap; /* packet bytes to copy into pkt[]; 0: none */
+	__u32 snaplen; /* payload bytes kept after the headers, when want_pkt */
 	__u32 wakeup_bytes; /* wake the reader when this much is waiting */
 	__u16 sports[TCPDROP_MAX_PORTS];
 	__u16 dports[TCPDROP_MAX_PORTS];
@@ -104,7 +105,8 @@ struct tcpdrop_config {
 	__u8 family; /* 0: both, 4 or 6 */
 	__u8 want_stack;
 	__u8 tp_nargs; /* arguments of the kfree_skb tracepoint in this kernel */
-	__u8 _pad[8];
+	__u8 want_pkt; /* copy the packet's bytes into pkt[] (for -w) */
+	__u8 _pad[7];
 };
 
 #endif

@@ -1,4 +1,5 @@
-/* C functions the Lua runtime calls through the FFI (passed as pointers: works in static builds). */
+/* C functions the Lua runtime calls through the FFI (passed as pointers: works in static builds).
+ */
 #ifndef TCPDROP_CFUNCS_H
 #define TCPDROP_CFUNCS_H
 

@@ -135,7 +135,8 @@ static void ensure_ready(struct ksyms *ks)
 		if (err)
 			msg("cannot read %s: %s; stacks will show addresses", path, strerror(-err));
 		else if (!ks->n)
-			msg("%s lists no addresses (kernel.kptr_restrict?); stacks will show addresses",
+			msg("%s lists no addresses (kernel.kptr_restrict?); stacks will show "
+			    "addresses",
 			    path);
 		free(path);
 	}
@@ -250,12 +251,31 @@ uint64_t ksyms__intern(struct ksyms *ks, const char *frame)
 static int is_machinery(const char *name)
 {
 	static const char *const prefixes[] = {
-		"bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "trace_call_bpf",
-		"perf_trace_", "perf_tp_", "trace_event_raw_event_", "kprobe_", "kfree_skb",
-		"sk_skb_reason_drop", "__sk_skb_reason_drop", "kfree_skb_reason", "__kfree_skb",
-		"bpf_trampoline_", "__bpf_prog_enter", "ftrace_", "tcp_drop", "kretprobe_",
-		"pre_handler_kretprobe", "aggr_pre_handler", "opt_pre_handler", "optimized_callback",
-		"fentry_", "arch_ftrace_",
+		"bpf_prog_",
+		"bpf_trace_run",
+		"__bpf_trace_",
+		"__traceiter_",
+		"trace_call_bpf",
+		"perf_trace_",
+		"perf_tp_",
+		"trace_event_raw_event_",
+		"kprobe_",
+		"kfree_skb",
+		"sk_skb_reason_drop",
+		"__sk_skb_reason_drop",
+		"kfree_skb_reason",
+		"__kfree_skb",
+		"bpf_trampoline_",
+		"__bpf_prog_enter",
+		"ftrace_",
+		"tcp_drop",
+		"kretprobe_",
+		"pre_handler_kretprobe",
+		"aggr_pre_handler",
+		"opt_pre_handler",
+		"optimized_callback",
+		"fentry_",
+		"arch_ftrace_",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)

@@ -1,4 +1,5 @@
-/* Ring buffer reader: each event is copied out (the ring slot is freed at once), fixed up, batched. */
+/* Ring buffer reader: each event is copied out (the ring slot is freed at once), fixed up, batched.
+ */
 #include "live.h"
 #include "ksyms.h"
 #include "probe.h"
@@ -50,8 +51,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	e->ts_ns += (uint64_t)lv->mono_to_real;
 	if (size >= sizeof(*src)) {
 		unsigned int n = src->nstack < TCPDROP_STACK_MAX ? src->nstack : TCPDROP_STACK_MAX;
-		unsigned int start = n ? ksyms__stack_start(lv->ks, src->stack_addr, n,
-							    src->loc_addr) : 0;
+		unsigned int start =
+			n ? ksyms__stack_start(lv->ks, src->stack_addr, n, src->loc_addr) : 0;
 		unsigned int plen = src->pkt_len < TCPDROP_PKT_MAX ? src->pkt_len : TCPDROP_PKT_MAX;
 
 		e->nstack = (__u16)(n - start);

@@ -11,76 +11,17 @@
 
 #include "embed.h"
 #include "ksyms.h"
-#include "live.h"
-#include "loop.h"
 #include "names.h"
 #include "opts.h"
-#include "probe.h"
 #include "runtime.h"
+#include "trace.h"
 #include "util.h"
-
-#define BATCH 1024
-#define POLL_MS 10 /* the longest an event waits in the ring before we read it */
-#define RING_BYTES (8u << 20)
-
-struct app {
-	struct options *o;
-	struct probe *probe;
-	struct live *live;
-	struct runtime *rt;
-	uint64_t lost_reported;
-};
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (!verbose || (level == LIBBPF_DEBUG && verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-static int deliver(void *ctx, struct tcpdrop_event *ev, unsigned int n)
-{
-	struct app *app = ctx;
-	int ret = runtime__dispatch(app->rt, ev, n);
-
-	fflush(stdout);
-	return ret;
-}
-
-static int drain(void *ctx)
-{
-	struct app *app = ctx;
-
-	return live__drain(app->live);
-}
-
-static int tick(void *ctx, uint64_t n)
-{
-	struct app *app = ctx;
-	int ret = runtime__tick(app->rt, n);
-
-	fflush(stdout);
-	return ret;
-}
-
-/* Losses are never silent: say so on stderr as soon as the kernel counts one. */
-static void report_losses(struct app *app)
-{
-	uint64_t st[TCPDROP_STAT_MAX];
-
-	if (probe__read_stats(app->probe, st))
-		return;
-	if (st[TCPDROP_STAT_LOST] > app->lost_reported) {
-		msg("lost %llu events: the ring buffer was full (%llu in all)",
-		    (unsigned long long)(st[TCPDROP_STAT_LOST] - app->lost_reported),
-		    (unsigned long long)st[TCPDROP_STAT_LOST]);
-		app->lost_reported = st[TCPDROP_STAT_LOST];
-	}
-}
-
-static void housekeeping(void *ctx)
-{
-	report_losses(ctx);
 }
 
 static void list_scripts(void)
@@ -125,183 +66,6 @@ static int load_script(const char *spec, char **src, char **chunk)
 	*chunk = xmalloc(strlen(spec) + 6);
 	sprintf(*chunk, "@%s.lua", spec);
 	return 0;
-}
-
-static int netns_of_pid(int pid, uint32_t *ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat(path, &st)) {
-		msg("--pid-netns %d: %s", pid, strerror(errno));
-		return -errno;
-	}
-	*ino = (uint32_t)st.st_ino;
-	return 0;
-}
-
-/* Closest known reason to a misspelt one, for the error message. */
-static const char *nearest_reason(struct names *nm, const char *name)
-{
-	const char *best = NULL;
-	size_t best_d = 4;
-
-	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
-		const char *r = names__reason(nm, (uint32_t)c);
-		size_t la = strlen(name), lb = strlen(r), d;
-		size_t prev[64], cur[64];
-
-		if (la >= 63 || lb >= 63)
-			continue;
-		for (size_t j = 0; j <= lb; j++)
-			prev[j] = j;
-		for (size_t i = 1; i <= la; i++) {
-			cur[0] = i;
-			for (size_t j = 1; j <= lb; j++) {
-				size_t sub = prev[j - 1] + ((name[i - 1] & ~0x20) != (r[j - 1] & ~0x20));
-				size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-				cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-			}
-			memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-		}
-		d = prev[lb];
-		if (d < best_d) {
-			best_d = d;
-			best = r;
-		}
-	}
-	return best;
-}
-
-static int resolve_reasons(struct options *o, struct names *nm)
-{
-	char *save = NULL, *tok, *copy;
-	int ret = 0;
-
-	if (!o->reasons)
-		return 0;
-	copy = xstrdup(o->reasons);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int64_t code = names__reason_code(nm, tok);
-
-		if (code < 0) {
-			const char *near = nearest_reason(nm, tok);
-
-			msg("--reason: this kernel has no drop reason '%s'%s%s%s", tok,
-			    near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
-			ret = -EINVAL;
-			break;
-		}
-		if (o->cfg.nreasons >= TCPDROP_MAX_REASONS) {
-			msg("--reason: at most %d reasons", TCPDROP_MAX_REASONS);
-			ret = -EINVAL;
-			break;
-		}
-		o->cfg.reasons[o->cfg.nreasons++] = (__u32)code;
-	}
-	free(copy);
-	return ret;
-}
-
-static int run_live(struct options *o, struct runtime_opts *ro, struct names *nm,
-		    struct ksyms *ks)
-{
-	struct app app = { .o = o };
-	struct probe_opts po = { .mode = o->probe, .cfg = o->cfg, .ring_bytes = RING_BYTES };
-	struct loop_opts lo = { .poll_ms = POLL_MS, .interval = o->interval,
-				.duration = o->duration };
-	struct loop_hooks hooks = { .drain = drain, .tick = tick, .housekeeping = housekeeping,
-				    .ctx = &app };
-	struct run_stats rs = { 0 };
-	uint64_t st[TCPDROP_STAT_MAX] = { 0 };
-	char why[256];
-	struct btf *btf;
-	double interval = 0;
-	int err, code;
-
-	btf = btf__load_vmlinux_btf();
-	if (!btf || libbpf_get_error(btf)) {
-		btf = NULL;
-		if (o->probe == PROBE_AUTO || o->probe == PROBE_TP_BTF || o->probe == PROBE_FENTRY) {
-			msg("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): tcpdrop needs a "
-			    "kernel built with CONFIG_DEBUG_INFO_BTF=y");
-			return 1;
-		}
-	}
-	names__load_kernel(nm, btf);
-	if (o->list_reasons) {
-		for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
-			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
-		btf__free(btf);
-		return 0;
-	}
-	if (resolve_reasons(o, nm)) {
-		btf__free(btf);
-		return 2;
-	}
-	if (o->pid_netns && netns_of_pid(o->pid_netns, &o->netns_id)) {
-		btf__free(btf);
-		return 2;
-	}
-	po.cfg = o->cfg;
-	po.cfg.netns = o->netns_id;
-	po.cfg.want_stack = !o->no_stack;
-	po.cfg.wakeup_bytes = RING_BYTES / 4;
-
-	/* A script that does not load fails before anything attaches. */
-	err = runtime__new(ro, nm, ks, &app.rt);
-	if (err) {
-		btf__free(btf);
-		return 2;
-	}
-	if (probe__check_privileges(why, sizeof(why))) {
-		msg("%s", why);
-		btf__free(btf);
-		runtime__free(app.rt);
-		return 1;
-	}
-	err = probe__open(&po, btf, &app.probe);
-	btf__free(btf);
-	if (err) {
-		runtime__free(app.rt);
-		return 1;
-	}
-	app.live = live__new(app.probe, ks, BATCH, deliver, &app);
-	if (!app.live) {
-		code = 1;
-		goto out;
-	}
-	if (runtime__init(app.rt, &interval)) {
-		code = 1;
-		goto out;
-	}
-	fflush(stdout);
-	if (!lo.interval)
-		lo.interval = interval;
-	lo.wake_fd = live__fd(app.live);
-	err = loop__run(&lo, &hooks);
-
-	probe__read_stats(app.probe, st);
-	rs.seen = live__seen(app.live);
-	rs.lost = st[TCPDROP_STAT_LOST];
-	rs.filtered_kernel = st[TCPDROP_STAT_FILTERED];
-	rs.stacks_skipped = st[TCPDROP_STAT_STACK_SKIPPED];
-	rs.stacks_failed = st[TCPDROP_STAT_STACK_FAILED];
-	runtime__done(app.rt, &rs);
-	fflush(stdout);
-	report_losses(&app);
-	if (rs.errors)
-		msg("%llu script error%s", (unsigned long long)rs.errors, rs.errors == 1 ? "" : "s");
-	code = runtime__exit_code(app.rt);
-	if (code < 0)
-		code = err ? 1 : 0;
-out:
-	live__free(app.live);
-	probe__close(app.probe);
-	runtime__free(app.rt);
-	return code;
 }
 
 int main(int argc, char **argv)
@@ -360,7 +124,15 @@ int main(int argc, char **argv)
 	nm = names__new();
 	ks = ksyms__new();
 	ksyms__set_lazy(ks, "/proc/kallsyms");
-	code = run_live(&o, &ro, nm, ks);
+	if (o.read_path || o.write_path || o.pcap_expr) {
+		/* Record/replay and pcap-filter expressions land with their issues. */
+		msg("%s is not supported yet", o.read_path    ? "-r"
+					       : o.write_path ? "-w"
+							      : "a pcap-filter expression");
+		code = 2;
+	} else {
+		code = trace__run(&o, &ro, nm, ks);
+	}
 	ksyms__free(ks);
 	names__free(nm);
 	free(src);

@@ -147,8 +147,8 @@ static void states_fallback(struct names *nm)
 {
 	/* The numbering in include/net/tcp_states.h, unchanged since 2.6 (only appended to). */
 	static const char *const st[] = {
-		NULL,	     "ESTABLISHED", "SYN_SENT", "SYN_RECV",	"FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	"CLOSE_WAIT",	"LAST_ACK",
+		NULL,	     "ESTABLISHED", "SYN_SENT",	    "SYN_RECV",	      "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	    "CLOSE_WAIT",     "LAST_ACK",
 		"LISTEN",    "CLOSING",	    "NEW_SYN_RECV", "BOUND_INACTIVE",
 	};
 

@@ -13,13 +13,14 @@
 #include <string.h>
 
 const char usage_text[] =
-	"Usage: tcpdrop [OPTIONS] [-- SCRIPT-ARGS...]\n"
+	"Usage: tcpdrop [OPTIONS] [PCAP-FILTER] [-- SCRIPT-ARGS...]\n"
 	"\n"
 	"Trace TCP packets the kernel drops, and hand each drop to Lua.\n"
 	"\n"
 	"Output and scripts:\n"
 	"  -s, --script FILE|NAME  run a Lua script (a file, or a shipped one: -s classic)\n"
-	"  -f, --filter EXPR       only drops for which the Lua expression is true (e.g. 'e.dport == 443')\n"
+	"  -f, --filter EXPR       only drops for which the Lua expression is true (e.g. 'e.dport "
+	"== 443')\n"
 	"  -e, --exec CODE         Lua code run for each drop, as the body of drop(e)\n"
 	"  -i, --interval SEC      call tick() and print aggregations every SEC seconds\n"
 	"      --keep-going        on a script error, skip the event, count it and go on\n"
@@ -41,6 +42,13 @@ const char usage_text[] =
 	"      --addr NET          source or destination address or CIDR\n"
 	"      --reason NAME[,..]  drop reasons, as the kernel names them (see --list-reasons)\n"
 	"      --list-reasons      list the drop reasons of the running kernel\n"
+	"\n"
+	"Record and replay:\n"
+	"  -w, --write FILE        record drops to a pcapng file ('-': standard output)\n"
+	"  -r, --read FILE         replay a pcapng/pcap file instead of tracing (no root needed)\n"
+	"      --snaplen N         with -w, payload bytes kept after the headers (0-136, default "
+	"0)\n"
+	"      --force             let -w replace an existing file\n"
 	"\n"
 	"Run:\n"
 	"  -d, --duration SEC      stop after SEC seconds\n"
@@ -83,9 +91,11 @@ enum {
 	OPT_DADDR,
 	OPT_ADDR,
 	OPT_REASON,
+	OPT_SNAPLEN,
+	OPT_FORCE,
 };
 
-static const char short_opts[] = "hvs:f:e:d:c:i:46";
+static const char short_opts[] = "hvs:f:e:d:c:i:46w:r:";
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -115,12 +125,17 @@ static const struct option long_opts[] = {
 	{ "daddr", required_argument, NULL, OPT_DADDR },
 	{ "addr", required_argument, NULL, OPT_ADDR },
 	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const mode_names[] = {
-	[PROBE_AUTO] = "auto",	     [PROBE_TP_BTF] = "tp_btf", [PROBE_RAW_TP] = "raw_tp",
-	[PROBE_TRACEPOINT] = "tracepoint", [PROBE_KPROBE] = "kprobe", [PROBE_FENTRY] = "fentry",
+	[PROBE_AUTO] = "auto",	   [PROBE_TP_BTF] = "tp_btf",
+	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
+	[PROBE_KPROBE] = "kprobe", [PROBE_FENTRY] = "fentry",
 };
 
 const char *probe_mode_name(enum probe_mode m)
@@ -335,7 +350,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration))
-				return fail(err, errlen, "-d: '%s' is not a duration in seconds", optarg);
+				return fail(err, errlen, "-d: '%s' is not a duration in seconds",
+					    optarg);
 			break;
 		case 'c':
 			if (parse_u64(optarg, UINT64_MAX, &o->count) || !o->count)
@@ -354,8 +370,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case OPT_NETNS_ID:
 			if (parse_u64(optarg, UINT32_MAX, &v) || !v)
-				return fail(err, errlen, "--netns-id: '%s' is not a namespace inode",
-					    optarg);
+				return fail(err, errlen,
+					    "--netns-id: '%s' is not a namespace inode", optarg);
 			o->netns_id = (uint32_t)v;
 			break;
 		case OPT_PID_NETNS:
@@ -375,7 +391,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case OPT_STACK_RATE:
 			if (parse_u64(optarg, UINT32_MAX, &v))
-				return fail(err, errlen, "--stack-rate: '%s' is not a number", optarg);
+				return fail(err, errlen, "--stack-rate: '%s' is not a number",
+					    optarg);
 			o->cfg.stack_rate = (__u32)v;
 			break;
 		case OPT_KEEP_GOING:
@@ -391,7 +408,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			o->list_reasons = 1;
 			break;
 		case OPT_PORT:
-			ret = add_ports(optarg, o->cfg.ports, &o->cfg.nports, "--port", err, errlen);
+			ret = add_ports(optarg, o->cfg.ports, &o->cfg.nports, "--port", err,
+					errlen);
 			break;
 		case OPT_SPORT:
 			ret = add_ports(optarg, o->cfg.sports, &o->cfg.nsports, "--sport", err,
@@ -413,6 +431,23 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_REASON:
 			append_list(&o->reasons, optarg);
 			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_SNAPLEN:
+			if (parse_u64(optarg, TCPDROP_SNAPLEN_MAX, &v))
+				return fail(err, errlen,
+					    "--snaplen: '%s' is not a byte count (0-%d)", optarg,
+					    TCPDROP_SNAPLEN_MAX);
+			o->snaplen = (uint32_t)v;
+			o->snaplen_set = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
 		case '?':
 		default:
 			if (optopt > 0 && optopt < 256 && strchr(short_opts, optopt) &&
@@ -426,9 +461,19 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		if (ret)
 			return ret;
 	}
-	if (optind < nopt)
-		return fail(err, errlen, "unexpected argument '%s' (script arguments go after --)",
-			    argv[optind]);
+	/* What is left before "--" is a pcap-filter expression, as with tcpdump. */
+	for (int i = optind; i < nopt; i++) {
+		size_t old = o->pcap_expr ? strlen(o->pcap_expr) : 0;
+
+		o->pcap_expr = xrealloc(o->pcap_expr, old + strlen(argv[i]) + 2);
+		if (old)
+			o->pcap_expr[old++] = ' ';
+		strcpy(o->pcap_expr + old, argv[i]);
+	}
+	if (o->snaplen_set && !o->write_path)
+		return fail(err, errlen, "--snaplen goes with -w");
+	if (o->force && !o->write_path)
+		return fail(err, errlen, "--force goes with -w");
 	if (o->netns_id && o->pid_netns)
 		return fail(err, errlen, "--netns-id and --pid-netns exclude each other");
 	return 0;
@@ -438,4 +483,6 @@ void opts_free(struct options *o)
 {
 	free(o->reasons);
 	o->reasons = NULL;
+	free(o->pcap_expr);
+	o->pcap_expr = NULL;
 }

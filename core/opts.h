@@ -39,6 +39,12 @@ struct options {
 	int list_scripts;
 	const char *show_script;
 	int list_reasons;
+	const char *write_path; /* -w: record pcapng here ("-": stdout) */
+	const char *read_path; /* -r: replay this pcapng/pcap instead of tracing */
+	int force; /* --force: -w may replace an existing file */
+	uint32_t snaplen; /* --snaplen: payload bytes to record after the headers */
+	int snaplen_set;
+	char *pcap_expr; /* trailing words before --: a pcap-filter expression */
 };
 
 /*
@@ -53,6 +59,9 @@ int probe_mode_parse(const char *s, enum probe_mode *m);
 
 /* Parse "10.0.0.0/8", "2001:db8::/32", "::1" into an address filter. 0 or -EINVAL. */
 int parse_net(const char *s, struct tcpdrop_net *net);
+
+/* Most payload bytes --snaplen may ask for: what pkt[] holds beyond the largest headers. */
+#define TCPDROP_SNAPLEN_MAX (TCPDROP_PKT_MAX - TCPDROP_HDR_MAX)
 
 extern const char usage_text[];
 

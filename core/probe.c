@@ -205,7 +205,8 @@ static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mod
 	cfg.tp_nargs = (__u8)p->tp_nargs;
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
 	chosen = prog_for(skel, m);
-	bpf_object__for_each_program(prog, skel->obj)
+	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
+	     prog = bpf_object__next_program(skel->obj, prog))
 		bpf_program__set_autoload(prog, prog == chosen);
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)po->ring_bytes);
 	if (!err)
@@ -253,7 +254,8 @@ int probe__open(const struct probe_opts *po, const struct btf *btf, struct probe
 		if (!err)
 			err = try_mode(p, po, m, why, sizeof(why));
 		if (!err) {
-			vmsg("probe: %s on kfree_skb%s (%d tracepoint arguments)", probe_mode_name(m),
+			vmsg("probe: %s on kfree_skb%s (%d tracepoint arguments)",
+			     probe_mode_name(m),
 			     m == PROBE_KPROBE || m == PROBE_FENTRY ? " via tcp_drop" : "",
 			     p->tp_nargs);
 			*out = p;

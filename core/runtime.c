@@ -128,9 +128,12 @@ static void push_core(lua_State *L, struct names *nm)
 		const char *name;
 		int value;
 	} flags[] = {
-		{ "PKT_HDRS", TCPDROP_F_PKT_HDRS },	      { "SOCK", TCPDROP_F_SOCK },
-		{ "NO_REASON", TCPDROP_F_NO_REASON },	      { "STACK_SKIPPED", TCPDROP_F_STACK_SKIPPED },
-		{ "STACK_FAILED", TCPDROP_F_STACK_FAILED }, { "NO_STACK", TCPDROP_F_NO_STACK },
+		{ "PKT_HDRS", TCPDROP_F_PKT_HDRS },
+		{ "SOCK", TCPDROP_F_SOCK },
+		{ "NO_REASON", TCPDROP_F_NO_REASON },
+		{ "STACK_SKIPPED", TCPDROP_F_STACK_SKIPPED },
+		{ "STACK_FAILED", TCPDROP_F_STACK_FAILED },
+		{ "NO_STACK", TCPDROP_F_NO_STACK },
 	};
 
 	lua_newtable(L);
@@ -219,8 +222,8 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 	lua_pushliteral(L, "struct tcpdrop_event");
 	lua_call(L, 1, 1);
 	if ((size_t)lua_tonumber(L, -1) != sizeof(struct tcpdrop_event)) {
-		msg("internal error: the FFI event is %d bytes, C's is %zu", (int)lua_tonumber(L, -1),
-		    sizeof(struct tcpdrop_event));
+		msg("internal error: the FFI event is %d bytes, C's is %zu",
+		    (int)lua_tonumber(L, -1), sizeof(struct tcpdrop_event));
 		goto fail;
 	}
 	lua_pop(L, 2);

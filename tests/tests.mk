@@ -1,10 +1,18 @@
 # Test programs and the `make test` entry point.
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(TOOL_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
 
 $(OUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUT)/tcpdrop.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Icore $< $(CORE_OBJS) $(LDLIBS) -o $@
+
+# Test tools that drive the core's own objects (no root): e.g. feeding synthetic events.
+$(OUT)/tests/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tcpdrop.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Icore $< $(CORE_OBJS) $(LDLIBS) -o $@
@@ -15,7 +23,7 @@ $(OUT)/tests/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
 
-tests-build: tcpdrop $(UNIT_BINS) $(HELPER_BINS)
+tests-build: tcpdrop $(UNIT_BINS) $(TOOL_BINS) $(HELPER_BINS)
 
 .PHONY: test tests-build
 test: deps
