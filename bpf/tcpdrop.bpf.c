@@ -24,9 +24,26 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct tcpdrop_config cfg = {};
 
+/*
+ * One ring per CPU where the kernel allows ring buffers inside a map-in-map: a
+ * single shared ring makes the producing CPUs spin on its lock during a storm.
+ * `events` is the shared fallback. Both are sized by the core before load.
+ */
+struct ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 24); /* resized by the core before load */
+	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
 struct {
@@ -301,8 +318,9 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	struct tcpdrop_event *e;
 	struct flow f = {};
 	__u64 pid_tgid, now;
-	__u32 netns;
+	__u32 netns, cpu;
 	__u8 state = 0;
+	void *rb = &events;
 	long avail;
 
 	if (!skb)
@@ -321,10 +339,18 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		return 0;
 	}
 
+	cpu = bpf_get_smp_processor_id();
+	if (cfg.percpu_rings) {
+		rb = bpf_map_lookup_elem(&rings, &cpu);
+		if (!rb) {
+			stat_add(TCPDROP_STAT_LOST);
+			return 0;
+		}
+	}
 	if (cfg.want_stack || cfg.want_pkt)
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		e = bpf_ringbuf_reserve(rb, sizeof(*e), 0);
 	else
-		e = bpf_ringbuf_reserve(&events, TCPDROP_EVENT_HEAD_SIZE, 0);
+		e = bpf_ringbuf_reserve(rb, TCPDROP_EVENT_HEAD_SIZE, 0);
 	if (!e) {
 		stat_add(TCPDROP_STAT_LOST);
 		return 0;
@@ -346,7 +372,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	e->seq = f.seq;
 	e->ack_seq = f.ack_seq;
 	e->len = BPF_CORE_READ(skb, len);
-	e->cpu = bpf_get_smp_processor_id();
+	e->cpu = cpu;
 	e->sport = f.sport;
 	e->dport = f.dport;
 	e->win = f.win;
@@ -395,7 +421,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	e->evflags = evflags;
 
 	/* Never wake the reader per event: it polls on a timer, or is woken once a batch waits. */
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_add(TCPDROP_STAT_EVENTS);
 	return 0;

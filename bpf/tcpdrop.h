@@ -106,7 +106,8 @@ struct tcpdrop_config {
 	__u8 want_stack;
 	__u8 tp_nargs; /* arguments of the kfree_skb tracepoint in this kernel */
 	__u8 want_pkt; /* copy the packet's bytes into pkt[] (for -w) */
-	__u8 _pad[7];
+	__u8 percpu_rings; /* one ring per CPU in `rings`, else the shared `events` */
+	__u8 _pad[6];
 };
 
 #endif

@@ -87,6 +87,8 @@ struct live *live__new(struct probe *p, struct ksyms *ks, unsigned int batch, de
 		       void *ctx)
 {
 	struct live *lv = xcalloc(1, sizeof(*lv));
+	const int *fds;
+	int nrings;
 
 	lv->ks = ks;
 	lv->cap = batch;
@@ -94,7 +96,14 @@ struct live *live__new(struct probe *p, struct ksyms *ks, unsigned int batch, de
 	lv->deliver = fn;
 	lv->ctx = ctx;
 	lv->mono_to_real = clock_offset();
-	lv->rb = ring_buffer__new(probe__ring_fd(p), on_event, lv, NULL);
+	nrings = probe__rings(p, &fds);
+	lv->rb = ring_buffer__new(fds[0], on_event, lv, NULL);
+	for (int i = 1; lv->rb && i < nrings; i++)
+		if (ring_buffer__add(lv->rb, fds[i], on_event, lv)) {
+			msg("cannot open ring buffer %d: %s", i, strerror(errno));
+			live__free(lv);
+			return NULL;
+		}
 	if (!lv->rb) {
 		msg("cannot open the ring buffer: %s", strerror(errno));
 		live__free(lv);

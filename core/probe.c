@@ -21,6 +21,11 @@ struct probe {
 	enum probe_mode mode;
 	int tp_nargs;
 	int ncpus;
+	int *ring_fds; /* one per CPU, or the shared ring alone */
+	int nrings;
+	int percpu;
+	size_t ring_bytes; /* each ring's size */
+	int tmpl_fd; /* inner map template, needed until load */
 };
 
 #define CAP_SYS_ADMIN 21
@@ -154,6 +159,92 @@ static int precheck(enum probe_mode m, const struct btf *btf, int tp_nargs, char
 	}
 }
 
+/* Whether this kernel takes ring buffers as the inner maps of an array of maps. */
+static int percpu_rings_supported(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)getpagesize(), NULL);
+	if (inner < 0)
+		return 0;
+	opts.inner_map_fd = (__u32)inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, sizeof(__u32), sizeof(__u32), 1,
+			       &opts);
+	close(inner);
+	if (outer < 0)
+		return 0;
+	close(outer);
+	return 1;
+}
+
+/*
+ * Size the rings before load: per CPU when possible, else one shared ring of
+ * the same total. The array of maps takes its inner map's shape from a
+ * template fd of ours (libbpf 1.1 cannot resize its own template); without
+ * per-CPU support the template is a plain array, which every kernel takes.
+ */
+static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_config *cfg,
+		      size_t total)
+{
+	size_t page = (size_t)getpagesize(), pow = page;
+	size_t each = p->percpu ? total / (size_t)p->ncpus : total;
+	int tmpl, err;
+
+	while (pow * 2 <= each)
+		pow *= 2;
+	if (p->percpu)
+		tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
+	else
+		tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), sizeof(__u32), 1,
+				      NULL);
+	if (tmpl < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(skel->maps.rings, tmpl);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.rings, p->percpu ? (__u32)p->ncpus : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.events, (__u32)(p->percpu ? page : pow));
+	/* libbpf keeps using the template fd until load: close it after. */
+	p->tmpl_fd = tmpl;
+	p->ring_bytes = pow;
+	cfg->percpu_rings = (__u8)p->percpu;
+	return err;
+}
+
+/* After load: make one ring per CPU and put it in its slot. */
+static int fill_rings(struct probe *p, struct tcpdrop_bpf *skel)
+{
+	if (!p->percpu) {
+		p->ring_fds = xcalloc(1, sizeof(int));
+		p->ring_fds[0] = bpf_map__fd(skel->maps.events);
+		p->nrings = 1;
+		return 0;
+	}
+	p->ring_fds = xcalloc((size_t)p->ncpus, sizeof(int));
+	for (int cpu = 0; cpu < p->ncpus; cpu++) {
+		__u32 key = (__u32)cpu;
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)p->ring_bytes,
+					NULL);
+
+		if (fd < 0)
+			return -errno;
+		p->ring_fds[p->nrings++] = fd;
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &key, &fd, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static void close_rings(struct probe *p)
+{
+	for (int i = 0; p->percpu && i < p->nrings; i++)
+		close(p->ring_fds[i]);
+	free(p->ring_fds);
+	p->ring_fds = NULL;
+	p->nrings = 0;
+}
+
 static struct bpf_program *prog_for(struct tcpdrop_bpf *skel, enum probe_mode m)
 {
 	switch (m) {
@@ -203,14 +294,24 @@ static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mod
 		return err;
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
+	p->tmpl_fd = -1;
+	err = size_rings(p, skel, &cfg, po->ring_bytes);
+	if (err) {
+		snprintf(why, len, "cannot size the ring buffers: %s", explain(err));
+		goto fail;
+	}
+	/* The probe asks for a wake-up once a quarter of its ring is waiting. */
+	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
 	chosen = prog_for(skel, m);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(skel->obj, prog))
 		bpf_program__set_autoload(prog, prog == chosen);
-	err = bpf_map__set_max_entries(skel->maps.events, (__u32)po->ring_bytes);
+	err = tcpdrop_bpf__load(skel);
+	close(p->tmpl_fd);
+	p->tmpl_fd = -1;
 	if (!err)
-		err = tcpdrop_bpf__load(skel);
+		err = fill_rings(p, skel);
 	if (err) {
 		snprintf(why, len, "cannot load: %s", explain(err));
 		goto fail;
@@ -225,6 +326,10 @@ static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mod
 	p->mode = m;
 	return 0;
 fail:
+	if (p->tmpl_fd >= 0)
+		close(p->tmpl_fd);
+	p->tmpl_fd = -1;
+	close_rings(p);
 	tcpdrop_bpf__destroy(skel);
 	return err;
 }
@@ -245,6 +350,10 @@ int probe__open(const struct probe_opts *po, const struct btf *btf, struct probe
 	if (!p->tp_nargs)
 		p->tp_nargs = 2;
 	p->ncpus = libbpf_num_possible_cpus();
+	/* TCPDROP_RING=shared forces the fallback, so that tests cover it on any kernel. */
+	p->percpu = !(getenv("TCPDROP_RING") && !strcmp(getenv("TCPDROP_RING"), "shared")) &&
+		    percpu_rings_supported();
+	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared (kernel lacks per-CPU)");
 	for (size_t i = 0; i < nmodes; i++) {
 		enum probe_mode m = modes[i];
 		size_t used = strlen(all);
@@ -278,13 +387,15 @@ void probe__close(struct probe *p)
 	if (!p)
 		return;
 	bpf_link__destroy(p->link);
+	close_rings(p);
 	tcpdrop_bpf__destroy(p->skel);
 	free(p);
 }
 
-int probe__ring_fd(const struct probe *p)
+int probe__rings(const struct probe *p, const int **fds)
 {
-	return bpf_map__fd(p->skel->maps.events);
+	*fds = p->ring_fds;
+	return p->nrings;
 }
 
 enum probe_mode probe__mode(const struct probe *p)

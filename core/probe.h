@@ -13,7 +13,7 @@ struct btf;
 struct probe_opts {
 	enum probe_mode mode; /* PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn */
 	struct tcpdrop_config cfg; /* in-kernel filters and capture settings */
-	size_t ring_bytes; /* ring buffer size, a power of two */
+	size_t ring_bytes; /* total ring buffer bytes, shared out among the CPUs */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */
@@ -29,7 +29,8 @@ int probe__tp_nargs(const struct btf *vmlinux);
 int probe__open(const struct probe_opts *po, const struct btf *vmlinux, struct probe **out);
 void probe__close(struct probe *p);
 
-int probe__ring_fd(const struct probe *p);
+/* The ring buffers to read (one per CPU, or one shared): their count, fds in *fds. */
+int probe__rings(const struct probe *p, const int **fds);
 enum probe_mode probe__mode(const struct probe *p);
 int probe__tp_args(const struct probe *p);
 

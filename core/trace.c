@@ -201,7 +201,6 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	po.cfg = o->cfg;
 	po.cfg.netns = o->netns_id;
 	po.cfg.want_stack = !o->no_stack;
-	po.cfg.wakeup_bytes = RING_BYTES / 4;
 
 	/* A script that does not load fails before anything attaches. */
 	err = runtime__new(ro, nm, ks, &app.rt);
