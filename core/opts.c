@@ -25,7 +25,8 @@ const char usage_text[] =
 	"  -i, --interval SEC      call tick() and print aggregations every SEC seconds\n"
 	"      --keep-going        on a script error, skip the event, count it and go on\n"
 	"      --no-stack          do not capture kernel stacks (cheaper)\n"
-	"      --stack-rate N      at most N stacks per second per CPU (0: no limit; default 0)\n"
+	"      --stack-rate N      at most N stacks per second per CPU, the storm guard\n"
+	"                          (0: no limit; default 1000)\n"
 	"      --list-scripts      list the shipped scripts\n"
 	"      --show-script NAME  print a shipped script, to copy and adapt\n"
 	"\n"
@@ -311,6 +312,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
+	o->cfg.stack_rate = TCPDROP_DEFAULT_STACK_RATE;
 	err[0] = '\0';
 	/* Words after the first real "--" belong to the script. */
 	for (int i = 1; i < argc; i++) {

@@ -63,6 +63,13 @@ int parse_net(const char *s, struct tcpdrop_net *net);
 /* Most payload bytes --snaplen may ask for: what pkt[] holds beyond the largest headers. */
 #define TCPDROP_SNAPLEN_MAX (TCPDROP_PKT_MAX - TCPDROP_HDR_MAX)
 
+/*
+ * The storm guard's default: a stack costs ~1.1 us in the kernel, so 1000 a
+ * second per CPU bound its cost to about 0.1 % of a CPU, yet every drop of a
+ * normal day keeps its stack.
+ */
+#define TCPDROP_DEFAULT_STACK_RATE 1000
+
 extern const char usage_text[];
 
 #endif

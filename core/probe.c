@@ -353,7 +353,7 @@ int probe__open(const struct probe_opts *po, const struct btf *btf, struct probe
 	/* TCPDROP_RING=shared forces the fallback, so that tests cover it on any kernel. */
 	p->percpu = !(getenv("TCPDROP_RING") && !strcmp(getenv("TCPDROP_RING"), "shared")) &&
 		    percpu_rings_supported();
-	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared (kernel lacks per-CPU)");
+	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared");
 	for (size_t i = 0; i < nmodes; i++) {
 		enum probe_mode m = modes[i];
 		size_t used = strlen(all);

@@ -244,6 +244,12 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	runtime__done(app.rt, &rs);
 	fflush(stdout);
 	report_losses(&app);
+	if (rs.stacks_skipped)
+		msg("%llu stacks not captured: over --stack-rate %u per CPU per second",
+		    (unsigned long long)rs.stacks_skipped, o->cfg.stack_rate);
+	if (rs.stacks_failed)
+		msg("%llu stacks could not be read by the kernel",
+		    (unsigned long long)rs.stacks_failed);
 	if (rs.errors)
 		msg("%llu script error%s", (unsigned long long)rs.errors,
 		    rs.errors == 1 ? "" : "s");
