@@ -28,7 +28,8 @@ struct app {
 	struct probe *probe;
 	struct live *live;
 	struct runtime *rt;
-	uint64_t lost_reported;
+	uint64_t *lost_seen; /* per CPU: losses already reported */
+	uint64_t *lost_now;
 };
 
 static int deliver(void *ctx, struct tcpdrop_event *ev, unsigned int n)
@@ -59,16 +60,28 @@ static int tick(void *ctx, uint64_t n)
 /* Losses are never silent: say so on stderr as soon as the kernel counts one. */
 static void report_losses(struct app *app)
 {
-	uint64_t st[TCPDROP_STAT_MAX];
+	uint64_t *cpu = app->lost_now;
+	char where[256] = "";
+	size_t used = 0;
+	uint64_t total = 0, fresh = 0;
+	int n = probe__read_stat_percpu(app->probe, TCPDROP_STAT_LOST, cpu);
 
-	if (probe__read_stats(app->probe, st))
-		return;
-	if (st[TCPDROP_STAT_LOST] > app->lost_reported) {
-		msg("lost %llu events: the ring buffer was full (%llu in all)",
-		    (unsigned long long)(st[TCPDROP_STAT_LOST] - app->lost_reported),
-		    (unsigned long long)st[TCPDROP_STAT_LOST]);
-		app->lost_reported = st[TCPDROP_STAT_LOST];
+	for (int c = 0; c < n; c++) {
+		uint64_t d = cpu[c] - app->lost_seen[c];
+
+		total += cpu[c];
+		if (!d)
+			continue;
+		fresh += d;
+		if (used < sizeof(where) - 32)
+			used += (size_t)snprintf(where + used, sizeof(where) - used,
+						 "%s%llu on CPU %d", used ? ", " : "",
+						 (unsigned long long)d, c);
+		app->lost_seen[c] = cpu[c];
 	}
+	if (fresh)
+		msg("lost %llu events, the ring buffer was full (%s; %llu in all)",
+		    (unsigned long long)fresh, where, (unsigned long long)total);
 }
 
 static void housekeeping(void *ctx)
@@ -220,6 +233,8 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		runtime__free(app.rt);
 		return 1;
 	}
+	app.lost_seen = xcalloc((size_t)libbpf_num_possible_cpus(), sizeof(uint64_t));
+	app.lost_now = xcalloc((size_t)libbpf_num_possible_cpus(), sizeof(uint64_t));
 	app.live = live__new(app.probe, ks, BATCH, deliver, &app);
 	if (!app.live) {
 		code = 1;
@@ -258,6 +273,8 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		code = err ? 1 : 0;
 out:
 	live__free(app.live);
+	free(app.lost_seen);
+	free(app.lost_now);
 	probe__close(app.probe);
 	runtime__free(app.rt);
 	return code;
