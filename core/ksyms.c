@@ -96,7 +96,8 @@ int ksyms__load_file(struct ksyms *ks, const char *path)
 		char type;
 		size_t len;
 
-		if (end == line || *end != ' ')
+		/* "addr type name": a line cut short must not pick up an earlier line's name. */
+		if (end == line || *end != ' ' || !end[1] || end[2] != ' ')
 			continue;
 		type = end[1];
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')

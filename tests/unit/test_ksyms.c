@@ -1,0 +1,265 @@
+/* Unit tests of core/ksyms.c on a kallsyms-format fixture: lookup, format, intern, stack start. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ksyms.h"
+
+static int failures;
+
+static void check(const char *name, int ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(const char *name, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS ksyms %s\n", name);
+		return;
+	}
+	failures++;
+	printf("FAIL ksyms %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static char fixture[4096];
+
+static void fixture_path(void)
+{
+	const char *top = getenv("TOP");
+
+	snprintf(fixture, sizeof(fixture), "%s%stests/unit/kallsyms.txt", top ? top : "",
+		 top ? "/" : "");
+}
+
+/* map_addr answers this name and offset. */
+static void maps_to(struct ksyms *ks, const char *name, uint64_t addr, const char *want,
+		    uint64_t want_off)
+{
+	uint64_t off = ~0ULL;
+	const char *got = ksyms__map_addr(ks, addr, &off);
+
+	if (!want)
+		check(name, got == NULL, "0x%" PRIx64 " maps to %s", addr, got);
+	else
+		check(name, got && !strcmp(got, want) && off == want_off,
+		      "0x%" PRIx64 " maps to %s+0x%" PRIx64 ", want %s+0x%" PRIx64, addr,
+		      got ? got : "(null)", off, want, want_off);
+}
+
+static void formats_to(struct ksyms *ks, const char *name, uint64_t addr, const char *want)
+{
+	char buf[256];
+	int n = ksyms__format(ks, addr, buf, sizeof(buf));
+
+	check(name, !strcmp(buf, want) && n == (int)strlen(want), "'%s' (%d), want '%s'", buf, n,
+	      want);
+}
+
+static void test_lookup(void)
+{
+	struct ksyms *ks = ksyms__new();
+	char buf[8];
+	int err = ksyms__load_file(ks, fixture);
+	int n;
+
+	check("load fixture", err == 0, "ksyms__load_file(%s) = %d", fixture, err);
+	maps_to(ks, "offset inside a function", 0xffffffff81000491, "tcp_v4_rcv", 0x91);
+	maps_to(ks, "exact symbol address", 0xffffffff81000400, "tcp_v4_rcv", 0);
+	maps_to(ks, "lower-case t symbol", 0xffffffff81000104, "local_helper", 4);
+	maps_to(ks, "weak symbol", 0xffffffff81000301, "weak_function", 1);
+	maps_to(ks, "data symbols are skipped", 0xffffffff81000210, "local_helper", 0x110);
+	maps_to(ks, "read-only data is skipped", 0xffffffff81000d10, "tcp_rcv_established", 0x110);
+	maps_to(ks, "names with dots", 0xffffffff81000e01, "__netif_receive_skb_one_core.cold", 1);
+	maps_to(ks, "module symbol without its [module]", 0xffffffffc0002040, "nft_do_chain", 0x40);
+	maps_to(ks, "unsorted module lines are sorted", 0xffffffffc0001010, "nft_do_chain_inet",
+		0x10);
+	maps_to(ks, "below the first symbol", 0xffffffff80ffffff, NULL, 0);
+	maps_to(ks, "zero-address and absolute symbols are skipped", 0x10, NULL, 0);
+	maps_to(ks, "lines without a name are skipped", 0xffffffff81001000,
+		"__netif_receive_skb_one_core.cold", 0x200);
+	check("map_addr without an offset pointer",
+	      ksyms__map_addr(ks, 0xffffffff81000400, NULL) != NULL, "NULL");
+
+	formats_to(ks, "format name+0xoff", 0xffffffff81000491, "tcp_v4_rcv+0x91");
+	formats_to(ks, "format at the symbol", 0xffffffff81000b00, "tcp_validate_incoming+0x0");
+	formats_to(ks, "format unknown address", 0xffffffff80000000, "0xffffffff80000000");
+	n = ksyms__format(ks, 0xffffffff81000491, buf, sizeof(buf));
+	check("format truncates to the buffer", n == 7 && !strcmp(buf, "tcp_v4_"), "'%s' (%d)", buf,
+	      n);
+
+	ksyms__add(ks, 0xffffffff81000480, "added_later", 0);
+	maps_to(ks, "ksyms__add after a lookup", 0xffffffff81000491, "added_later", 0x11);
+	ksyms__free(ks);
+	ksyms__free(NULL);
+
+	ks = ksyms__new();
+	err = ksyms__load_file(ks, "/nonexistent/kallsyms");
+	check("missing file", err == -ENOENT, "ksyms__load_file = %d", err);
+	formats_to(ks, "empty table formats addresses", 0xffffffff81000491, "0xffffffff81000491");
+	ksyms__free(ks);
+}
+
+/* Run a lookup with stderr caught in a file: what the user would have seen. */
+static void stderr_of_format(struct ksyms *ks, uint64_t addr, char *out, size_t len)
+{
+	char path[] = "/tmp/tcpdrop-ksyms-err-XXXXXX", buf[64];
+	int fd = mkstemp(path), saved = dup(2);
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	if (fd >= 0)
+		dup2(fd, 2);
+	ksyms__format(ks, addr, buf, sizeof(buf));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	out[0] = '\0';
+	f = fd >= 0 ? fopen(path, "r") : NULL;
+	if (f) {
+		n = fread(out, 1, len - 1, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
+
+static void test_lazy(void)
+{
+	struct ksyms *ks = ksyms__new();
+	char err[512];
+
+	ksyms__set_lazy(ks, fixture);
+	maps_to(ks, "lazy load on first lookup", 0xffffffff81000a05, "kfree_skb_reason", 5);
+	ksyms__free(ks);
+
+	/* A missing file says so once on stderr; frames then show addresses. */
+	ks = ksyms__new();
+	ksyms__set_lazy(ks, "/nonexistent/kallsyms");
+	stderr_of_format(ks, 0xffffffff81000491, err, sizeof(err));
+	check("lazy load of a missing file: one line",
+	      !strcmp(err, "tcpdrop: cannot read /nonexistent/kallsyms: No such file or "
+			   "directory; stacks will show addresses\n"),
+	      "stderr '%s'", err);
+	stderr_of_format(ks, 0xffffffff81000491, err, sizeof(err));
+	check("lazy load of a missing file: said once", !err[0], "stderr again '%s'", err);
+	formats_to(ks, "lazy load of a missing file", 0xffffffff81000491, "0xffffffff81000491");
+	ksyms__free(ks);
+}
+
+/* A name field that stops at end of file must not pick up what an earlier line left behind. */
+static void test_truncated_last_line(void)
+{
+	char path[] = "/tmp/tcpdrop-ksyms-XXXXXX";
+	int fd = mkstemp(path);
+	struct ksyms *ks = ksyms__new();
+	const char text[] = "ffffffff81000000 T a_rather_long_function_name_left_in_the_buffer\n"
+			    "ffffffff81000100 T";
+
+	if (fd < 0 || write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1)) {
+		check("truncated last line", 0, "cannot write %s", path);
+		ksyms__free(ks);
+		return;
+	}
+	close(fd);
+	ksyms__load_file(ks, path);
+	unlink(path);
+	maps_to(ks, "truncated last line adds no symbol", 0xffffffff81000110,
+		"a_rather_long_function_name_left_in_the_buffer", 0x110);
+	ksyms__free(ks);
+}
+
+static void test_intern(void)
+{
+	struct ksyms *ks = ksyms__new();
+	uint64_t a, b, c, addrs[2000];
+	char name[64];
+	int bad = 0;
+
+	ksyms__load_file(ks, fixture);
+	a = ksyms__intern(ks, "replayed_fn+0x10");
+	b = ksyms__intern(ks, "other_fn+0x20");
+	c = ksyms__intern(ks, "replayed_fn+0x10");
+	check("intern gives one address per string", a == c && a != b,
+	      "a=%" PRIx64 " b=%" PRIx64 " c=%" PRIx64, a, b, c);
+	formats_to(ks, "interned frame formats back verbatim", a, "replayed_fn+0x10");
+	formats_to(ks, "second interned frame", b, "other_fn+0x20");
+	formats_to(ks, "an address next to an interned one is not it", a + 1,
+		   (snprintf(name, sizeof(name), "0x%" PRIx64, a + 1), name));
+	formats_to(ks, "kernel symbols still format after interning", 0xffffffff81000491,
+		   "tcp_v4_rcv+0x91");
+
+	/* Enough to grow the hash table several times. */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "frame_%d+0x%x", i, i);
+		addrs[i] = ksyms__intern(ks, name);
+	}
+	for (int i = 0; i < 2000; i++) {
+		char buf[64];
+
+		snprintf(name, sizeof(name), "frame_%d+0x%x", i, i);
+		ksyms__format(ks, addrs[i], buf, sizeof(buf));
+		if (ksyms__intern(ks, name) != addrs[i] || strcmp(buf, name))
+			bad++;
+	}
+	check("2000 interned frames round-trip", !bad, "%d of 2000 wrong", bad);
+	check("earlier interns survive growth", ksyms__intern(ks, "replayed_fn+0x10") == a,
+	      "address changed");
+	ksyms__free(ks);
+}
+
+static void test_stack_start(void)
+{
+	struct ksyms *ks = ksyms__new();
+	const unsigned long long raw[] = {
+		0xffffffffc0003020, /* the probe program, bpf_prog_... */
+		0xffffffff81000830, /* bpf_trace_run4 */
+		0xffffffff81000910, /* sk_skb_reason_drop */
+		0xffffffff81000491, /* tcp_v4_rcv: the dropping function */
+		0xffffffff81000e10, /* its caller */
+	};
+	const unsigned long long unknown_first[] = { 0x1000, 0xffffffff81000a10, 0xffffffff81000b33,
+						     0xffffffff81000c44 };
+	const unsigned long long all_machinery[] = { 0xffffffff81000830, 0xffffffffc0004010 };
+	unsigned int i;
+
+	ksyms__load_file(ks, fixture);
+	i = ksyms__stack_start(ks, raw, 5, 0xffffffff81000491);
+	check("stack starts at the location", i == 3, "index %u", i);
+	i = ksyms__stack_start(ks, raw, 5, 0xffffffff81000e10);
+	check("location wins over names", i == 4, "index %u", i);
+	i = ksyms__stack_start(ks, raw, 5, 0);
+	check("no location: skip the tracing machinery", i == 3, "index %u", i);
+	i = ksyms__stack_start(ks, raw, 5, 0xffffffff81000777);
+	check("location not in the stack: skip the machinery", i == 3, "index %u", i);
+	i = ksyms__stack_start(ks, unknown_first, 4, 0);
+	check("frames not in kallsyms are skipped", i == 2, "index %u", i);
+	i = ksyms__stack_start(ks, all_machinery, 2, 0);
+	check("all machinery: keep the whole stack", i == 0, "index %u", i);
+	i = ksyms__stack_start(ks, raw, 0, 0);
+	check("empty stack", i == 0, "index %u", i);
+	ksyms__free(ks);
+}
+
+int main(void)
+{
+	fixture_path();
+	test_lookup();
+	test_lazy();
+	test_truncated_last_line();
+	test_intern();
+	test_stack_start();
+	return failures ? 1 : 0;
+}
