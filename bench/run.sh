@@ -1,0 +1,353 @@
+#!/bin/sh
+# make bench: in one run, drop rates with no tracer, with perf, bpftrace and tcpdrop; their costs.
+#
+# Drops come from build/bench/dropgen: TCP RSTs sent with AF_PACKET over a veth pair between two
+# network namespaces made here (nothing leaves them), each packet one NO_SOCKET drop in the
+# receiving namespace, on the sender's CPU. Every run is bounded by BENCH_SECONDS (default 3) and
+# BENCH_COUNT packets; the no-tracer rate is measured before and after each sender count, and
+# the ratios are against their mean. Prints one table; no figure is asserted.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+
+TD=./tcpdrop
+GEN=build/bench/dropgen
+PFC=build/tests/pcapfilter_check
+STATS=bench/stats.lua
+DUR=${BENCH_SECONDS:-3}
+MAXN=${BENCH_COUNT:-50000000}
+REC_N=${BENCH_RECORD_COUNT:-2000000}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF, perf)"
+for f in "$TD" "$GEN" "$PFC"; do
+	[ -x "$f" ] || die "$f is missing (make bench builds it)"
+done
+command -v ip >/dev/null || die "ip (iproute2) is missing"
+[ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is missing: sh bench/deps.sh"
+
+tmp=
+TX=tdbench-tx-$$
+RX=tdbench-rx-$$
+old_bpf_stats=
+tpid=
+
+cleanup() {
+	[ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled="$old_bpf_stats"
+	if [ -n "$tpid" ]; then
+		[ -s "$tmp/pid" ] && kill -INT "$(cat "$tmp/pid")" 2>/dev/null
+		wait "$tpid" 2>/dev/null
+	fi
+	ip netns del "$TX" 2>/dev/null
+	ip netns del "$RX" 2>/dev/null
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpdrop-bench.XXXXXX") || die "no temporary directory"
+# A copy: the tree may be rebuilt while the bench runs (the Lua runtime is inside the binary).
+cp "$TD" "$tmp/tcpdrop" || die "cannot copy $TD"
+TD=$tmp/tcpdrop
+
+# Two namespaces and a veth between them; 10.99.0.2 lives in RX, where the drops happen.
+ip netns add "$TX" && ip netns add "$RX" &&
+	ip link add tdb0 netns "$TX" type veth peer name tdb1 netns "$RX" &&
+	ip -n "$TX" link set tdb0 up && ip -n "$RX" link set lo up &&
+	ip -n "$RX" link set tdb1 up && ip -n "$RX" addr add 10.99.0.2/24 dev tdb1 ||
+	die "cannot set up the veth pair"
+MAC=$(ip -n "$RX" -br link show tdb1 | awk '{ print $3 }')
+
+# gen SENDERS [SECONDS [COUNT]]: run the generator; its line in $tmp/gen.
+gen() {
+	ip netns exec "$TX" "$GEN" -i tdb0 -M "$MAC" -S 10.99.0.1 -D 10.99.0.2 -t "$1" \
+		-d "${2:-$DUR}" -n "${3:-$MAXN}" >"$tmp/gen" 2>&1 ||
+		die "generator failed: $(cat "$tmp/gen")"
+}
+gen_field() {
+	sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$tmp/gen"
+}
+
+# start CMD...: run a tracer in the background under GNU time; its own pid lands in $tmp/pid.
+start() {
+	rm -f "$tmp/pid" "$tmp/out" "$tmp/err" "$tmp/time"
+	/usr/bin/time -f '%U %S %M' -o "$tmp/time" sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/pid" \
+		"$@" >"$tmp/out" 2>"$tmp/err" &
+	tpid=$!
+}
+
+# ready PATTERN FILE: wait (at most 20 s) for the tracer to say it is attached.
+ready() {
+	i=0
+	while [ $i -lt 200 ]; do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		kill -0 "$tpid" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+stop() {
+	[ -s "$tmp/pid" ] && kill -INT "$(cat "$tmp/pid")" 2>/dev/null
+	wait "$tpid"
+	tpid=
+}
+
+# Table rows: what, senders, rate, ratio, seen, lost, cpu %, peak RSS, note.
+row() {
+	printf '%-44s %3s %10s %6s %10s %9s %6s %7s  %s\n' "$@"
+}
+fmt_rate() {
+	awk -v r="$1" 'BEGIN { if (r == "" || r == "-") print "-"; else printf "%.0f", r }'
+}
+ratio() {
+	awk -v r="$1" -v b="$2" 'BEGIN { if (r == "" || b == "" || b == 0) print "-"; else printf "%.2f", r / b }'
+}
+# cpu % of one CPU over the generator's run, and peak RSS in MiB, from GNU time.
+cpu_pct() {
+	awk -v d="$(gen_field seconds)" '{ if (d > 0) printf "%.0f", ($1 + $2) * 100 / d }' "$tmp/time"
+}
+rss_mib() {
+	awk '{ printf "%.1f\n", $3 / 1024 }' "$tmp/time"
+}
+
+TAB=$(printf '\t')
+
+# Each kind of row prints one record of tab-separated fields:
+# label, senders, drops/s, seen, lost, cpu %, RSS MiB, note.
+rec() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@"
+}
+
+# perf counts in the kernel; wrapping the generator bounds it to the run.
+perf_row() {
+	perf stat -e skb:kfree_skb -a -x, -o "$tmp/perf" -- \
+		ip netns exec "$TX" "$GEN" -i tdb0 -M "$MAC" -S 10.99.0.1 -D 10.99.0.2 -t "$1" \
+		-d "$DUR" -n "$MAXN" >"$tmp/gen" 2>&1
+	seen=$(awk -F, '/skb:kfree_skb/ { print $1 }' "$tmp/perf")
+	note="of $(gen_field sent) sent; perf's own CPU is in the kernel"
+	[ -z "$seen" ] && note="perf failed: $(head -1 "$tmp/perf")"
+	rec "perf stat -e skb:kfree_skb -a" "$1" "$(gen_field rate)" "${seen:--}" - - - "$note"
+}
+
+bpftrace_row() {
+	label="bpftrace: @[args->reason] = count()"
+	if [ -z "$bt" ]; then
+		rec "$label" "$1" - - - - - "not installed"
+		return
+	fi
+	start "$bt" -e "tracepoint:skb:kfree_skb { @[args->reason] = count(); }
+		interval:s:$((DUR + 60)) { exit(); }"
+	if ! ready '^Attaching' "$tmp/out"; then
+		stop
+		rec "$label" "$1" - - - - - "failed: $(grep -v RLIMIT "$tmp/err" | head -1)"
+		return
+	fi
+	gen "$1"
+	stop
+	rec "$label" "$1" "$(gen_field rate)" \
+		"$(awk -F': ' '/^@/ { s += $2 } END { print s + 0 }' "$tmp/out")" - "$(cpu_pct)" \
+		"$(rss_mib)" "of $(gen_field sent) sent; every kfree_skb, not only TCP"
+}
+
+# tcpdrop_row SENDERS LABEL ARGS...: bench/stats.lua says when it is attached, then seen and lost.
+tcpdrop_row() {
+	n=$1 label=$2
+	shift 2
+	start "$TD" -s "$STATS" -d $((DUR + 60)) "$@"
+	if ! ready '^bench: attached' "$tmp/err"; then
+		stop
+		rec "$label" "$n" - - - - - "failed: $(grep -v '^bench:' "$tmp/err" | head -1)"
+		return
+	fi
+	gen "$n"
+	stop
+	seen=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
+	lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
+	skipped=$(sed -n 's/^bench: .* stacks_skipped=\([0-9]*\).*/\1/p' "$tmp/err")
+	note="of $(gen_field sent) sent"
+	[ "${skipped:-0}" != 0 ] && note="$note; $skipped stacks skipped"
+	rec "$label" "$n" "$(gen_field rate)" "${seen:--}" "${lost:--}" "$(cpu_pct)" \
+		"$(rss_mib)" "$note"
+	rss_mib >>"$tmp/rss"
+}
+
+# The machine is shared and its rate drifts: a no-tracer run between every two rows, and each
+# row compared with the mean of the runs just before and just after it.
+baseline() {
+	gen "$1"
+	last_base=$(gen_field rate)
+	echo "$last_base" >>"$tmp/base.$1"
+}
+measure() {
+	before=$last_base
+	"$@" >"$tmp/rec"
+	baseline "$2"
+	printf '%s\t%s\t%s\n' "$(cat "$tmp/rec")" "$before" "$last_base" >>"$tmp/rows"
+}
+print_rows() {
+	while IFS="$TAB" read -r label n rate seen lost cpu rss note b1 b2; do
+		row "$label" "$n" "$(fmt_rate "$rate")" \
+			"$(ratio "$rate" "$(awk -v a="$b1" -v b="$b2" 'BEGIN { print (a + b) / 2 }')")" \
+			"$seen" "$lost" "$cpu" "$rss" "$note"
+	done <"$tmp/rows"
+}
+
+# Is a pcap-filter expression accepted on the command line yet? (main.c wiring)
+pcap_cli=0
+"$TD" --no-stack -d 0.1 tcp >/dev/null 2>"$tmp/pcapcli" && pcap_cli=1
+
+bt=$(command -v bpftrace || true)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "tcpdrop bench: Linux $(uname -r), $(nproc) CPUs ($cpu). TCP RSTs over veth (AF_PACKET)"
+echo "to a closed port, one drop each; ${DUR} s per run; a no-tracer run between every two rows,"
+echo "ratio = rate / mean of the no-tracer runs either side; cpu = tracer's user+sys, % of one CPU."
+echo
+row what snd drops/s ratio seen lost "cpu%" "rss MiB" ""
+
+gen 1 0.5 # warm up: the first packets build routes and caches
+
+for n in 1 2; do
+	: >"$tmp/rows"
+	baseline "$n"
+	measure perf_row "$n"
+	measure bpftrace_row "$n"
+	measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
+	measure tcpdrop_row "$n" "tcpdrop --no-stack >/dev/null" --no-stack
+	measure tcpdrop_row "$n" "tcpdrop >/dev/null (stacks, storm guard)"
+	measure tcpdrop_row "$n" "tcpdrop --stack-rate 0 >/dev/null (no guard)" --stack-rate 0
+	if [ $pcap_cli = 1 ]; then
+		measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()' tcp port 9" --no-stack \
+			-e 'count()' tcp port 9
+	fi
+	awk '{ s += $1; if (!min || $1 < min) min = $1; if ($1 > max) max = $1 }
+		END { printf "%.0f\t%d\t%.0f\t%.0f\n", s / NR, NR, min, max }' "$tmp/base.$n" |
+		{
+			IFS="$TAB" read -r mean k min max
+			row "no tracer" "$n" "$mean" 1.00 - - - - "mean of $k runs, $min to $max"
+		}
+	print_rows
+done
+
+# BPF cost per event, from the kernel's own accounting (kernel.bpf_stats_enabled, restored).
+bpf_ns_row() {
+	label=$1
+	shift
+	start "$TD" -s "$STATS" -d $((DUR + 60)) "$@"
+	if ! ready '^bench: attached' "$tmp/err"; then
+		stop
+		row "$label" 1 - - - - - - "failed: $(head -1 "$tmp/err")"
+		return
+	fi
+	gen 1
+	# The kernel's counters for each BPF program this tracer holds open, from its fdinfo.
+	awk '
+		FNR == 1 { id = "" }
+		/^prog_id:/ { id = $2 }
+		/^run_time_ns:/ { t[id] = $2 }
+		/^run_cnt:/ { c[id] = $2 }
+		END {
+			for (i in c) { T += t[i]; C += c[i] }
+			if (C) printf "%.0f %d\n", T / C, C; else print "- 0"
+		}' /proc/"$(cat "$tmp/pid")"/fdinfo/* >"$tmp/ns" 2>/dev/null
+	stop
+	read -r ns cnt <"$tmp/ns"
+	row "$label" 1 "$ns ns" - "$cnt" - - - "BPF ns/event (kernel.bpf_stats_enabled) over $cnt runs"
+}
+old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+if [ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled=1; then
+	bpf_ns_row "BPF: tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
+	bpf_ns_row "BPF: tcpdrop (stacks, storm guard)" -e 'count()'
+	bpf_ns_row "BPF: tcpdrop --stack-rate 0 (every stack)" --stack-rate 0 -e 'count()'
+	sysctl -q -w kernel.bpf_stats_enabled="$old_bpf_stats"
+	old_bpf_stats=
+else
+	row "BPF ns/event" - - - - - - - "kernel.bpf_stats_enabled not available"
+fi
+
+# Cold start: from exec to attached (init() runs once the probe is attached), idle machine.
+: >"$tmp/cold"
+for i in 1 2 3 4 5; do
+	t0=$(date +%s%N)
+	start "$TD" -s "$STATS" -d 60
+	if ready '^bench: attached' "$tmp/err"; then
+		at=$(sed -n 's/^bench: attached .*at=\([0-9]*\).*/\1/p' "$tmp/err")
+		echo $(((at - t0) / 1000)) >>"$tmp/cold"
+	fi
+	stop
+done
+cold=$(sort -n "$tmp/cold" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)] / 1000 }')
+row "cold start, exec to attached (median of 5)" - "${cold:--} ms" - - - - - \
+	"runs: $(tr '\n' ' ' <"$tmp/cold" | awk '{ for (i = 1; i <= NF; i++) printf "%.1f ", $i / 1000 }')ms"
+peak=$(sort -n "$tmp/rss" 2>/dev/null | tail -1)
+row "peak RSS, largest tcpdrop run above" - "${peak:--} MiB" - - - - - ""
+
+# The pcap-filter matcher alone, user space, per event (build/tests/pcapfilter_check --bench).
+for spec in 'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST' \
+	'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST,pkt,payload=40'; do
+	line=$("$PFC" --bench 'tcp port 443 and net 10.0.0.0/8' "$spec" 5000000 2>&1)
+	ns=$(echo "$line" | sed -n 's/^\([0-9.]*\) ns.*/\1/p')
+	how=$(echo "$line" | sed -n 's/.*events, \([^,]*\),.*/\1/p')
+	row "pcap filter 'tcp port 443 and net 10...'" - "${ns:--} ns" - - - - - "per event, $how"
+done
+
+# Replay: record a large file with -w while the generator runs, then read it back with -r.
+replay_na() {
+	row "replay" - - - - - - - "not available: $1"
+}
+replay() {
+	label=$1
+	shift
+	t0=$(date +%s%N)
+	"$TD" -r "$tmp/rec.pcapng" "$@" >/dev/null 2>"$tmp/rerr"
+	rc=$?
+	t1=$(date +%s%N)
+	if [ $rc -ne 0 ]; then
+		row "replay: $label" - - - - - - - "failed: $(head -1 "$tmp/rerr")"
+		return
+	fi
+	awk -v n="$rec_n" -v full=$((t1 - t0)) -v one="$startup" -v l="$label" 'BEGIN {
+		d = (full - one) / 1e9
+		if (d <= 0) d = full / 1e9
+		printf "%-44s %3s %10.0f %6s %10s %9s %6s %7s  %s\n", "replay: " l, "-", n / d, "-",
+			n, "-", "-", "-", sprintf("events/s; %.0f ms in all, %.0f ms start-up", full / 1e6, one / 1e6)
+	}'
+}
+if ! "$TD" --help | grep -q -- '--read'; then
+	replay_na "no -r option"
+else
+	start "$TD" --no-stack -s "$STATS" -d $((DUR * 4 + 60)) -w "$tmp/rec.pcapng" --force
+	if ! ready '^bench: attached' "$tmp/err"; then
+		stop
+		replay_na "-w: $(grep -v '^bench:' "$tmp/err" | head -1)"
+	else
+		gen 2 $((DUR * 4)) "$REC_N"
+		stop
+		rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
+		if ! "$TD" -r "$tmp/rec.pcapng" -e '' >/dev/null 2>"$tmp/rerr"; then
+			replay_na "-r: $(head -1 "$tmp/rerr")"
+		else
+			size=$(du -m "$tmp/rec.pcapng" | cut -f1)
+			# Start-up is not replay: take off the time of a replay that stops at once.
+			t0=$(date +%s%N)
+			"$TD" -r "$tmp/rec.pcapng" -c 1 -e '' >/dev/null 2>&1
+			startup=$(($(date +%s%N) - t0))
+			row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
+				- - - "$size MiB file"
+			replay "empty drop(): -e ''" -e ''
+			replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
+			replay "-e 'count(e.reason)'" -e 'count(e.reason)'
+			replay "classic printer: -s classic" -s classic
+			if "$TD" --list-scripts | grep -q '^json '; then
+				replay "json: -s json" -s json
+			else
+				row "replay: json" - - - - - - - "not available: no json script"
+			fi
+		fi
+	fi
+fi
