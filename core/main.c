@@ -13,6 +13,7 @@
 #include "ksyms.h"
 #include "names.h"
 #include "opts.h"
+#include "replay.h"
 #include "runtime.h"
 #include "trace.h"
 #include "util.h"
@@ -124,12 +125,12 @@ int main(int argc, char **argv)
 	nm = names__new();
 	ks = ksyms__new();
 	ksyms__set_lazy(ks, "/proc/kallsyms");
-	if (o.read_path || o.write_path || o.pcap_expr) {
-		/* Record/replay and pcap-filter expressions land with their issues. */
-		msg("%s is not supported yet", o.read_path    ? "-r"
-					       : o.write_path ? "-w"
-							      : "a pcap-filter expression");
+	if (o.pcap_expr) {
+		/* pcap-filter expressions land with their issue. */
+		msg("a pcap-filter expression is not supported yet");
 		code = 2;
+	} else if (o.read_path) {
+		code = replay__run(&o, &ro, nm);
 	} else {
 		code = trace__run(&o, &ro, nm, ks);
 	}

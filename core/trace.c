@@ -2,6 +2,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "names.h"
 #include "opts.h"
 #include "probe.h"
+#include "record.h"
 #include "runtime.h"
 #include "trace.h"
 #include "util.h"
@@ -28,6 +30,7 @@ struct app {
 	struct probe *probe;
 	struct live *live;
 	struct runtime *rt;
+	struct recorder *rec; /* -w */
 	uint64_t *lost_seen; /* per CPU: losses already reported */
 	uint64_t *lost_now;
 };
@@ -35,8 +38,12 @@ struct app {
 static int deliver(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 {
 	struct app *app = ctx;
-	int ret = runtime__dispatch(app->rt, ev, n);
+	int ret;
 
+	/* Recorded before the script runs: a script error cannot keep a drop out of the file. */
+	if (app->rec && recorder__write(app->rec, ev, n))
+		return -1;
+	ret = runtime__dispatch(app->rt, ev, n);
 	fflush(stdout);
 	return ret;
 }
@@ -86,7 +93,12 @@ static void report_losses(struct app *app)
 
 static void housekeeping(void *ctx)
 {
+	struct app *app = ctx;
+
 	report_losses(ctx);
+	/* Once a second, so that a killed tracer loses at most the last second of its file. */
+	if (app->rec && recorder__flush(app->rec))
+		kill(getpid(), SIGTERM); /* ends the loop (its signalfd); the close fails the run */
 }
 
 static int netns_of_pid(int pid, uint32_t *ino)
@@ -214,23 +226,45 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	po.cfg = o->cfg;
 	po.cfg.netns = o->netns_id;
 	po.cfg.want_stack = !o->no_stack;
+	if (o->write_path) {
+		struct recorder_opts rec = { .path = o->write_path,
+					     .force = o->force,
+					     .snaplen = o->snaplen };
+
+		/* With no filter, -c N means N drops: the file holds exactly those. */
+		if (!ro->script_src && !ro->filter_expr)
+			rec.max_events = o->count;
+		po.cfg.want_pkt = 1;
+		po.cfg.snaplen = o->snaplen;
+		if (recorder__open(&rec, nm, ks, &app.rec)) {
+			btf__free(btf);
+			return 1;
+		}
+		/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
+		if (!strcmp(o->write_path, "-") && !ro->script_src && !ro->exec_code &&
+		    !ro->filter_expr)
+			ro->exec_code = "";
+	}
 
 	/* A script that does not load fails before anything attaches. */
 	err = runtime__new(ro, nm, ks, &app.rt);
 	if (err) {
 		btf__free(btf);
+		recorder__close(app.rec, NULL);
 		return 2;
 	}
 	if (probe__check_privileges(why, sizeof(why))) {
 		msg("%s", why);
 		btf__free(btf);
 		runtime__free(app.rt);
+		recorder__close(app.rec, NULL);
 		return 1;
 	}
 	err = probe__open(&po, btf, &app.probe);
 	btf__free(btf);
 	if (err) {
 		runtime__free(app.rt);
+		recorder__close(app.rec, NULL);
 		return 1;
 	}
 	app.lost_seen = xcalloc((size_t)libbpf_num_possible_cpus(), sizeof(uint64_t));
@@ -248,6 +282,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	if (!lo.interval)
 		lo.interval = interval;
 	lo.wake_fd = live__fd(app.live);
+	recorder__start(app.rec);
 	err = loop__run(&lo, &hooks);
 
 	probe__read_stats(app.probe, st);
@@ -271,7 +306,12 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	code = runtime__exit_code(app.rt);
 	if (code < 0)
 		code = err ? 1 : 0;
+	/* A recording that could not be written in full fails the run. */
+	if (recorder__close(app.rec, &rs) && !code)
+		code = 1;
+	app.rec = NULL;
 out:
+	recorder__close(app.rec, NULL);
 	live__free(app.live);
 	free(app.lost_seen);
 	free(app.lost_now);

@@ -1,0 +1,146 @@
+/* pcapng and pcap files: reading and writing blocks, and how a drop event rides in a packet block.
+ */
+#ifndef TCPDROP_PCAPNG_H
+#define TCPDROP_PCAPNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+#include "../bpf/tcpdrop.h"
+
+struct names;
+struct ksyms;
+struct run_stats;
+
+/*
+ * tcpdrop's data rides in pcapng custom options (code 2989: binary, may be
+ * copied by editors) under this Private Enterprise Number: 32473, the number
+ * IANA reserves for documentation and examples (RFC 5612), until tcpdrop has
+ * a registered one. The payload after the PEN is a 16-bit tag (section byte
+ * order) and the tag's data; docs/pcapng.md describes every tag.
+ */
+#define PCAPNG_PEN 32473u
+
+enum pcapng_tag {
+	PCAPNG_TAG_EVENT = 1, /* EPB: the event's fixed fields (PCAPNG_EVENT_LEN bytes) */
+	PCAPNG_TAG_REASON = 2, /* EPB: the reason's name, as the recording kernel called it */
+	PCAPNG_TAG_STATE = 3, /* EPB: the socket state's name */
+	PCAPNG_TAG_LOCATION = 4, /* EPB: the dropping location, "sym+0xoff" */
+	PCAPNG_TAG_STACK = 5, /* EPB: the stack frames, one "sym+0xoff" per line */
+	PCAPNG_TAG_REASONS = 16, /* SHB: "CODE NAME\n" lines, the recording kernel's reasons */
+	PCAPNG_TAG_STATES = 17, /* SHB: "CODE NAME\n" lines, its TCP states */
+	PCAPNG_TAG_STATS = 20, /* ISB: the run's counters, six u64 (struct run_stats order) */
+};
+
+#define PCAPNG_EVENT_LEN 100 /* bytes of PCAPNG_TAG_EVENT data in version 1 */
+
+#define PCAPNG_LINKTYPE_RAW 101
+#define PCAPNG_MAX_BLOCK (16u << 20) /* larger blocks are refused as corrupt */
+
+/* ---- Writing: blocks are built whole in memory, in host byte order. ---- */
+
+struct pcapng_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+void pcapng_buf__free(struct pcapng_buf *b);
+
+struct pcapng_section {
+	const char *userappl; /* shb_userappl: "tcpdrop VERSION" */
+	const char *os; /* shb_os: the kernel release */
+	const char *hardware; /* shb_hardware: the machine */
+	const char *comment; /* opt_comment: e.g. the host name */
+	struct names *nm; /* the recording kernel's reason and state names; may be NULL */
+};
+
+void pcapng__put_shb(struct pcapng_buf *b, const struct pcapng_section *s);
+/* One interface, nanosecond timestamps. */
+void pcapng__put_idb(struct pcapng_buf *b, uint16_t linktype, uint32_t snaplen, const char *name,
+		     const char *desc);
+/*
+ * One Enhanced Packet Block for a drop: the packet bytes (or, when the probe
+ * had no packet, an IP + TCP header pair made from the event), a readable
+ * comment, and every field in custom options with names and frames as strings.
+ */
+void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
+		       struct ksyms *ks);
+/* An Interface Statistics Block: st NULL marks the start of the run, else its end and counts. */
+void pcapng__put_isb(struct pcapng_buf *b, uint64_t now, uint64_t start, uint64_t end,
+		     const struct run_stats *st, uint64_t written);
+
+/* ---- Reading pcapng (any byte order, any number of sections) and classic pcap. ---- */
+
+enum cap_kind {
+	CAP_PACKET = 1,
+	CAP_SECTION, /* a section header: opts are its options */
+	CAP_STATS, /* an interface statistics block */
+};
+
+/* One record; its pointers are valid until the next capreader__next(). */
+struct cap_rec {
+	int kind;
+	int swap; /* the section's byte order differs from ours */
+	uint64_t offset; /* where the block starts in the file, for messages */
+	const char *what; /* the block's name, for messages */
+	uint64_t ts; /* ns since the epoch (0 when the block has none) */
+	uint32_t linktype;
+	uint32_t ifid;
+	uint32_t caplen, origlen;
+	const uint8_t *data;
+	const uint8_t *opts; /* pcapng options (NULL for pcap) */
+	uint32_t optlen;
+	uint64_t start, end; /* CAP_STATS: isb_starttime and isb_endtime in ns, 0 when absent */
+};
+
+struct capreader;
+
+/* Open path ("-": standard input). 0, or -errno after one line naming the file. */
+int capreader__open(const char *path, struct capreader **out);
+/* Read from memory (the fuzz target); the memory must outlive the reader. */
+struct capreader *capreader__from_mem(const void *data, size_t len, const char *name);
+void capreader__free(struct capreader *cr);
+/*
+ * The next record: 1, 0 at the end, or <0 after one line naming the block and
+ * its offset. -EINTR (no message) when a signal interrupted a read: call again.
+ */
+int capreader__next(struct capreader *cr, struct cap_rec *r);
+/* Whether the next record needs a read that may wait (a pipe): time to hand on a batch. */
+int capreader__pending(const struct capreader *cr);
+
+/* The next option of a block: 1 (o filled), 0 at the end, -1 when the options are malformed. */
+struct pcapng_opt {
+	uint16_t code, len;
+	const uint8_t *val;
+};
+int pcapng__opt_next(const uint8_t **p, const uint8_t *end, int swap, struct pcapng_opt *o);
+
+/* ---- Turning records into events. ---- */
+
+struct pcapng_decoder;
+
+/* Names and frames of the file are added to nm and interned in ks. */
+struct pcapng_decoder *pcapng_decoder__new(struct names *nm, struct ksyms *ks);
+void pcapng_decoder__free(struct pcapng_decoder *d);
+
+/* A section header's name tables. 0, or <0 after a message. */
+int pcapng__decode_section(struct pcapng_decoder *d, const struct cap_rec *r, const char *file);
+/*
+ * A packet: 1 with ev filled; 0 when it is no TCP over IPv4/IPv6 (counted, see
+ * pcapng_decoder__skipped); <0 after a message when the tcpdrop data is corrupt.
+ */
+int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
+			  struct tcpdrop_event *ev, const char *file);
+/* A statistics block: 1 with st filled when it carries tcpdrop's counters, else 0 (or <0). */
+int pcapng__decode_stats(struct pcapng_decoder *d, const struct cap_rec *r, struct run_stats *st,
+			 const char *file);
+
+struct pcapng_skipped {
+	uint64_t not_tcp; /* packets that are not TCP over IP, or too short to tell */
+	uint64_t bad_link; /* packets on a link type we cannot read */
+	uint32_t last_link; /* the last such link type */
+};
+const struct pcapng_skipped *pcapng_decoder__skipped(const struct pcapng_decoder *d);
+
+#endif

@@ -1,0 +1,365 @@
+/* The -r run: records in, events out in batches, ticks and -d by the recorded clock. */
+#include "replay.h"
+#include "ksyms.h"
+#include "names.h"
+#include "opts.h"
+#include "pcapng.h"
+#include "runtime.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 1024
+#define MAX_TICK_GAP 100000 /* ticks run in one go before a jump in recorded time is skipped */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct replay {
+	struct options *o;
+	const char *file;
+	struct capreader *cr;
+	struct pcapng_decoder *dec;
+	struct runtime *rt;
+	struct tcpdrop_event *batch;
+	unsigned int n;
+	uint64_t seen;
+	uint64_t start; /* the recorded start of tracing, 0 if unknown */
+	uint64_t end; /* the recorded end, 0 if unknown */
+	uint64_t interval_ns, next_tick, ticks;
+	struct run_stats recorded;
+	int have_recorded;
+	int err; /* the file was bad: exit 1 after done() */
+};
+
+/* Options that only mean something when tracing: refused rather than silently ignored. */
+static int check_options(const struct options *o)
+{
+	if (o->write_path) {
+		msg("-r and -w exclude each other: replay a file, or record one");
+		return -EINVAL;
+	}
+	if (o->probe != PROBE_AUTO || o->no_stack || o->pid_netns) {
+		msg("%s has no meaning with -r: a replay traces nothing%s",
+		    o->probe != PROBE_AUTO ? "--probe"
+		    : o->no_stack	   ? "--no-stack"
+					   : "--pid-netns",
+		    o->pid_netns ? " (--netns-id selects a namespace)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The next drop of the file into ev: 1, 0 at the end (or on a signal), <0 on a bad file. */
+static int next_event(struct replay *rp, struct tcpdrop_event *ev)
+{
+	for (;;) {
+		struct cap_rec r;
+		int ret = capreader__next(rp->cr, &r);
+
+		if (ret == -EINTR) {
+			if (stop_signal)
+				return 0;
+			continue;
+		}
+		if (ret <= 0)
+			return ret;
+		switch (r.kind) {
+		case CAP_SECTION:
+			ret = pcapng__decode_section(rp->dec, &r, rp->file);
+			break;
+		case CAP_STATS:
+			if (r.start && !rp->start)
+				rp->start = r.start;
+			if (r.end)
+				rp->end = r.end;
+			ret = pcapng__decode_stats(rp->dec, &r, &rp->recorded, rp->file);
+			if (ret > 0)
+				rp->have_recorded = 1;
+			break;
+		case CAP_PACKET:
+			ret = pcapng__decode_packet(rp->dec, &r, ev, rp->file);
+			if (ret)
+				return ret;
+			break;
+		}
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static int port_in(const __u16 *set, unsigned int n, __u16 port)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i] == port)
+			return 1;
+	return 0;
+}
+
+static int net_has(const struct tcpdrop_net *n, const struct tcpdrop_event *ev, const __u8 *addr)
+{
+	if (n->family != ev->family)
+		return 0;
+	for (int i = 0; i < 16; i++)
+		if ((addr[i] & n->mask[i]) != n->net[i])
+			return 0;
+	return 1;
+}
+
+/* The in-kernel filters of a live run, applied to recorded drops: the same rules. */
+static int pass(const struct tcpdrop_config *c, const struct tcpdrop_event *ev)
+{
+	unsigned int want = 0, hit = 0;
+
+	if (c->family && c->family != ev->family)
+		return 0;
+	if (c->netns && c->netns != ev->netns)
+		return 0;
+	if (c->nsports && !port_in(c->sports, c->nsports, ev->sport))
+		return 0;
+	if (c->ndports && !port_in(c->dports, c->ndports, ev->dport))
+		return 0;
+	if (c->nports && !port_in(c->ports, c->nports, ev->sport) &&
+	    !port_in(c->ports, c->nports, ev->dport))
+		return 0;
+	for (unsigned int i = 0; i < c->nnets; i++) {
+		const struct tcpdrop_net *n = &c->nets[i];
+
+		if (n->side == TCPDROP_SIDE_SRC) {
+			want |= 1;
+			hit |= net_has(n, ev, ev->saddr_raw) ? 1 : 0;
+		} else if (n->side == TCPDROP_SIDE_DST) {
+			want |= 2;
+			hit |= net_has(n, ev, ev->daddr_raw) ? 2 : 0;
+		} else {
+			want |= 4;
+			hit |= net_has(n, ev, ev->saddr_raw) || net_has(n, ev, ev->daddr_raw) ? 4
+											      : 0;
+		}
+	}
+	if (want != hit)
+		return 0;
+	if (c->nreasons && !(ev->evflags & TCPDROP_F_NO_REASON)) {
+		for (unsigned int i = 0; i < c->nreasons; i++)
+			if (c->reasons[i] == ev->reason_code)
+				return 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* --reason names, looked up in the names the file carries. */
+static int resolve_reasons(struct replay *rp, struct names *nm, struct tcpdrop_config *c)
+{
+	char *copy, *save = NULL, *tok;
+	int ret = 0;
+
+	if (!rp->o->reasons)
+		return 0;
+	copy = xstrdup(rp->o->reasons);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int64_t code = names__reason_code(nm, tok);
+
+		if (code < 0) {
+			msg("--reason: %s names no drop reason '%s'%s", rp->file, tok,
+			    names__next_reason(nm, -1) < 0 ? " (it carries no reason names)" : "");
+			ret = -EINVAL;
+			break;
+		}
+		if (c->nreasons >= TCPDROP_MAX_REASONS) {
+			msg("--reason: at most %d reasons", TCPDROP_MAX_REASONS);
+			ret = -EINVAL;
+			break;
+		}
+		c->reasons[c->nreasons++] = (__u32)code;
+	}
+	free(copy);
+	return ret;
+}
+
+/* Hand the batch to the runtime; the undelivered event at batch[n] (if keep) moves to the front. */
+static int dispatch(struct replay *rp, int keep)
+{
+	int ret;
+
+	if (!rp->n)
+		return 0;
+	ret = runtime__dispatch(rp->rt, rp->batch, rp->n);
+	fflush(stdout);
+	rp->seen += rp->n;
+	if (keep)
+		rp->batch[0] = rp->batch[rp->n];
+	rp->n = 0;
+	return ret;
+}
+
+/* Run every tick due by time t (after handing on the batch: its drops came first). */
+static int tick_to(struct replay *rp, uint64_t t, int keep)
+{
+	uint64_t due;
+	int ret;
+
+	if (!rp->interval_ns || t < rp->next_tick)
+		return 0;
+	due = (t - rp->next_tick) / rp->interval_ns;
+	if (due > MAX_TICK_GAP) {
+		msg("%s: the recorded time jumps %llu s ahead; the ticks of that gap are skipped",
+		    rp->file, (unsigned long long)((t - rp->next_tick) / 1000000000u));
+		rp->next_tick += (due - 1) * rp->interval_ns;
+	}
+	ret = dispatch(rp, keep);
+	while (!ret && t >= rp->next_tick) {
+		ret = runtime__tick(rp->rt, ++rp->ticks);
+		fflush(stdout);
+		rp->next_tick += rp->interval_ns;
+	}
+	return ret;
+}
+
+static void list_reasons(struct names *nm)
+{
+	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
+		printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
+}
+
+static void report_skipped(struct replay *rp)
+{
+	const struct pcapng_skipped *s = pcapng_decoder__skipped(rp->dec);
+
+	if (s->not_tcp)
+		msg("%s: skipped %llu packet%s that %s not TCP over IPv4/IPv6 (or cut too short)",
+		    rp->file, (unsigned long long)s->not_tcp, s->not_tcp == 1 ? "" : "s",
+		    s->not_tcp == 1 ? "is" : "are");
+	if (s->bad_link)
+		msg("%s: skipped %llu packet%s on link type %u, which tcpdrop cannot read "
+		    "(it reads Ethernet, raw IP, Linux cooked and loopback captures)",
+		    rp->file, (unsigned long long)s->bad_link, s->bad_link == 1 ? "" : "s",
+		    s->last_link);
+	if (rp->have_recorded && rp->recorded.lost)
+		msg("%s: the recording lost %llu events (the ring buffer was full)", rp->file,
+		    (unsigned long long)rp->recorded.lost);
+}
+
+static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, struct ksyms *ks)
+{
+	struct options *o = rp->o;
+	struct tcpdrop_config cfg = o->cfg;
+	struct run_stats rs = { 0 };
+	uint64_t stop_at = UINT64_MAX, last = 0;
+	double interval = 0;
+	int have, ret = 0, code;
+
+	cfg.netns = o->netns_id;
+	have = next_event(rp, &rp->batch[0]);
+	if (have < 0)
+		return 1;
+	if (o->list_reasons) {
+		if (names__next_reason(nm, -1) < 0)
+			msg("%s carries no drop reason names (it was not recorded by tcpdrop)",
+			    rp->file);
+		list_reasons(nm);
+		return 0;
+	}
+	if (resolve_reasons(rp, nm, &cfg))
+		return 2;
+	if (runtime__new(ro, nm, ks, &rp->rt))
+		return 2;
+	if (runtime__init(rp->rt, &interval))
+		return 1;
+	fflush(stdout);
+	if (o->interval)
+		interval = o->interval;
+	rp->interval_ns = (uint64_t)(interval * 1e9);
+	/* Ticks and -d count from the recorded start of tracing, else from the first drop. */
+	if (!rp->start && have)
+		rp->start = rp->batch[0].ts_ns;
+	rp->next_tick = rp->start + rp->interval_ns;
+	if (o->duration > 0)
+		stop_at = rp->start + (uint64_t)(o->duration * 1e9);
+
+	while (have > 0 && !stop_signal) {
+		struct tcpdrop_event *ev = &rp->batch[rp->n];
+
+		if (ev->ts_ns >= stop_at)
+			break;
+		if (ev->ts_ns > last)
+			last = ev->ts_ns;
+		ret = tick_to(rp, ev->ts_ns, 1);
+		ev = &rp->batch[rp->n];
+		if (!ret && pass(&cfg, ev) && ++rp->n == BATCH)
+			ret = dispatch(rp, 0);
+		else if (!ret && rp->n && capreader__pending(rp->cr))
+			ret = dispatch(rp, 0); /* a pipe: what we have goes out before we wait */
+		if (ret)
+			break;
+		have = next_event(rp, &rp->batch[rp->n]);
+	}
+	if (have < 0)
+		rp->err = 1;
+	if (!ret)
+		ret = dispatch(rp, 0);
+	/* The recording went on after its last drop: so do its ticks (those before its end). */
+	if (!ret && !stop_signal && !rp->err) {
+		uint64_t end = have > 0 ? stop_at : rp->end > last ? rp->end : last;
+
+		if (end)
+			ret = tick_to(rp, end - 1, 0);
+	}
+	rs.seen = rp->seen;
+	if (rp->have_recorded) {
+		rs.lost = rp->recorded.lost;
+		rs.filtered_kernel = rp->recorded.filtered_kernel;
+		rs.stacks_skipped = rp->recorded.stacks_skipped;
+		rs.stacks_failed = rp->recorded.stacks_failed;
+	}
+	runtime__done(rp->rt, &rs);
+	fflush(stdout);
+	report_skipped(rp);
+	if (rs.errors)
+		msg("%llu script error%s", (unsigned long long)rs.errors,
+		    rs.errors == 1 ? "" : "s");
+	code = runtime__exit_code(rp->rt);
+	if (code < 0)
+		code = ret < 0 ? 1 : 0;
+	return rp->err && !code ? 1 : code;
+}
+
+int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm)
+{
+	struct replay rp = { .o = o, .file = o->read_path };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ksyms *ks;
+	int code;
+
+	if (check_options(o))
+		return 2;
+	if (!strcmp(o->read_path, "-"))
+		rp.file = "standard input";
+	if (capreader__open(o->read_path, &rp.cr))
+		return 1;
+	/* Frames come from the file, never from this machine's kallsyms. */
+	ks = ksyms__new();
+	rp.dec = pcapng_decoder__new(nm, ks);
+	rp.batch = xcalloc(BATCH, sizeof(*rp.batch));
+	/* No SA_RESTART: a read from a quiet pipe must give way to Ctrl-C. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	code = run(&rp, ro, nm, ks);
+
+	runtime__free(rp.rt);
+	free(rp.batch);
+	pcapng_decoder__free(rp.dec);
+	capreader__free(rp.cr);
+	ksyms__free(ks);
+	return code;
+}
