@@ -1,5 +1,6 @@
 /* The embedded LuaJIT: every call into Lua goes through lua_pcall with a traceback handler. */
 #include "runtime.h"
+#include "actions.h"
 #include "cfuncs.h"
 #include "embed.h"
 #include "ksyms.h"
@@ -15,6 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* With --keep-going, the errors shown in full before the rest are only counted. */
+#define ERRORS_SHOWN 10
+/* Chunk names of the embedded runtime: tracebacks leave these frames out. */
+#define INTERNAL_CHUNK "[tcpdrop]/"
 
 struct runtime {
 	lua_State *L;
@@ -27,6 +36,7 @@ struct runtime {
 /* The one ksyms and names a process uses, for the functions Lua calls. */
 static struct ksyms *g_ksyms;
 static struct names *g_names;
+static struct runtime *g_rt;
 
 static int c_ntop(int family, const void *addr, char *buf, int len)
 {
@@ -40,9 +50,15 @@ static int c_ksym(__u64 addr, char *buf, int len)
 	return ksyms__format(g_ksyms, addr, buf, (size_t)len);
 }
 
+static double c_mono(void)
+{
+	return (double)now_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
 static const struct tcpdrop_cfuncs cfuncs = {
 	.ntop = c_ntop,
 	.ksym = c_ksym,
+	.mono = c_mono,
 };
 
 const struct embedded *embedded_script(const char *name)
@@ -52,6 +68,38 @@ const struct embedded *embedded_script(const char *name)
 			return e;
 	return NULL;
 }
+
+int runtime__script_source(const char *spec, char **src, char **chunk)
+{
+	const struct embedded *e;
+	struct stat st;
+
+	if (!stat(spec, &st) && S_ISREG(st.st_mode)) {
+		*src = read_file(spec, 16 << 20, NULL);
+		if (!*src) {
+			int err = -errno;
+
+			msg("cannot read script %s: %s", spec, strerror(errno));
+			return err;
+		}
+		*chunk = xmalloc(strlen(spec) + 2);
+		sprintf(*chunk, "@%s", spec);
+		return 0;
+	}
+	e = embedded_script(spec);
+	if (!e) {
+		msg("script not found: %s (no such file, and no shipped script of that name; "
+		    "see --list-scripts)",
+		    spec);
+		return -ENOENT;
+	}
+	*src = xstrdup(e->data);
+	*chunk = xmalloc(strlen(spec) + 6);
+	sprintf(*chunk, "@%s.lua", spec);
+	return 0;
+}
+
+/* Functions the runtime reaches through tcpdrop.core: none of them is on the per-event path. */
 
 static int l_reason_name(lua_State *L)
 {
@@ -65,11 +113,115 @@ static int l_reason_name(lua_State *L)
 	return 1;
 }
 
+/* spawn({argv...}): pid, or nil and the reason (also said on stderr). */
+static int l_spawn(lua_State *L)
+{
+	int n = (int)lua_objlen(L, 1);
+	const char **argv = xcalloc((size_t)n + 1, sizeof(*argv));
+	int pid;
+
+	for (int i = 0; i < n; i++) {
+		lua_rawgeti(L, 1, i + 1);
+		argv[i] = lua_tostring(L, -1); /* the table keeps the string alive */
+		lua_pop(L, 1);
+	}
+	pid = actions__spawn(argv);
+	if (pid < 0) {
+		const char *why =
+			pid == -EAGAIN ? "too many commands still running" : strerror(-pid);
+
+		msg("cannot run %s: %s", argv[0], why);
+		free(argv);
+		lua_pushnil(L);
+		lua_pushstring(L, why);
+		return 2;
+	}
+	free(argv);
+	lua_pushinteger(L, pid);
+	return 1;
+}
+
+static int l_syslog_level(lua_State *L)
+{
+	lua_pushinteger(L, actions__syslog_level(luaL_checkstring(L, 1)));
+	return 1;
+}
+
+static int l_syslog(lua_State *L)
+{
+	actions__syslog((int)luaL_checkinteger(L, 1), luaL_checkstring(L, 2));
+	return 0;
+}
+
+static int l_getpid(lua_State *L)
+{
+	lua_pushinteger(L, getpid());
+	return 1;
+}
+
+static int l_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, STDOUT_FILENO)));
+	return 1;
+}
+
+static int l_errors(lua_State *L)
+{
+	lua_pushnumber(L, g_rt ? (lua_Number)g_rt->errors : 0);
+	return 1;
+}
+
+static int l_action_stats(lua_State *L)
+{
+	struct action_stats st;
+
+	actions__stats(&st);
+	lua_createtable(L, 0, 4);
+	lua_pushnumber(L, (lua_Number)st.spawned);
+	lua_setfield(L, -2, "spawned");
+	lua_pushnumber(L, (lua_Number)st.spawn_failed);
+	lua_setfield(L, -2, "spawn_failed");
+	lua_pushnumber(L, (lua_Number)st.failed_exit);
+	lua_setfield(L, -2, "failed_exit");
+	lua_pushnumber(L, st.running);
+	lua_setfield(L, -2, "running");
+	return 1;
+}
+
+/*
+ * The message and a traceback of the script's own frames: the embedded runtime's frames and C
+ * frames say nothing a script author can act on.
+ */
 static int traceback(lua_State *L)
 {
 	const char *m = lua_tostring(L, 1);
+	const char *tb, *line, *hdr;
+	luaL_Buffer b;
+	int frames = 0;
 
 	luaL_traceback(L, L, m ? m : "(error object is not a string)", 1);
+	tb = lua_tostring(L, -1);
+	hdr = strstr(tb, "\nstack traceback:");
+	if (!hdr)
+		return 1;
+	luaL_buffinit(L, &b);
+	luaL_addlstring(&b, tb, (size_t)(hdr - tb));
+	luaL_addstring(&b, "\nstack traceback:");
+	for (line = strchr(hdr + 1, '\n'); line; line = strchr(line + 1, '\n')) {
+		size_t len = strcspn(line + 1, "\n");
+
+		if (!strncmp(line + 1, "\t[C]:", 5) ||
+		    !strncmp(line + 1, "\t" INTERNAL_CHUNK, strlen(INTERNAL_CHUNK) + 1))
+			continue;
+		luaL_addchar(&b, '\n');
+		luaL_addlstring(&b, line + 1, len);
+		frames++;
+	}
+	luaL_pushresult(&b);
+	if (!frames) {
+		lua_pop(L, 1);
+		lua_pushlstring(L, tb, (size_t)(hdr - tb));
+	}
 	return 1;
 }
 
@@ -94,12 +246,24 @@ static int call(struct runtime *rt, const char *name, int nargs, int nres, int w
 	lua_insert(L, base + 1);
 	lua_insert(L, base + 1);
 	if (lua_pcall(L, nargs, nres, base + 1)) {
-		msg("%s", lua_tostring(L, -1));
-		lua_settop(L, base);
+		lua_remove(L, base + 1);
 		return -1;
 	}
 	lua_remove(L, base + 1);
 	return 0;
+}
+
+/* A hook raised: say so (with --keep-going, only the first few in full), pop the message. */
+static void hook_error(struct runtime *rt)
+{
+	rt->errors++;
+	if (!rt->keep_going || rt->errors <= ERRORS_SHOWN)
+		msg("%s", lua_tostring(rt->L, -1));
+	if (rt->keep_going && rt->errors == ERRORS_SHOWN)
+		msg("further script errors are counted, not shown (--keep-going)");
+	lua_pop(rt->L, 1);
+	if (!rt->keep_going)
+		rt->failed = 1;
 }
 
 static void push_names(lua_State *L, struct names *nm)
@@ -135,6 +299,16 @@ static void push_core(lua_State *L, struct names *nm)
 		{ "STACK_FAILED", TCPDROP_F_STACK_FAILED },
 		{ "NO_STACK", TCPDROP_F_NO_STACK },
 	};
+	static const luaL_Reg funcs[] = {
+		{ "reason_name", l_reason_name },
+		{ "spawn", l_spawn },
+		{ "syslog_level", l_syslog_level },
+		{ "syslog", l_syslog },
+		{ "getpid", l_getpid },
+		{ "isatty", l_isatty },
+		{ "errors", l_errors },
+		{ "action_stats", l_action_stats },
+	};
 
 	lua_newtable(L);
 	lua_pushstring(L, embedded_cdef);
@@ -152,8 +326,10 @@ static void push_core(lua_State *L, struct names *nm)
 	}
 	lua_setfield(L, -2, "flags");
 	push_names(L, nm);
-	lua_pushcfunction(L, l_reason_name);
-	lua_setfield(L, -2, "reason_name");
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
+		lua_pushcfunction(L, funcs[i].func);
+		lua_setfield(L, -2, funcs[i].name);
+	}
 	lua_newtable(L);
 	for (const struct embedded *e = embedded_scripts; e->name; e++) {
 		lua_pushlstring(L, e->data, e->len);
@@ -174,7 +350,8 @@ static int install_modules(lua_State *L, struct names *nm)
 	for (const struct embedded *e = embedded_modules; e->name; e++) {
 		char chunk[96];
 
-		snprintf(chunk, sizeof(chunk), "@%s.lua", e->name + strlen("tcpdrop."));
+		snprintf(chunk, sizeof(chunk), "@" INTERNAL_CHUNK "%s.lua",
+			 e->name + strlen("tcpdrop."));
 		if (luaL_loadbuffer(L, e->data, e->len, chunk)) {
 			msg("internal error loading %s: %s", e->name, lua_tostring(L, -1));
 			return -EINVAL;
@@ -185,12 +362,25 @@ static int install_modules(lua_State *L, struct names *nm)
 	return 0;
 }
 
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
 int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
 		 struct runtime **out)
 {
 	struct runtime *rt = xcalloc(1, sizeof(*rt));
 	lua_State *L = luaL_newstate();
-	int err = -EINVAL;
 
 	if (!L) {
 		msg("cannot create the Lua state (out of memory?)");
@@ -199,6 +389,7 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 	}
 	g_ksyms = ks;
 	g_names = nm;
+	g_rt = rt;
 	rt->L = L;
 	rt->keep_going = ro->keep_going;
 	luaL_openlibs(L);
@@ -230,54 +421,59 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 
 	lua_newtable(L);
 	if (ro->script_src) {
-		lua_pushstring(L, ro->script_src);
-		lua_setfield(L, -2, "script_src");
-		lua_pushstring(L, ro->script_chunk);
-		lua_setfield(L, -2, "script_chunk");
+		set_str(L, "script_src", ro->script_src);
+		set_str(L, "script_chunk", ro->script_chunk ? ro->script_chunk : "=script");
 	}
-	if (ro->filter_expr) {
-		lua_pushstring(L, ro->filter_expr);
-		lua_setfield(L, -2, "filter_expr");
-	}
-	if (ro->exec_code) {
-		lua_pushstring(L, ro->exec_code);
-		lua_setfield(L, -2, "exec_code");
-	}
-	if (ro->count) {
-		lua_pushnumber(L, (lua_Number)ro->count);
-		lua_setfield(L, -2, "count");
-	}
+	set_str(L, "filter_expr", ro->filter_expr);
+	set_str(L, "exec_code", ro->exec_code);
+	if (ro->count)
+		set_num(L, "count", (double)ro->count);
+	if (ro->interval > 0)
+		set_num(L, "interval", ro->interval);
 	lua_newtable(L);
 	for (int i = 0; i < ro->nargs; i++) {
 		lua_pushstring(L, ro->args[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "args");
-	if (call(rt, "setup", 1, 0, 0))
+	/* A script that does not compile, or fails as it loads: file:line, no traceback. */
+	if (call(rt, "setup", 1, 0, 0)) {
+		msg("%s", lua_tostring(L, -1));
 		goto fail;
+	}
 	*out = rt;
 	return 0;
 fail:
 	lua_close(L);
 	free(rt);
-	return err;
+	g_rt = NULL;
+	return -EINVAL;
 }
 
 void runtime__free(struct runtime *rt)
 {
 	if (!rt)
 		return;
+	actions__reap();
 	lua_close(rt->L);
+	if (g_rt == rt)
+		g_rt = NULL;
 	free(rt);
 }
 
 int runtime__init(struct runtime *rt, double *interval)
 {
-	if (call(rt, "init", 0, 1, 1))
+	int stop;
+
+	if (call(rt, "init", 0, 2, 1)) {
+		hook_error(rt);
+		rt->failed = 1;
 		return -1;
-	*interval = lua_isnumber(rt->L, -1) ? lua_tonumber(rt->L, -1) : 0;
-	lua_pop(rt->L, 1);
-	return 0;
+	}
+	*interval = lua_isnumber(rt->L, -2) ? lua_tonumber(rt->L, -2) : 0;
+	stop = lua_toboolean(rt->L, -1);
+	lua_pop(rt->L, 2);
+	return stop ? 1 : 0;
 }
 
 static int pos(struct runtime *rt)
@@ -291,70 +487,89 @@ static int pos(struct runtime *rt)
 	return p;
 }
 
+/* Children that exited are collected as soon as we pass by, not only once a second. */
+static void reap_if_any(void)
+{
+	struct action_stats st;
+
+	actions__stats(&st);
+	if (st.running)
+		actions__reap();
+}
+
 int runtime__dispatch(struct runtime *rt, struct tcpdrop_event *ev, unsigned int n)
 {
 	unsigned int start = 0;
-	int ret;
+	int ret = 0;
 
 	while (start < n) {
 		lua_pushlightuserdata(rt->L, ev);
 		lua_pushnumber(rt->L, n);
 		lua_pushnumber(rt->L, start);
 		if (call(rt, "dispatch", 3, 1, 1)) {
-			rt->errors++;
+			hook_error(rt);
 			if (!rt->keep_going) {
-				rt->failed = 1;
-				return -1;
+				ret = -1;
+				break;
 			}
 			start = (unsigned int)pos(rt) + 1;
 			continue;
 		}
 		ret = (int)lua_tointeger(rt->L, -1);
 		lua_pop(rt->L, 1);
-		return ret;
+		break;
 	}
-	return 0;
+	reap_if_any();
+	return ret;
 }
 
 int runtime__tick(struct runtime *rt, uint64_t n)
 {
 	int ret;
 
+	reap_if_any();
 	lua_pushnumber(rt->L, (lua_Number)n);
 	if (call(rt, "tick", 1, 1, 1)) {
-		rt->errors++;
-		if (!rt->keep_going) {
-			rt->failed = 1;
-			return -1;
-		}
-		return 0;
+		hook_error(rt);
+		return rt->keep_going ? 0 : -1;
 	}
 	ret = (int)lua_tointeger(rt->L, -1);
 	lua_pop(rt->L, 1);
 	return ret;
 }
 
-static void set_num(lua_State *L, const char *k, uint64_t v)
+static void push_stats(lua_State *L, const struct run_stats *st)
 {
-	lua_pushnumber(L, (lua_Number)v);
-	lua_setfield(L, -2, k);
+	lua_newtable(L);
+	set_num(L, "seen", (double)st->seen);
+	set_num(L, "lost", (double)st->lost);
+	set_num(L, "filtered_kernel", (double)st->filtered_kernel);
+	set_num(L, "stacks_skipped", (double)st->stacks_skipped);
+	set_num(L, "stacks_failed", (double)st->stacks_failed);
+	set_num(L, "errors", (double)st->errors);
+}
+
+void runtime__housekeeping(struct runtime *rt, const struct run_stats *st)
+{
+	actions__reap();
+	if (!st)
+		return;
+	push_stats(rt->L, st);
+	if (call(rt, "kernel_stats", 1, 0, 1)) {
+		msg("internal error: %s", lua_tostring(rt->L, -1));
+		lua_pop(rt->L, 1);
+	}
 }
 
 int runtime__done(struct runtime *rt, struct run_stats *st)
 {
-	lua_State *L = rt->L;
-
+	actions__reap();
 	st->errors = rt->errors;
-	lua_newtable(L);
-	set_num(L, "seen", st->seen);
-	set_num(L, "lost", st->lost);
-	set_num(L, "filtered_kernel", st->filtered_kernel);
-	set_num(L, "stacks_skipped", st->stacks_skipped);
-	set_num(L, "stacks_failed", st->stacks_failed);
-	set_num(L, "errors", st->errors);
+	push_stats(rt->L, st);
 	if (call(rt, "done", 1, 0, 1)) {
-		rt->errors++;
+		hook_error(rt);
 		rt->failed = 1;
+		st->errors = rt->errors;
 		return -1;
 	}
 	return 0;
@@ -371,6 +586,10 @@ int runtime__exit_code(struct runtime *rt)
 	if (lua_isnumber(rt->L, -1))
 		code = (int)lua_tointeger(rt->L, -1);
 	lua_pop(rt->L, 2);
+	/* Errors skipped with --keep-going still make the run a failure, unless the script chose.
+	 */
+	if (code < 0 && rt->errors)
+		code = 1;
 	return code;
 }
 

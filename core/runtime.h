@@ -20,6 +20,7 @@ struct runtime_opts {
 	int nargs;
 	uint64_t count; /* 0: no limit */
 	int keep_going;
+	double interval; /* -i seconds; wins over tcpdrop.interval() from init; 0: none */
 };
 
 /* What done(stats) receives, beside what Lua counted itself. */
@@ -32,18 +33,41 @@ struct run_stats {
 	uint64_t errors; /* hook errors (with --keep-going) */
 };
 
-/* -EINVAL after printing one line when the runtime or the script does not load. */
+/*
+ * -s SPEC: a script file, or the name of a shipped script. Its source and the chunk name
+ * ("@path" or "@name.lua") for messages; both to free(). 0, or -errno after one line on stderr.
+ */
+int runtime__script_source(const char *spec, char **src, char **chunk);
+
+/*
+ * Load the runtime and compile the script, -f and -e. -EINVAL after printing one line (file:line
+ * for a syntax error) when anything does not load: the caller exits 2 before attaching.
+ */
 int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
 		 struct runtime **out);
+/* Also collects the commands the script started that have exited (the rest outlive us). */
 void runtime__free(struct runtime *rt);
 
-/* Run init(args); the tick interval the script asked for (0 if none) in *interval. */
+/*
+ * Run init(args); *interval = the tick interval in effect (-i, else tcpdrop.interval() from
+ * init; 0: none). 0 go on, 1 the script called tcpdrop.exit() (run done, no tracing), -1 error.
+ */
 int runtime__init(struct runtime *rt, double *interval);
 /* Hand a batch to filter/drop. 0 go on, 1 stop (count reached or tcpdrop.exit), <0 error. */
 int runtime__dispatch(struct runtime *rt, struct tcpdrop_event *ev, unsigned int n);
+/* tick(n), then print the aggregations. 0, 1 (stop) or <0. */
 int runtime__tick(struct runtime *rt, uint64_t n);
+/*
+ * Once a second from the event loop, and at exit: reap the commands tcpdrop.spawn() started
+ * that have exited, and (st may be NULL) refresh the counters tcpdrop.stats() reports.
+ */
+void runtime__housekeeping(struct runtime *rt, const struct run_stats *st);
+/* done(stats), then the aggregations not printed yet. 0 or -1 (a hook error). */
 int runtime__done(struct runtime *rt, struct run_stats *st);
-/* The exit code a script asked for with tcpdrop.exit(code), or -1. */
+/*
+ * 1 after a hook error that stopped the run; else the code given to tcpdrop.exit(); else 1 if
+ * errors were skipped (--keep-going: never a silent success); else -1.
+ */
 int runtime__exit_code(struct runtime *rt);
 uint64_t runtime__errors(struct runtime *rt);
 

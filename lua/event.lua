@@ -1,17 +1,22 @@
 -- The drop event as Lua sees it: an FFI view of struct tcpdrop_event with derived fields.
+--
+-- Raw struct fields keep their C names (ts_ns, saddr_raw, state_code, tcp_flags, comm_raw, ...);
+-- derived names (saddr, state, flags, comm, ...) never collide with them, because a metatype's
+-- __index is only consulted for names the struct does not declare.
 local ffi = require("ffi")
+local bit = require("bit")
 local core = require("tcpdrop.core")
 
 ffi.cdef(core.cdef)
 
 local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
-local bit = require("bit")
-local band, rshift = bit.band, bit.rshift
+local band, lshift = bit.band, bit.lshift
 local fmt, concat = string.format, table.concat
+local tonumber, tostring = tonumber, tostring
 
 local F = core.flags
 local reasons, states = core.reasons, core.states
-local reason_name = core.reason_name -- C fallback for codes not in the table
+local reason_name = core.reason_name -- C fallback: subsystem reasons, codes not in the table
 
 local strbuf = ffi.new("char[512]")
 
@@ -32,26 +37,40 @@ end
 local flag_names = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" }
 local flag_bits = {}
 for i, name in ipairs(flag_names) do
-	flag_bits[name] = bit.lshift(1, i - 1)
+	flag_bits[name] = lshift(1, i - 1)
 end
 
 local flag_strings = {} -- all 256 combinations, built once
 for v = 0, 255 do
 	local parts = {}
 	for i, name in ipairs(flag_names) do
-		if band(v, bit.lshift(1, i - 1)) ~= 0 then
+		if band(v, lshift(1, i - 1)) ~= 0 then
 			parts[#parts + 1] = name
 		end
 	end
 	flag_strings[v] = concat(parts, "|")
 end
 
-local last_sec, last_hms = -1, nil
-local function hms(sec)
+-- Formatting a time costs more than a drop: keep the last second's strings.
+local last_sec, last_hms, last_iso_sec, last_iso = -1, nil, -1, nil
+local function seconds(e)
+	return tonumber(e.ts_ns / 1000000000ULL)
+end
+
+local function hms(e)
+	local sec = seconds(e)
 	if sec ~= last_sec then
 		last_sec, last_hms = sec, os.date("%H:%M:%S", sec)
 	end
 	return last_hms
+end
+
+local function isotime(e)
+	local sec = seconds(e)
+	if sec ~= last_iso_sec then
+		last_iso_sec, last_iso = sec, os.date("!%Y-%m-%dT%H:%M:%S", sec)
+	end
+	return fmt("%s.%06dZ", last_iso, tonumber(e.ts_ns % 1000000000ULL) / 1000)
 end
 
 local function reason_of(e)
@@ -93,7 +112,8 @@ local getters = {
 	reason = reason_of,
 	comm = function(e) return ffi.string(e.comm_raw) end,
 	time = function(e) return tonumber(e.ts_ns) / 1e9 end,
-	timestr = function(e) return hms(tonumber(e.ts_ns / 1000000000ULL)) end,
+	timestr = hms,
+	isotime = isotime,
 	ack = function(e) return e.ack_seq end,
 	location = function(e)
 		if e.loc_addr == 0 then
@@ -114,6 +134,15 @@ local getters = {
 	stack_status = stack_status,
 	has_socket = function(e) return band(e.evflags, F.SOCK) ~= 0 end,
 	from_packet = function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end,
+	packet = function(e) return ffi.string(e.pkt, e.pkt_len) end,
+}
+
+-- Every derived field, in the order e:totable(), the docs and the json script list them.
+local field_order = {
+	"time", "timestr", "isotime", "pid", "tid", "comm", "cpu", "family", "saddr", "sport",
+	"daddr", "dport", "state", "state_code", "flags", "tcp_flags", "reason", "reason_code",
+	"seq", "ack", "win", "len", "netns", "ifindex", "location", "stack", "stack_status",
+	"has_socket", "from_packet",
 }
 
 local event_t = ffi.typeof("struct tcpdrop_event")
@@ -128,12 +157,39 @@ function methods.has(e, name)
 	return band(e.tcp_flags, b) ~= 0
 end
 
--- A copy that outlives the hook call.
+-- A copy that outlives the hook call (the event itself is a view into a reused buffer).
 function methods.copy(e)
 	local c = event_t()
 	ffi.copy(c, e, ffi.sizeof(event_t))
 	return c
 end
+
+-- A plain Lua table of every derived field: to keep, serialise or inspect.
+function methods.totable(e)
+	local t = {}
+	for _, k in ipairs(field_order) do
+		t[k] = e[k]
+	end
+	return t
+end
+
+-- Every name an event answers to, for "did you mean" on a misspelt one.
+local all_names = {}
+for k in pairs(getters) do
+	all_names[#all_names + 1] = k
+end
+for k in pairs(methods) do
+	all_names[#all_names + 1] = k
+end
+for _, k in ipairs({ "ts_ns", "loc_addr", "saddr_raw", "daddr_raw", "pid", "tid",
+	"reason_code", "netns", "ifindex", "seq", "ack_seq", "len", "cpu", "sport", "dport",
+	"win", "nstack", "pkt_len", "hdr_len", "family", "state_code", "tcp_flags", "evflags",
+	"comm_raw", "stack_addr", "pkt" }) do
+	all_names[#all_names + 1] = k
+end
+table.sort(all_names)
+
+local suggest -- set by the runtime: its "did you mean" helper
 
 ffi.metatype(event_t, {
 	__index = function(e, k)
@@ -145,10 +201,12 @@ ffi.metatype(event_t, {
 		if m then
 			return m
 		end
-		error(fmt("event has no field %q", tostring(k)), 2)
+		local hint = suggest and type(k) == "string" and suggest(k, all_names)
+		error(fmt("event has no field '%s'%s", tostring(k),
+			hint and fmt(" (did you mean '%s'?)", hint) or ""), 2)
 	end,
 	__tostring = function(e)
-		return fmt("%s %s:%d > %s:%d %s (%s) %s", e.timestr, e.saddr, e.sport, e.daddr,
+		return fmt("%s %s:%d > %s:%d %s (%s) %s", hms(e), e.saddr, e.sport, e.daddr,
 			e.dport, e.state, e.flags, e.reason)
 	end,
 })
@@ -157,8 +215,11 @@ return {
 	type = event_t,
 	ptr = ffi.typeof("struct tcpdrop_event *"),
 	getters = getters,
+	fields = field_order,
+	names = all_names,
 	flag_names = flag_names,
 	ntop = ntop,
 	ksym = ksym,
-	rshift = rshift,
+	mono = function() return C.mono() end,
+	set_suggest = function(f) suggest = f end,
 }

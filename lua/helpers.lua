@@ -1,141 +1,705 @@
--- Helpers for scripts and one-liners: printf and aggregations that print themselves.
+-- Aggregations that print themselves (count, sum, min, max, avg, hist, top), and printf.
+--
+-- A map keeps one value per key tuple in nested tables (one level per key), so that updating a
+-- key that exists allocates nothing. Maps print as aligned tables, largest value first, at each
+-- tick (then reset, unless kept) and at exit.
 local M = {}
 
-local fmt, concat, sort = string.format, table.concat, table.sort
-local select, tostring = select, tostring
+local ffi = require("ffi")
+
+local fmt, rep, upper = string.format, string.rep, string.upper
+local concat, sort = table.concat, table.sort
+local floor, log = math.floor, math.log
+local LOG2 = log(2)
+local select, type, tostring, tonumber = select, type, tostring, tonumber
 
 function M.printf(f, ...)
 	io.write(fmt(f, ...))
 end
 
--- An aggregation: values by key tuple, printed as an aligned table, largest first.
-local Agg = {}
-Agg.__index = Agg
+---------------------------------------------------------------------------------------------------
+-- Column labels for the default maps, read from the call in the source: count(e.reason, e.dport)
+-- prints under REASON and DPORT. Only a header: when the call cannot be read, KEY1, KEY2, ...
 
-local aggs = {} -- in creation order, for printing
-local by_name = {}
+local sources = {} -- chunk name -> source text (the script, -e, -f)
 
-local function new_agg(name, kind)
-	local a = setmetatable({ name = name, kind = kind, vals = {}, keys = {}, n = 0 }, Agg)
-	aggs[#aggs + 1] = a
-	by_name[name] = a
-	return a
+function M.register_source(chunk, text)
+	sources[chunk] = text
 end
 
-function M.map(name, kind)
-	return by_name[name] or new_agg(name, kind or "count")
+local function source_line(chunk, n)
+	local text = sources[chunk]
+	if not text or not n or n < 1 then
+		return nil
+	end
+	local i = 1
+	for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+		if i == n then
+			return line
+		end
+		i = i + 1
+	end
+	return nil
 end
 
--- One key stays itself (no allocation); several are joined into one table key.
-local function key_of(a, ...)
-	local n = select("#", ...)
-	if n <= 1 then
-		local k = ...
-		if k == nil then
-			k = n == 0 and "" or "nil"
+-- The top-level, comma-separated arguments of the call whose "(" is just before position i.
+local function split_args(line, i)
+	local args, depth, start, quote = {}, 0, i, nil
+	while i <= #line do
+		local c = line:sub(i, i)
+		if quote then
+			if c == "\\" then
+				i = i + 1
+			elseif c == quote then
+				quote = nil
+			end
+		elseif c == '"' or c == "'" then
+			quote = c
+		elseif c == "(" or c == "{" or c == "[" then
+			depth = depth + 1
+		elseif c == ")" or c == "}" or c == "]" then
+			if depth == 0 then
+				args[#args + 1] = line:sub(start, i - 1):match("^%s*(.-)%s*$")
+				if #args == 1 and args[1] == "" then
+					args[1] = nil
+				end
+				return args
+			end
+			depth = depth - 1
+		elseif c == "," and depth == 0 then
+			args[#args + 1] = line:sub(start, i - 1):match("^%s*(.-)%s*$")
+			start = i + 1
 		end
-		if a.keys[k] == nil then
-			a.keys[k] = { k }
-			a.n = a.n + 1
+		i = i + 1
+	end
+	return nil -- the call goes on past this line
+end
+
+local function label_of(arg)
+	local field = arg:match("^[%a_][%w_]*%.([%a_][%w_]*)$") or arg:match("^([%a_][%w_]*)$")
+	return field and upper(field) or arg
+end
+
+-- Labels of the call to `name` on the caller's line that has nargs arguments, or nil.
+local function infer(level, name, nargs)
+	local info = debug.getinfo(level + 1, "Sl")
+	local line = info and source_line(info.source, info.currentline)
+	local pos = 1
+	while line do
+		local s, e = line:find(name .. "%s*%(", pos)
+		if not s then
+			return nil
 		end
-		return k
+		if s == 1 or not line:sub(s - 1, s - 1):match("[%w_:]") then
+			local args = split_args(line, e + 1)
+			if args and #args == nargs then
+				for i, a in ipairs(args) do
+					args[i] = label_of(a)
+				end
+				return args
+			end
+		end
+		pos = e + 1
 	end
-	local parts = { ... }
-	for i = 1, n do
-		parts[i] = tostring(parts[i])
+	return nil
+end
+
+---------------------------------------------------------------------------------------------------
+-- Keys
+
+local function cdata_key(k)
+	local n = tonumber(k)
+	if n and n < 2 ^ 53 and n > -2 ^ 53 then
+		return n
 	end
-	local k = concat(parts, "\0")
-	if a.keys[k] == nil then
-		a.keys[k] = parts
-		a.n = a.n + 1
+	if n then
+		return (tostring(k):gsub("U?LL$", ""))
+	end
+	error("a key must be a string, a number or a boolean, not " .. tostring(ffi.typeof(k)), 6)
+end
+
+local function norm(k)
+	if k == nil then
+		return "nil"
+	end
+	if type(k) == "cdata" then
+		return cdata_key(k)
+	end
+	if k ~= k then
+		return "nan"
 	end
 	return k
 end
 
-function Agg:count(...)
-	local k = key_of(self, ...)
-	self.vals[k] = (self.vals[k] or 0) + 1
+local Map = {}
+Map.__index = Map
+
+local maps = {} -- every map, in creation order: the order they print in
+local keep_all = false
+
+local VALUE_LABEL = { count = "COUNT", top = "COUNT", sum = "SUM", min = "MIN", max = "MAX",
+	avg = "AVG", hist = "VALUE" }
+
+local function arity_error(m, n)
+	error(fmt("%s takes %d key%s, not %d (one map per key count; name another with tcpdrop.map)",
+		m.title or m.kind, m.arity, m.arity == 1 and "" or "s", n), 5)
 end
 
-function Agg:clear()
-	self.vals, self.keys, self.n = {}, {}, 0
-end
-
-function Agg:rows()
-	local rows = {}
-	for k, v in pairs(self.vals) do
-		rows[#rows + 1] = { key = self.keys[k], value = v }
+-- The table and key that hold the value of a key tuple: t[k].
+local function slot(m, n, a, b, c, ...)
+	if n ~= m.arity then
+		if m.arity ~= nil then
+			arity_error(m, n)
+		end
+		m.arity = n
 	end
+	local t = m.root
+	if n <= 1 then
+		return t, n == 0 and "" or norm(a)
+	end
+	a = norm(a)
+	local t1 = t[a]
+	if t1 == nil then
+		t1 = {}
+		t[a] = t1
+	end
+	if n == 2 then
+		return t1, norm(b)
+	end
+	b = norm(b)
+	local t2 = t1[b]
+	if t2 == nil then
+		t2 = {}
+		t1[b] = t2
+	end
+	if n == 3 then
+		return t2, norm(c)
+	end
+	-- Four keys or more: rare enough to walk generically.
+	local rest = { c, ... }
+	t = t2
+	for i = 1, n - 3 do
+		local k = norm(rest[i])
+		local nt = t[k]
+		if nt == nil then
+			nt = {}
+			t[k] = nt
+		end
+		t = nt
+	end
+	return t, norm(rest[n - 2])
+end
+
+local function value_of(v, kind)
+	if type(v) == "cdata" then
+		v = tonumber(v)
+	end
+	if type(v) ~= "number" then
+		error(fmt("%s: the value must be a number, not %s", kind, type(v)), 4)
+	end
+	return v
+end
+
+-- Power-of-two bucket: -1 below zero, 0 for [0, 1), 1 for [1, 2), i for [2^(i-1), 2^i).
+-- (math.frexp would be exact, but LuaJIT does not compile it; log2 is corrected at the edges.)
+local function bucket(v)
+	if v < 1 then
+		return v < 0 and -1 or 0
+	end
+	local e = floor(log(v) / LOG2) + 1
+	if 2 ^ (e - 1) > v then
+		e = e - 1
+	elseif 2 ^ e <= v then
+		e = e + 1
+	end
+	return e
+end
+
+local update = {}
+
+function update.count(m, n, ...)
+	local t, k = slot(m, n, ...)
+	local v = t[k]
+	if v == nil then
+		m.n = m.n + 1
+		v = 0
+	end
+	t[k] = v + 1
+	m.dirty = true
+end
+update.top = update.count
+
+function update.sum(m, v, n, ...)
+	v = value_of(v, "sum")
+	local t, k = slot(m, n, ...)
+	local old = t[k]
+	if old == nil then
+		m.n = m.n + 1
+		old = 0
+	end
+	t[k] = old + v
+	m.dirty = true
+end
+
+function update.min(m, v, n, ...)
+	v = value_of(v, "min")
+	local t, k = slot(m, n, ...)
+	local old = t[k]
+	if old == nil then
+		m.n = m.n + 1
+		t[k] = v
+	elseif v < old then
+		t[k] = v
+	end
+	m.dirty = true
+end
+
+function update.max(m, v, n, ...)
+	v = value_of(v, "max")
+	local t, k = slot(m, n, ...)
+	local old = t[k]
+	if old == nil then
+		m.n = m.n + 1
+		t[k] = v
+	elseif v > old then
+		t[k] = v
+	end
+	m.dirty = true
+end
+
+function update.avg(m, v, n, ...)
+	v = value_of(v, "avg")
+	local t, k = slot(m, n, ...)
+	local cell = t[k]
+	if cell == nil then
+		m.n = m.n + 1
+		t[k] = { v, 1 }
+	else
+		cell[1], cell[2] = cell[1] + v, cell[2] + 1
+	end
+	m.dirty = true
+end
+
+function update.hist(m, v, n, ...)
+	v = value_of(v, "hist")
+	local t, k = slot(m, n, ...)
+	local cell = t[k]
+	if cell == nil then
+		m.n = m.n + 1
+		cell = { total = 0 }
+		t[k] = cell
+	end
+	local b = bucket(v)
+	cell[b] = (cell[b] or 0) + 1
+	cell.total = cell.total + 1
+	m.dirty = true
+end
+
+local function new_map(kind, o)
+	local m = setmetatable({
+		kind = kind,
+		title = o.title,
+		labels = o.keys,
+		arity = o.keys and #o.keys or nil,
+		vlabel = o.value or VALUE_LABEL[kind],
+		limit = o.limit,
+		percent = o.percent,
+		keep = o.keep,
+		auto = o.print ~= false,
+		root = {},
+		n = 0,
+		dirty = false,
+		update = update[kind],
+	}, Map)
+	maps[#maps + 1] = m
+	return m
+end
+
+---------------------------------------------------------------------------------------------------
+-- Named maps: tcpdrop.map{kind = "count", keys = {"REASON"}, title = ..., limit = N, keep = bool,
+-- print = bool, value = "LABEL", percent = bool}
+
+local kinds = { count = true, sum = true, min = true, max = true, avg = true, hist = true }
+
+function M.map(o)
+	if type(o) == "string" then
+		o = { kind = o }
+	end
+	o = o or {}
+	local kind = o.kind or "count"
+	if not kinds[kind] then
+		error(fmt("tcpdrop.map: unknown kind '%s' (count, sum, min, max, avg, hist)",
+			tostring(kind)), 2)
+	end
+	if o.keys ~= nil and type(o.keys) ~= "table" then
+		error("tcpdrop.map: keys must be a list of column names", 2)
+	end
+	return new_map(kind, o)
+end
+
+-- m:add(k1, ...) for count, m:add(value, k1, ...) for the others.
+function Map:add(...)
+	if self.kind == "count" then
+		self.update(self, select("#", ...), ...)
+	else
+		local v = ...
+		self.update(self, v, select("#", ...) - 1, select(2, ...))
+	end
+end
+
+function Map:clear()
+	self.root, self.n = {}, 0
+end
+
+local function value_for(kind, cell)
+	if kind == "avg" then
+		return cell[1] / cell[2]
+	elseif kind == "hist" then
+		return cell.total
+	end
+	return cell
+end
+
+local function key_less(x, y)
+	local tx, ty = type(x), type(y)
+	if tx ~= ty then
+		return tx < ty -- numbers before strings
+	end
+	if tx == "boolean" then
+		return (not x) and y
+	end
+	return x < y
+end
+
+-- Rows sorted by value (largest first), then by key: { keys = {...}, value = v, cell = raw }.
+function Map:rows()
+	local rows, arity = {}, self.arity or 0
+	local depth = arity < 1 and 1 or arity
+	local keys = {}
+	local function walk(t, d)
+		for k, v in pairs(t) do
+			keys[d] = k
+			if d == depth then
+				local r = { keys = {}, value = value_for(self.kind, v), cell = v }
+				for i = 1, arity do
+					r.keys[i] = keys[i]
+				end
+				rows[#rows + 1] = r
+			else
+				walk(v, d + 1)
+			end
+		end
+	end
+	walk(self.root, 1)
 	sort(rows, function(x, y)
 		if x.value ~= y.value then
 			return x.value > y.value
 		end
-		return concat(x.key, "\0") < concat(y.key, "\0")
+		for i = 1, arity do
+			local a, b = x.keys[i], y.keys[i]
+			if a ~= b then
+				return key_less(a, b)
+			end
+		end
+		return false
 	end)
 	return rows
 end
 
-function Agg:print(out)
-	out = out or io.stdout
-	local rows = self:rows()
-	if #rows == 0 then
-		return
+function Map:get(...)
+	local n = select("#", ...)
+	if self.arity == nil or n ~= self.arity then
+		return nil
 	end
+	local t = self.root
+	if n == 0 then
+		local v = t[""]
+		return v and value_for(self.kind, v)
+	end
+	for i = 1, n - 1 do
+		t = t[norm((select(i, ...)))]
+		if t == nil then
+			return nil
+		end
+	end
+	local v = t[norm((select(n, ...)))]
+	return v and value_for(self.kind, v)
+end
+
+function Map:size()
+	return self.n
+end
+
+-- The sum of every value (for count: the number of updates).
+function Map:total()
+	local s = 0
+	for _, r in ipairs(self:rows()) do
+		s = s + r.value
+	end
+	return s
+end
+
+local function numstr(v)
+	if type(v) ~= "number" then
+		return tostring(v)
+	end
+	if floor(v) == v and v > -2 ^ 53 and v < 2 ^ 53 then
+		return fmt("%d", v)
+	end
+	return fmt("%.2f", v)
+end
+
+local function labels_for(m)
+	local arity = m.arity or 0
+	local labels = m.labels
+	if labels == nil or #labels ~= arity then
+		labels = {}
+		for i = 1, arity do
+			labels[i] = arity == 1 and "KEY" or "KEY" .. i
+		end
+	end
+	return labels
+end
+
+-- Align columns: numbers right, strings left; two spaces between; no trailing blanks.
+local function print_table(out, header, rows, numeric)
 	local widths = {}
+	for i, h in ipairs(header) do
+		widths[i] = #h
+	end
 	for _, r in ipairs(rows) do
-		for i, k in ipairs(r.key) do
-			local w = #tostring(k)
-			if (widths[i] or 0) < w then
-				widths[i] = w
+		for i, s in ipairs(r) do
+			if #s > widths[i] then
+				widths[i] = #s
 			end
 		end
 	end
-	if self.name ~= self.kind then
-		out:write(self.name, ":\n")
-	end
-	for _, r in ipairs(rows) do
-		local line = {}
-		for i, k in ipairs(r.key) do
-			line[i] = fmt("%-" .. widths[i] .. "s", tostring(k))
+	local function line(cells)
+		local parts = {}
+		for i, s in ipairs(cells) do
+			if numeric[i] then
+				parts[i] = rep(" ", widths[i] - #s) .. s
+			elseif i == #cells then
+				parts[i] = s
+			else
+				parts[i] = s .. rep(" ", widths[i] - #s)
+			end
 		end
-		line[#line + 1] = fmt("%8s", tostring(r.value))
-		out:write(concat(line, "  "), "\n")
+		out:write(concat(parts, "  "), "\n")
+	end
+	line(header)
+	for _, r in ipairs(rows) do
+		line(r)
 	end
 end
 
-local default_count = nil
+local SUFFIXES = { { "P", 2 ^ 50 }, { "T", 2 ^ 40 }, { "G", 2 ^ 30 }, { "M", 2 ^ 20 }, { "K", 2 ^ 10 } }
+
+local function size_str(x)
+	for _, s in ipairs(SUFFIXES) do
+		if x >= s[2] and x % s[2] == 0 then
+			return fmt("%d%s", x / s[2], s[1])
+		end
+	end
+	return fmt("%d", x)
+end
+
+local function bucket_label(i)
+	if i == -1 then
+		return "(..., 0)"
+	elseif i == 0 then
+		return "[0]"
+	elseif i == 1 then
+		return "[1]"
+	end
+	return fmt("[%s, %s)", size_str(2 ^ (i - 1)), size_str(2 ^ i))
+end
+
+local BAR = 52
+
+local function print_hist(out, cell)
+	local lo, hi, most = nil, nil, 0
+	for b, c in pairs(cell) do
+		if b ~= "total" then
+			lo = (lo == nil or b < lo) and b or lo
+			hi = (hi == nil or b > hi) and b or hi
+			most = c > most and c or most
+		end
+	end
+	local lw, cw = 0, 1
+	for b = lo, hi do
+		lw = math.max(lw, #bucket_label(b))
+		cw = math.max(cw, #tostring(cell[b] or 0))
+	end
+	for b = lo, hi do
+		local c = cell[b] or 0
+		local bar = floor(c * BAR / most)
+		out:write(fmt("%-" .. lw .. "s %" .. cw .. "d |%s%s|\n", bucket_label(b), c, rep("@", bar),
+			rep(" ", BAR - bar)))
+	end
+end
+
+function Map:print(out)
+	out = out or io.stdout
+	local all = self:rows()
+	if #all == 0 then
+		return false
+	end
+	local rows = all
+	if self.limit and #all > self.limit then
+		rows = {}
+		for i = 1, self.limit do
+			rows[i] = all[i]
+		end
+	end
+	local labels = labels_for(self)
+	if self.title then
+		out:write(self.title, "\n")
+	end
+	if self.kind == "hist" then
+		if #labels > 0 then
+			out:write(self.vlabel, " by ", concat(labels, ", "), "\n")
+		elseif not self.title then
+			out:write(self.vlabel, "\n")
+		end
+		for i, r in ipairs(rows) do
+			if #labels > 0 then
+				local ks = {}
+				for j, k in ipairs(r.keys) do
+					ks[j] = tostring(k)
+				end
+				out:write(i > 1 and "\n" or "", concat(ks, ", "), ":\n")
+			end
+			print_hist(out, r.cell)
+		end
+		return true
+	end
+	local header, numeric, cells = {}, {}, {}
+	for i, l in ipairs(labels) do
+		header[i] = l
+		numeric[i] = true
+	end
+	header[#header + 1] = self.vlabel
+	numeric[#header] = true
+	local total = 0
+	if self.percent then
+		for _, r in ipairs(all) do
+			total = total + r.value
+		end
+		header[#header + 1] = "%"
+		numeric[#header] = true
+	end
+	for i, r in ipairs(rows) do
+		local c = {}
+		for j, k in ipairs(r.keys) do
+			c[j] = tostring(k)
+			if type(k) ~= "number" then
+				numeric[j] = false
+			end
+		end
+		c[#c + 1] = numstr(r.value)
+		if self.percent then
+			c[#c + 1] = fmt("%.1f", total ~= 0 and 100 * r.value / total or 0)
+		end
+		cells[i] = c
+	end
+	print_table(out, header, cells, numeric)
+	return true
+end
+
+---------------------------------------------------------------------------------------------------
+-- The default maps behind the global helpers: one per kind and key count.
+
+local defaults = { count = {}, top = {}, sum = {}, min = {}, max = {}, avg = {}, hist = {} }
+
+-- level: the caller of the helper, for its source line.
+local function default_map(kind, n, nvalue, level)
+	local name = kind == "top" and "top" or kind
+	local labels = infer(level + 1, name, n + nvalue)
+	local vlabel
+	if labels then
+		vlabel = nvalue == 1 and kind ~= "top" and labels[1] or nil
+		if nvalue == 1 then
+			table.remove(labels, 1)
+		end
+	end
+	local m = new_map(kind == "top" and "count" or kind, {
+		keys = labels,
+		value = kind == "hist" and (vlabel or "VALUE") or nil,
+	})
+	m.arity = n
+	defaults[kind][n] = m
+	return m
+end
+
+local d_count, d_top = defaults.count, defaults.top
+local u_count = update.count
 
 function M.count(...)
-	local a = default_count
-	if a == nil then
-		a = M.map("count", "count")
-		default_count = a
-	end
-	local k = key_of(a, ...)
-	a.vals[k] = (a.vals[k] or 0) + 1
+	local n = select("#", ...)
+	u_count(d_count[n] or default_map("count", n, 0, 2), n, ...)
 end
 
--- Print every aggregation that has data; clear them unless told to keep.
-function M.print_all(keep)
+function M.top(limit, ...)
+	if type(limit) ~= "number" then
+		error("top(n, key...): n must be a number", 2)
+	end
+	local n = select("#", ...)
+	local m = d_top[n] or default_map("top", n, 1, 2)
+	m.limit = limit
+	u_count(m, n, ...)
+end
+
+for _, kind in ipairs({ "sum", "min", "max", "avg", "hist" }) do
+	local d, u = defaults[kind], update[kind]
+	M[kind] = function(v, ...)
+		local n = select("#", ...)
+		u(d[n] or default_map(kind, n, 1, 2), v, n, ...)
+	end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Printing everything
+
+-- keep(): maps are not reset after each tick (totals since the start); keep(false) undoes it.
+function M.keep(flag)
+	keep_all = flag == nil or flag and true or false
+end
+
+-- Print the maps that have data (at a tick, or tcpdrop.print()), then reset those not kept.
+-- At exit, only the maps that changed since they last printed. Returns whether anything printed.
+function M.print_all(at_exit)
 	local printed = false
-	for _, a in ipairs(aggs) do
-		if a.n > 0 then
+	for _, m in ipairs(maps) do
+		if m.auto and m.n > 0 and (m.dirty or not at_exit) then
 			if printed then
 				io.write("\n")
 			end
-			a:print()
+			m:print()
 			printed = true
-			if not keep then
-				a:clear()
+			m.dirty = false
+			local keep = m.keep
+			if keep == nil then
+				keep = keep_all
+			end
+			if not at_exit and not keep then
+				m:clear()
 			end
 		end
 	end
 	return printed
 end
 
+function M.clear_all()
+	for _, m in ipairs(maps) do
+		m:clear()
+		m.dirty = false
+	end
+end
+
 function M.any()
-	for _, a in ipairs(aggs) do
-		if a.n > 0 then
+	for _, m in ipairs(maps) do
+		if m.auto and m.n > 0 then
 			return true
 		end
 	end

@@ -1,0 +1,109 @@
+-- Drop counters in Prometheus text format, for node_exporter's textfile collector.
+--
+-- The file is rewritten atomically (a temporary file, then rename), never seen half-written.
+--
+-- tcpdrop -s prom -- [file=PATH] [every=SEC] [ports=P,P,...]
+--
+--   file=PATH    where to write (default /var/lib/prometheus/node-exporter/tcpdrop.prom, the
+--                directory Debian's prometheus-node-exporter reads); "-" writes to stdout
+--   every=SEC    rewrite it every SEC seconds (default 15; -i also sets it) and at exit
+--   ports=LIST   ports that get a label of their own; others count as port="other". Without
+--                it, ports from 32768 up (Linux's ephemeral range) count as "ephemeral", so
+--                that client ports do not make a new series each.
+--
+-- tcpdrop_drops_total{reason="NO_SOCKET",port="80"} 3
+-- tcpdrop_events_lost_total 0
+
+local path = "/var/lib/prometheus/node-exporter/tcpdrop.prom"
+local every = 15
+local ports = nil -- set of ports named in ports=
+
+local drops = tcpdrop.map({ keys = { "reason", "port" }, print = false })
+
+local function usage(msg)
+	io.stderr:write("tcpdrop: prom: ", msg, "\n")
+	tcpdrop.exit(2)
+end
+
+function init(args)
+	for _, a in ipairs(args) do
+		local k, v = a:match("^(%w+)=(.*)$")
+		if k == "file" and v ~= "" then
+			path = v
+		elseif k == "every" and tonumber(v) and tonumber(v) > 0 then
+			every = tonumber(v)
+		elseif k == "ports" then
+			ports = {}
+			for p in v:gmatch("[^,]+") do
+				local n = tonumber(p)
+				if not n or n < 0 or n > 65535 or n % 1 ~= 0 then
+					return usage("ports: '" .. p .. "' is not a port")
+				end
+				ports[n] = true
+			end
+		else
+			return usage("unknown argument '" .. a .. "' (file=PATH every=SEC ports=LIST)")
+		end
+	end
+	tcpdrop.interval(every)
+end
+
+local function port_label(p)
+	if ports then
+		return ports[p] and p or "other"
+	end
+	return p < 32768 and p or "ephemeral"
+end
+
+function drop(e)
+	drops:add(e.reason, port_label(e.dport))
+end
+
+local function label(v)
+	return (tostring(v):gsub('[\\"\n]', { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n" }))
+end
+
+local function render(lost)
+	local out = {
+		"# HELP tcpdrop_drops_total TCP packets the kernel dropped, by drop reason and "
+			.. "destination port.",
+		"# TYPE tcpdrop_drops_total counter",
+	}
+	local rows = drops:rows()
+	-- Series in a fixed order, so that two files differ only where the counts do.
+	table.sort(rows, function(a, b)
+		if a.keys[1] ~= b.keys[1] then
+			return a.keys[1] < b.keys[1]
+		end
+		return tostring(a.keys[2]) < tostring(b.keys[2])
+	end)
+	for _, r in ipairs(rows) do
+		out[#out + 1] = string.format('tcpdrop_drops_total{reason="%s",port="%s"} %d',
+			label(r.keys[1]), label(r.keys[2]), r.value)
+	end
+	out[#out + 1] = "# HELP tcpdrop_events_lost_total Drop events the ring buffer had no room "
+		.. "for (not in tcpdrop_drops_total)."
+	out[#out + 1] = "# TYPE tcpdrop_events_lost_total counter"
+	out[#out + 1] = string.format("tcpdrop_events_lost_total %d", lost or 0)
+	return table.concat(out, "\n") .. "\n"
+end
+
+local function write(lost)
+	local text = render(lost)
+	if path == "-" then
+		io.write(text)
+		return
+	end
+	local ok, err = tcpdrop.write_file(path, text)
+	if not ok then
+		io.stderr:write("tcpdrop: prom: cannot write ", path, ": ", tostring(err), "\n")
+	end
+end
+
+function tick()
+	write(tcpdrop.stats().lost)
+end
+
+function done(stats)
+	write(stats.lost)
+end

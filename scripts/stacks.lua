@@ -1,0 +1,63 @@
+-- Kernel stacks of the drops, folded and counted, ready for flamegraph.pl.
+--
+-- tcpdrop -s stacks -d 30 > drops.folded
+-- flamegraph.pl drops.folded > drops.svg     (https://github.com/brendangregg/FlameGraph)
+--
+-- Arguments after --: "reason" puts the drop reason on top of each stack, "offsets" keeps the
+-- +0x.. offsets (frames then merge only at the same instruction). A drop with no stack counts
+-- as the single frame [stack skipped], [stack failed] or [stack off].
+
+local with_reason, with_offsets = false, false
+local folded = {}
+
+function init(args)
+	for _, a in ipairs(args) do
+		if a == "reason" then
+			with_reason = true
+		elseif a == "offsets" then
+			with_offsets = true
+		else
+			io.stderr:write("tcpdrop: stacks: unknown argument '", a, "' (reason, offsets)\n")
+			tcpdrop.exit(2)
+			return
+		end
+	end
+end
+
+function drop(e)
+	local stack = e.stack
+	local parts = {}
+	if stack and #stack > 0 then
+		-- Root first, the dropping function last: the order flamegraph.pl reads.
+		for i = #stack, 1, -1 do
+			local f = stack[i]
+			if not with_offsets then
+				f = f:gsub("%+0x%x+$", "")
+			end
+			parts[#parts + 1] = (f:gsub("[; ]", "_"))
+		end
+	else
+		parts[1] = "[stack " .. (stack and "empty" or e.stack_status) .. "]"
+	end
+	if with_reason then
+		parts[#parts + 1] = e.reason
+	end
+	local key = table.concat(parts, ";")
+	folded[key] = (folded[key] or 0) + 1
+end
+
+function done()
+	local keys = {}
+	for k in pairs(folded) do
+		keys[#keys + 1] = k
+	end
+	table.sort(keys, function(a, b)
+		if folded[a] ~= folded[b] then
+			return folded[a] > folded[b]
+		end
+		return a < b
+	end)
+	for _, k in ipairs(keys) do
+		io.write(k, " ", folded[k], "\n")
+	end
+end

@@ -1,0 +1,72 @@
+-- Every interval, the drops of that interval: top reasons and top flows, like top(1).
+--
+-- tcpdrop -s top                 every second, 10 rows per table
+-- tcpdrop -s top -i 5 -- 20      every 5 seconds, 20 rows
+--
+-- A flow here is a source address and the destination address and port: drops of one service
+-- from one client group together whatever the client's ephemeral port. On a terminal the
+-- screen is cleared at each interval; through a pipe the intervals follow one another.
+
+local rows = 10
+local tty = false
+local total = 0
+local last -- when the interval being counted began
+
+local reasons = tcpdrop.map({ keys = { "REASON", "CODE" }, print = false, percent = true })
+local flows = tcpdrop.map({ keys = { "SADDR", "DADDR:DPORT", "REASON" }, print = false })
+
+function init(args)
+	if args[1] then
+		rows = tonumber(args[1])
+		if not rows or rows < 1 or rows % 1 ~= 0 then
+			io.stderr:write("tcpdrop: top: the argument is a number of rows, not '", args[1],
+				"'\n")
+			tcpdrop.exit(2)
+			return
+		end
+	end
+	reasons.limit, flows.limit = rows, rows
+	tcpdrop.interval(1)
+	tty = tcpdrop.isatty(1)
+	last = tcpdrop.now()
+end
+
+function drop(e)
+	total = total + 1
+	reasons:add(e.reason, e.reason_code)
+	flows:add(e.saddr, e.daddr .. ":" .. e.dport, e.reason)
+end
+
+local function show()
+	local now = tcpdrop.now()
+	local secs = math.max(now - last, 1e-3) -- the last interval may be cut short
+	local st = tcpdrop.stats()
+	last = now
+	if tty then
+		io.write("\27[H\27[2J")
+	end
+	printf("tcpdrop top - %s  every %gs  drops %d (%.1f/s)  lost %d\n\n", os.date("%H:%M:%S"),
+		tcpdrop.interval(), total, total / secs, st.lost or 0)
+	if total == 0 then
+		io.write("no drops\n\n")
+		return
+	end
+	reasons:print()
+	io.write("\n")
+	flows:print()
+	io.write("\n")
+	reasons:clear()
+	flows:clear()
+	total = 0
+end
+
+function tick()
+	show()
+end
+
+-- The interval cut short by the end of tracing still gets shown.
+function done()
+	if total > 0 then
+		show()
+	end
+end

@@ -1,0 +1,841 @@
+/* Test tool: runs synthetic drop events, described as text, through the real Lua runtime. */
+/*
+ * usage: feed [--events FILE] [--batch N] [--loop] [--syslog-to FILE] [--bench N]
+ *             [tcpdrop options: -s -f -e -i -c -d --keep-going] [-- script args]
+ *
+ * FILE (default: standard input) has one event per line, as key=value words:
+ *
+ *   saddr=10.0.0.2 daddr=10.0.0.1 sport=40000 dport=80 flags=SYN|ACK state=CLOSE
+ *   reason=NO_SOCKET pid=0 tid=0 comm="a b\x01" cpu=1 ts=1700000000.25 len=60 seq=1 ack=2
+ *   win=512 netns=4026531840 ifindex=2 family=6 stack=tcp_v4_rcv+0x99,ip_local_deliver+0x1f
+ *   loc=sym+0x1 stack_status=ok|off|skipped|failed noreason=1 evflags=N
+ *
+ * Omitted keys take defaults (a SYN from 10.0.0.2:40000 to 10.0.0.1:80 with no socket,
+ * NO_SOCKET, one second after the event before). Other lines: "tick" (calls tick() when an
+ * interval is set, as a live run would), "sleep SEC", "reap" (the loop's once-a-second
+ * housekeeping), "zombies" (prints how many children of ours are zombies), "stats lost=N
+ * filtered_kernel=N ..." (what the core would pass to done), "flush" (ends the batch) and
+ * "# comment". Events go to the runtime in batches of --batch (default 64), cut at every
+ * other line. Reason and state numbers are those of the Linux 6.18 kernel this project is
+ * developed on, so expected outputs do not depend on the machine that runs the tests. No root.
+ *
+ * --loop runs the real event loop (core/loop.c) with no event source: the events are handed
+ * over at the first drain, ticks come from its timerfd (-i), -d ends it.
+ * --bench N dispatches N events (the file's, repeated) in batches of 1024 and prints the time.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "ksyms.h"
+#include "loop.h"
+#include "names.h"
+#include "opts.h"
+#include "runtime.h"
+#include "util.h"
+
+#define BENCH_BATCH 1024
+#define BASE_TS 1700000000ULL /* 2023-11-14 22:13:20 UTC */
+
+/* enum skb_drop_reason of Linux 6.18, as /sys/kernel/btf/vmlinux lists it. */
+static const char *const reasons_6_18[] = {
+	"SKB_NOT_DROPPED_YET",
+	"SKB_CONSUMED",
+	"NOT_SPECIFIED",
+	"NO_SOCKET",
+	"SOCKET_CLOSE",
+	"SOCKET_FILTER",
+	"SOCKET_RCVBUFF",
+	"UNIX_DISCONNECT",
+	"UNIX_SKIP_OOB",
+	"PKT_TOO_SMALL",
+	"TCP_CSUM",
+	"UDP_CSUM",
+	"NETFILTER_DROP",
+	"OTHERHOST",
+	"IP_CSUM",
+	"IP_INHDR",
+	"IP_RPFILTER",
+	"UNICAST_IN_L2_MULTICAST",
+	"XFRM_POLICY",
+	"IP_NOPROTO",
+	"PROTO_MEM",
+	"TCP_AUTH_HDR",
+	"TCP_MD5NOTFOUND",
+	"TCP_MD5UNEXPECTED",
+	"TCP_MD5FAILURE",
+	"TCP_AONOTFOUND",
+	"TCP_AOUNEXPECTED",
+	"TCP_AOKEYNOTFOUND",
+	"TCP_AOFAILURE",
+	"SOCKET_BACKLOG",
+	"TCP_FLAGS",
+	"TCP_ABORT_ON_DATA",
+	"TCP_ZEROWINDOW",
+	"TCP_OLD_DATA",
+	"TCP_OVERWINDOW",
+	"TCP_OFOMERGE",
+	"TCP_RFC7323_PAWS",
+	"TCP_RFC7323_PAWS_ACK",
+	"TCP_RFC7323_TW_PAWS",
+	"TCP_RFC7323_TSECR",
+	"TCP_LISTEN_OVERFLOW",
+	"TCP_OLD_SEQUENCE",
+	"TCP_INVALID_SEQUENCE",
+	"TCP_INVALID_END_SEQUENCE",
+	"TCP_INVALID_ACK_SEQUENCE",
+	"TCP_RESET",
+	"TCP_INVALID_SYN",
+	"TCP_CLOSE",
+	"TCP_FASTOPEN",
+	"TCP_OLD_ACK",
+	"TCP_TOO_OLD_ACK",
+	"TCP_ACK_UNSENT_DATA",
+	"TCP_OFO_QUEUE_PRUNE",
+	"TCP_OFO_DROP",
+	"IP_OUTNOROUTES",
+	"BPF_CGROUP_EGRESS",
+	"IPV6DISABLED",
+	"NEIGH_CREATEFAIL",
+	"NEIGH_FAILED",
+	"NEIGH_QUEUEFULL",
+	"NEIGH_DEAD",
+	"NEIGH_HH_FILLFAIL",
+	"TC_EGRESS",
+	"SECURITY_HOOK",
+	"QDISC_DROP",
+	"QDISC_OVERLIMIT",
+	"QDISC_CONGESTED",
+	"CAKE_FLOOD",
+	"FQ_BAND_LIMIT",
+	"FQ_HORIZON_LIMIT",
+	"FQ_FLOW_LIMIT",
+	"CPU_BACKLOG",
+	"XDP",
+	"TC_INGRESS",
+	"UNHANDLED_PROTO",
+	"SKB_CSUM",
+	"SKB_GSO_SEG",
+	"SKB_UCOPY_FAULT",
+	"DEV_HDR",
+	"DEV_READY",
+	"FULL_RING",
+	"NOMEM",
+	"HDR_TRUNC",
+	"TAP_FILTER",
+	"TAP_TXFILTER",
+	"ICMP_CSUM",
+	"INVALID_PROTO",
+	"IP_INADDRERRORS",
+	"IP_INNOROUTES",
+	"IP_LOCAL_SOURCE",
+	"IP_INVALID_SOURCE",
+	"IP_LOCALNET",
+	"IP_INVALID_DEST",
+	"PKT_TOO_BIG",
+	"DUP_FRAG",
+	"FRAG_REASM_TIMEOUT",
+	"FRAG_TOO_FAR",
+	"TCP_MINTTL",
+	"IPV6_BAD_EXTHDR",
+	"IPV6_NDISC_FRAG",
+	"IPV6_NDISC_HOP_LIMIT",
+	"IPV6_NDISC_BAD_CODE",
+	"IPV6_NDISC_BAD_OPTIONS",
+	"IPV6_NDISC_NS_OTHERHOST",
+	"QUEUE_PURGE",
+	"TC_COOKIE_ERROR",
+	"PACKET_SOCK_ERROR",
+	"TC_CHAIN_NOTFOUND",
+	"TC_RECLASSIFY_LOOP",
+	"VXLAN_INVALID_HDR",
+	"VXLAN_VNI_NOT_FOUND",
+	"MAC_INVALID_SOURCE",
+	"VXLAN_ENTRY_EXISTS",
+	"NO_TX_TARGET",
+	"IP_TUNNEL_ECN",
+	"TUNNEL_TXINFO",
+	"LOCAL_MAC",
+	"ARP_PVLAN_DISABLE",
+	"MAC_IEEE_MAC_CONTROL",
+	"BRIDGE_INGRESS_STP_STATE",
+	"CAN_RX_INVALID_FRAME",
+	"CANFD_RX_INVALID_FRAME",
+	"CANXL_RX_INVALID_FRAME",
+	"PFMEMALLOC",
+	"DUALPI2_STEP_DROP",
+	"PSP_INPUT",
+	"PSP_OUTPUT",
+	"RECURSION_LIMIT",
+};
+
+static const char *const states[] = {
+	NULL,	     "ESTABLISHED", "SYN_SENT",	    "SYN_RECV",	      "FIN_WAIT1",
+	"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	    "CLOSE_WAIT",     "LAST_ACK",
+	"LISTEN",    "CLOSING",	    "NEW_SYN_RECV", "BOUND_INACTIVE",
+};
+
+static const char *const flag_names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+
+struct feed {
+	struct runtime *rt;
+	struct names *nm;
+	struct ksyms *ks;
+	struct tcpdrop_event *batch;
+	unsigned int n, cap;
+	uint64_t seen, ticks, nevents;
+	uint64_t next_ts; /* ns */
+	struct run_stats kstats; /* what a "stats" line set */
+	FILE *in;
+	const char *path;
+	unsigned int lineno;
+	double interval; /* from runtime__init: 0 when nothing asked for ticks */
+	int status; /* 0 go on, 1 stop, <0 error */
+	int input_done;
+};
+
+static int bad(struct feed *f, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "feed: %s:%u: ", f->path, f->lineno);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int num(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return (errno || end == s || *end || *v > max) ? -EINVAL : 0;
+}
+
+/* A value: bare, or double-quoted with C escapes (\n \t \\ \" \xHH). In place; its length. */
+static int unquote(char *s, size_t *len)
+{
+	char *w = s, *r = s + 1;
+
+	if (*s != '"') {
+		*len = strlen(s);
+		return 0;
+	}
+	while (*r && *r != '"') {
+		if (*r != '\\') {
+			*w++ = *r++;
+			continue;
+		}
+		r++;
+		switch (*r) {
+		case 'n':
+			*w++ = '\n';
+			r++;
+			break;
+		case 't':
+			*w++ = '\t';
+			r++;
+			break;
+		case 'x': {
+			char hex[3] = { r[1], r[1] ? r[2] : 0, 0 };
+
+			if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]))
+				return -EINVAL;
+			*w++ = (char)strtoul(hex, NULL, 16);
+			r += 3;
+			break;
+		}
+		case '\0':
+			return -EINVAL;
+		default:
+			*w++ = *r++;
+		}
+	}
+	if (*r != '"')
+		return -EINVAL;
+	*len = (size_t)(w - s);
+	return 0;
+}
+
+/* The next word of a line, a quoted value counting as part of it. */
+static char *next_word(char **p)
+{
+	char *s = *p, *start;
+	int quoted = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	start = s;
+	for (; *s; s++) {
+		if (*s == '\\' && quoted && s[1]) {
+			s++;
+			continue;
+		}
+		if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && (*s == ' ' || *s == '\t'))
+			break;
+	}
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
+static int parse_flags(const char *s, uint8_t *out)
+{
+	char buf[128], *save = NULL, *tok;
+	uint64_t v;
+
+	if (!num(s, 255, &v)) {
+		*out = (uint8_t)v;
+		return 0;
+	}
+	*out = 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(flag_names); i++)
+			if (!strcmp(tok, flag_names[i]))
+				break;
+		if (i == ARRAY_SIZE(flag_names))
+			return -EINVAL;
+		*out |= (uint8_t)(1u << i);
+	}
+	return 0;
+}
+
+static int set_field(struct feed *f, struct tcpdrop_event *e, char *key, char *val, int *have_loc,
+		     int *family_set)
+{
+	uint64_t v;
+	size_t len;
+
+	if (unquote(val, &len))
+		return bad(f, "bad quoted value for %s: %s", key, val);
+	if (!strcmp(key, "saddr") || !strcmp(key, "daddr")) {
+		uint8_t *dst = key[0] == 's' ? e->saddr_raw : e->daddr_raw;
+		int fam = strchr(val, ':') ? 6 : 4;
+
+		memset(dst, 0, 16);
+		if (inet_pton(fam == 6 ? AF_INET6 : AF_INET, val, dst) != 1)
+			return bad(f, "bad address for %s: %s", key, val);
+		if (!*family_set)
+			e->family = (uint8_t)fam;
+	} else if (!strcmp(key, "family")) {
+		if (num(val, 6, &v) || (v != 4 && v != 6))
+			return bad(f, "family is 4 or 6, not %s%s", val, "");
+		e->family = (uint8_t)v;
+		*family_set = 1;
+	} else if (!strcmp(key, "flags")) {
+		if (parse_flags(val, &e->tcp_flags))
+			return bad(f, "bad TCP flags: %s%s", val, "");
+	} else if (!strcmp(key, "state")) {
+		e->evflags &= (uint8_t)~TCPDROP_F_SOCK;
+		e->state_code = 0;
+		if (strcmp(val, "-")) {
+			size_t i;
+
+			for (i = 1; i < ARRAY_SIZE(states); i++)
+				if (!strcmp(val, states[i]))
+					break;
+			if (i == ARRAY_SIZE(states)) {
+				if (num(val, 255, &v))
+					return bad(f, "unknown state: %s%s", val, "");
+				i = (size_t)v;
+			}
+			e->state_code = (uint8_t)i;
+			e->evflags |= TCPDROP_F_SOCK;
+		}
+	} else if (!strcmp(key, "reason")) {
+		int64_t code = names__reason_code(f->nm, val);
+
+		if (code < 0 && num(val, UINT32_MAX, &v))
+			return bad(f, "unknown reason: %s%s", val, "");
+		e->reason_code = code >= 0 ? (uint32_t)code : (uint32_t)v;
+	} else if (!strcmp(key, "noreason")) {
+		e->evflags |= TCPDROP_F_NO_REASON;
+	} else if (!strcmp(key, "comm")) {
+		if (len > 15)
+			return bad(f, "comm is at most 15 bytes: %s%s", val, "");
+		memset(e->comm_raw, 0, sizeof(e->comm_raw));
+		memcpy(e->comm_raw, val, len);
+	} else if (!strcmp(key, "ts")) {
+		char *end;
+		double sec = strtod(val, &end);
+
+		if (end == val || *end || sec < 0)
+			return bad(f, "bad ts (seconds since 1970): %s%s", val, "");
+		e->ts_ns = (uint64_t)(sec * 1e9 + 0.5);
+	} else if (!strcmp(key, "stack")) {
+		char *save = NULL, *tok;
+
+		e->nstack = 0;
+		for (tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (e->nstack == TCPDROP_STACK_MAX)
+				return bad(f, "more than %s frames%s", "32", "");
+			e->stack_addr[e->nstack++] = ksyms__intern(f->ks, tok);
+		}
+	} else if (!strcmp(key, "loc")) {
+		e->loc_addr = ksyms__intern(f->ks, val);
+		*have_loc = 1;
+	} else if (!strcmp(key, "stack_status")) {
+		e->evflags &= (uint8_t) ~(TCPDROP_F_NO_STACK | TCPDROP_F_STACK_SKIPPED |
+					  TCPDROP_F_STACK_FAILED);
+		if (!strcmp(val, "off"))
+			e->evflags |= TCPDROP_F_NO_STACK;
+		else if (!strcmp(val, "skipped"))
+			e->evflags |= TCPDROP_F_STACK_SKIPPED;
+		else if (!strcmp(val, "failed"))
+			e->evflags |= TCPDROP_F_STACK_FAILED;
+		else if (strcmp(val, "ok"))
+			return bad(f, "stack_status is ok, off, skipped or failed, not %s%s", val,
+				   "");
+	} else {
+		static const struct {
+			const char *name;
+			size_t off, size;
+		} nums[] = {
+#define N(field)                                         \
+	{ #field, offsetof(struct tcpdrop_event, field), \
+	  sizeof(((struct tcpdrop_event *)0)->field) }
+			N(pid), N(tid),	  N(cpu),   N(netns), N(ifindex), N(seq),     N(ack_seq),
+			N(len), N(sport), N(dport), N(win),   N(evflags), N(hdr_len), N(pkt_len),
+#undef N
+		};
+		size_t i;
+
+		if (!strcmp(key, "ack"))
+			key = "ack_seq";
+		for (i = 0; i < ARRAY_SIZE(nums); i++)
+			if (!strcmp(key, nums[i].name))
+				break;
+		if (i == ARRAY_SIZE(nums))
+			return bad(f, "unknown key: %s%s", key, "");
+		if (num(val, nums[i].size == 8 ? UINT64_MAX : (1ULL << (8 * nums[i].size)) - 1, &v))
+			return bad(f, "bad number for %s: %s", key, val);
+		memcpy((char *)e + nums[i].off, &v, nums[i].size); /* little-endian host */
+	}
+	return 0;
+}
+
+static void default_event(struct feed *f, struct tcpdrop_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->family = 4;
+	inet_pton(AF_INET, "10.0.0.2", e->saddr_raw);
+	inet_pton(AF_INET, "10.0.0.1", e->daddr_raw);
+	e->sport = 40000;
+	e->dport = 80;
+	e->tcp_flags = 0x02;
+	e->reason_code = 3; /* NO_SOCKET */
+	e->evflags = TCPDROP_F_PKT_HDRS;
+	strcpy(e->comm_raw, "swapper/0");
+	e->len = 60;
+	e->seq = 1000;
+	e->win = 64240;
+	e->netns = 4026531840u;
+	e->ifindex = 1;
+	e->ts_ns = f->next_ts;
+}
+
+static int deliver(struct feed *f)
+{
+	int ret;
+
+	if (!f->n || f->status)
+		return f->status;
+	ret = runtime__dispatch(f->rt, f->batch, f->n);
+	fflush(stdout);
+	f->seen += f->n;
+	f->n = 0;
+	if (ret)
+		f->status = ret;
+	return ret;
+}
+
+static int parse_event(struct feed *f, char *line, struct tcpdrop_event *e)
+{
+	int have_loc = 0, family_set = 0;
+	char *w;
+
+	default_event(f, e);
+	while ((w = next_word(&line))) {
+		char *eq = strchr(w, '=');
+
+		if (!eq)
+			return bad(f, "expected key=value, got %s%s", w, "");
+		*eq = '\0';
+		if (set_field(f, e, w, eq + 1, &have_loc, &family_set))
+			return -EINVAL;
+	}
+	if (!have_loc && e->nstack)
+		e->loc_addr = e->stack_addr[0];
+	f->next_ts = e->ts_ns + 1000000000ULL;
+	return 0;
+}
+
+static unsigned int zombies(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *fp;
+		int ppid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		p = fgets(buf, sizeof(buf), fp) ? strrchr(buf, ')') : NULL;
+		fclose(fp);
+		/* "pid (comm) S ppid ...": the comm may hold spaces and parentheses. */
+		if (p && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == getpid() && p[2] == 'Z')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int set_stats(struct feed *f, char *line)
+{
+	char *w;
+
+	while ((w = next_word(&line))) {
+		char *eq = strchr(w, '=');
+		uint64_t v;
+
+		if (!eq || num(eq + 1, UINT64_MAX, &v))
+			return bad(f, "stats: expected key=number, got %s%s", w, "");
+		*eq = '\0';
+		if (!strcmp(w, "lost"))
+			f->kstats.lost = v;
+		else if (!strcmp(w, "filtered_kernel"))
+			f->kstats.filtered_kernel = v;
+		else if (!strcmp(w, "stacks_skipped"))
+			f->kstats.stacks_skipped = v;
+		else if (!strcmp(w, "stacks_failed"))
+			f->kstats.stacks_failed = v;
+		else
+			return bad(f, "stats: unknown counter %s%s", w, "");
+	}
+	runtime__housekeeping(f->rt, &f->kstats);
+	return 0;
+}
+
+/* Read the input to its end or until the runtime says stop. 0, 1 (stop) or <0. */
+static int run_input(struct feed *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	while (!f->status && (len = getline(&line, &cap, f->in)) >= 0) {
+		char *p = line, *word;
+
+		f->lineno++;
+		if (len && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		word = p;
+		if (!strncmp(word, "tick", 4) && (!word[4] || word[4] == ' ')) {
+			/* As in a live run: no interval (-i, tcpdrop.interval()), no tick. */
+			if (!f->interval)
+				continue;
+			if (deliver(f))
+				break;
+			f->status = runtime__tick(f->rt, ++f->ticks);
+			fflush(stdout);
+		} else if (!strncmp(word, "sleep ", 6)) {
+			double sec = atof(word + 6);
+			struct timespec ts = { (time_t)sec,
+					       (long)((sec - (double)(time_t)sec) * 1e9) };
+
+			if (deliver(f))
+				break;
+			nanosleep(&ts, NULL);
+		} else if (!strcmp(word, "reap")) {
+			if (deliver(f))
+				break;
+			runtime__housekeeping(f->rt, NULL);
+		} else if (!strcmp(word, "zombies")) {
+			if (deliver(f))
+				break;
+			fflush(stdout);
+			printf("zombies %u\n", zombies());
+			fflush(stdout);
+		} else if (!strncmp(word, "stats ", 6)) {
+			if (deliver(f))
+				break;
+			if (set_stats(f, word + 6)) {
+				f->status = -EINVAL;
+				break;
+			}
+		} else if (!strcmp(word, "flush")) {
+			deliver(f);
+		} else {
+			if (parse_event(f, word, &f->batch[f->n])) {
+				f->status = -EINVAL;
+				break;
+			}
+			f->nevents++;
+			if (++f->n == f->cap)
+				deliver(f);
+		}
+	}
+	if (!f->status)
+		deliver(f);
+	free(line);
+	return f->status;
+}
+
+static int loop_drain(void *ctx)
+{
+	struct feed *f = ctx;
+
+	if (f->input_done)
+		return 0;
+	f->input_done = 1;
+	return run_input(f);
+}
+
+static int loop_tick(void *ctx, uint64_t n)
+{
+	struct feed *f = ctx;
+	int ret = runtime__tick(f->rt, n);
+
+	f->ticks = n;
+	fflush(stdout);
+	return ret;
+}
+
+static void loop_housekeeping(void *ctx)
+{
+	struct feed *f = ctx;
+
+	runtime__housekeeping(f->rt, NULL);
+}
+
+static int bench(struct feed *f, uint64_t total)
+{
+	struct tcpdrop_event *big = xcalloc(BENCH_BATCH, sizeof(*big));
+	unsigned int have;
+	uint64_t t0, t1, done = 0;
+	int ret = 0;
+
+	/* The input's events, repeated to fill a batch (a default event when there are none). */
+	f->cap = BENCH_BATCH;
+	free(f->batch);
+	f->batch = big;
+	f->status = 0;
+	{
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+
+		f->n = 0;
+		while (f->n < BENCH_BATCH && (len = getline(&line, &cap, f->in)) >= 0) {
+			f->lineno++;
+			if (len && line[len - 1] == '\n')
+				line[len - 1] = '\0';
+			if (!line[0] || line[0] == '#')
+				continue;
+			if (parse_event(f, line, &big[f->n])) {
+				free(line);
+				return -EINVAL;
+			}
+			f->n++;
+		}
+		free(line);
+	}
+	if (!f->n)
+		default_event(f, &big[f->n++]);
+	have = f->n;
+	for (unsigned int i = have; i < BENCH_BATCH; i++)
+		big[i] = big[i % have];
+	f->n = 0;
+	t0 = now_ns(CLOCK_MONOTONIC);
+	while (done < total && !ret) {
+		unsigned int n =
+			total - done < BENCH_BATCH ? (unsigned int)(total - done) : BENCH_BATCH;
+
+		ret = runtime__dispatch(f->rt, big, n);
+		done += n;
+	}
+	t1 = now_ns(CLOCK_MONOTONIC);
+	fflush(stdout);
+	f->seen = done;
+	fprintf(stderr, "bench: %llu events in %.4f s: %.1f ns per event\n",
+		(unsigned long long)done, (double)(t1 - t0) / 1e9,
+		done ? (double)(t1 - t0) / (double)done : 0.0);
+	return ret < 0 ? ret : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct feed f = { .path = "-", .cap = 64, .next_ts = BASE_TS * 1000000000ULL };
+	struct runtime_opts ro = { 0 };
+	struct options o;
+	char err[256], *src = NULL, *chunk = NULL;
+	const char *events = NULL, *syslog_path = NULL;
+	FILE *syslog_file = NULL;
+	uint64_t bench_n = 0;
+	int loop = 0, i, targc = 0, code, ret = 0;
+	char **targv;
+	double interval = 0;
+
+	/* feed's own options, anywhere before "--"; the rest is a tcpdrop command line. */
+	targv = xcalloc((size_t)argc + 1, sizeof(*targv));
+	targv[targc++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		uint64_t v;
+
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				targv[targc++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--events") && i + 1 < argc) {
+			events = argv[++i];
+		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+			if (num(argv[++i], 4096, &v) || !v) {
+				fprintf(stderr, "feed: --batch 1..4096\n");
+				return 2;
+			}
+			f.cap = (unsigned int)v;
+		} else if (!strcmp(argv[i], "--loop")) {
+			loop = 1;
+		} else if (!strcmp(argv[i], "--syslog-to") && i + 1 < argc) {
+			syslog_path = argv[++i];
+		} else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
+			if (num(argv[++i], UINT64_MAX, &bench_n)) {
+				fprintf(stderr, "feed: --bench N\n");
+				return 2;
+			}
+		} else {
+			targv[targc++] = argv[i];
+		}
+	}
+	if (opts_parse(&o, targc, targv, err, sizeof(err))) {
+		msg("%s", err);
+		return 2;
+	}
+	if (o.pcap_expr) {
+		fprintf(stderr, "feed: unexpected words: %s\n", o.pcap_expr);
+		opts_free(&o);
+		return 2;
+	}
+	if (events && strcmp(events, "-")) {
+		f.in = fopen(events, "r");
+		if (!f.in) {
+			fprintf(stderr, "feed: %s: %s\n", events, strerror(errno));
+			return 2;
+		}
+		f.path = events;
+	} else {
+		f.in = stdin;
+	}
+	if (syslog_path) {
+		syslog_file = fopen(syslog_path, "a");
+		if (!syslog_file) {
+			fprintf(stderr, "feed: %s: %s\n", syslog_path, strerror(errno));
+			return 2;
+		}
+		actions__set_syslog_file(syslog_file);
+	}
+
+	f.nm = names__new();
+	for (size_t r = 0; r < ARRAY_SIZE(reasons_6_18); r++)
+		names__set_reason(f.nm, (uint32_t)r, reasons_6_18[r]);
+	for (size_t s = 1; s < ARRAY_SIZE(states); s++)
+		names__set_state(f.nm, (unsigned int)s, states[s]);
+	f.ks = ksyms__new();
+	f.batch = xcalloc(f.cap, sizeof(*f.batch));
+
+	if (o.script && runtime__script_source(o.script, &src, &chunk)) {
+		code = 2;
+		goto out;
+	}
+	ro.script_src = src;
+	ro.script_chunk = chunk;
+	ro.filter_expr = o.filter_expr;
+	ro.exec_code = o.exec_code;
+	ro.args = o.script_args;
+	ro.nargs = o.nscript_args;
+	ro.count = o.count;
+	ro.keep_going = o.keep_going;
+	ro.interval = o.interval;
+	if (runtime__new(&ro, f.nm, f.ks, &f.rt)) {
+		code = 2;
+		goto out;
+	}
+
+	ret = runtime__init(f.rt, &interval);
+	f.interval = interval;
+	fflush(stdout);
+	if (ret == 0) {
+		if (bench_n) {
+			ret = bench(&f, bench_n);
+		} else if (loop) {
+			struct loop_opts lo = { .wake_fd = -1,
+						.poll_ms = 10,
+						.interval = interval,
+						.duration = o.duration };
+			struct loop_hooks h = { .drain = loop_drain,
+						.tick = loop_tick,
+						.housekeeping = loop_housekeeping,
+						.ctx = &f };
+
+			ret = loop__run(&lo, &h);
+		} else {
+			ret = run_input(&f);
+		}
+	}
+	if (ret == -EINVAL && f.status == -EINVAL) {
+		code = 2; /* a bad input line: not the script's fault */
+		goto out;
+	}
+	f.kstats.seen = f.seen;
+	runtime__done(f.rt, &f.kstats);
+	fflush(stdout);
+	if (f.kstats.errors)
+		msg("%llu script error%s", (unsigned long long)f.kstats.errors,
+		    f.kstats.errors == 1 ? "" : "s");
+	code = runtime__exit_code(f.rt);
+	if (code < 0)
+		code = ret < 0 ? 1 : 0;
+out:
+	runtime__free(f.rt);
+	ksyms__free(f.ks);
+	names__free(f.nm);
+	free(f.batch);
+	free(src);
+	free(chunk);
+	opts_free(&o);
+	free(targv);
+	if (f.in && f.in != stdin)
+		fclose(f.in);
+	if (syslog_file)
+		fclose(syslog_file);
+	return code;
+}
