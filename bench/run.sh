@@ -10,7 +10,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 
-TD=./tcpdrop
+TD=${TCPDROP:-./tcpdrop} # TCPDROP=path benches another build
 GEN=build/bench/dropgen
 PFC=build/tests/pcapfilter_check
 STATS=bench/stats.lua
@@ -95,6 +95,7 @@ ready() {
 stop() {
 	[ -s "$tmp/pid" ] && kill -INT "$(cat "$tmp/pid")" 2>/dev/null
 	wait "$tpid"
+	trc=$?
 	tpid=
 }
 
@@ -109,11 +110,15 @@ ratio() {
 	awk -v r="$1" -v b="$2" 'BEGIN { if (r == "" || b == "" || b == 0) print "-"; else printf "%.2f", r / b }'
 }
 # cpu % of one CPU over the generator's run, and peak RSS in MiB, from GNU time.
+# GNU time's line is the last one ("Command exited with non-zero status N" may come first).
 cpu_pct() {
-	awk -v d="$(gen_field seconds)" '{ if (d > 0) printf "%.0f", ($1 + $2) * 100 / d }' "$tmp/time"
+	awk -v d="$(gen_field seconds)" 'NF == 3 { u = $1; s = $2 }
+		END { if (d > 0 && u != "") printf "%.0f\n", (u + s) * 100 / d; else print "-" }' \
+		"$tmp/time"
 }
 rss_mib() {
-	awk '{ printf "%.1f\n", $3 / 1024 }' "$tmp/time"
+	awk 'NF == 3 { m = $3 } END { if (m != "") printf "%.1f\n", m / 1024; else print "-" }' \
+		"$tmp/time"
 }
 
 TAB=$(printf '\t')
@@ -172,6 +177,7 @@ tcpdrop_row() {
 	skipped=$(sed -n 's/^bench: .* stacks_skipped=\([0-9]*\).*/\1/p' "$tmp/err")
 	note="of $(gen_field sent) sent"
 	[ "${skipped:-0}" != 0 ] && note="$note; $skipped stacks skipped"
+	[ "$trc" != 0 ] && note="$note; exit $trc: $(grep -v '^bench:' "$tmp/err" | head -1)"
 	rec "$label" "$n" "$(gen_field rate)" "${seen:--}" "${lost:--}" "$(cpu_pct)" \
 		"$(rss_mib)" "$note"
 	rss_mib >>"$tmp/rss"
@@ -207,6 +213,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "tcpdrop bench: Linux $(uname -r), $(nproc) CPUs ($cpu). TCP RSTs over veth (AF_PACKET)"
 echo "to a closed port, one drop each; ${DUR} s per run; a no-tracer run between every two rows,"
 echo "ratio = rate / mean of the no-tracer runs either side; cpu = tracer's user+sys, % of one CPU."
+echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine moves every figure)."
 echo
 row what snd drops/s ratio seen lost "cpu%" "rss MiB" ""
 
@@ -229,7 +236,10 @@ for n in 1 2; do
 		END { printf "%.0f\t%d\t%.0f\t%.0f\n", s / NR, NR, min, max }' "$tmp/base.$n" |
 		{
 			IFS="$TAB" read -r mean k min max
-			row "no tracer" "$n" "$mean" 1.00 - - - - "mean of $k runs, $min to $max"
+			note="mean of $k runs, $min to $max"
+			[ $((max * 10)) -gt $((min * 13)) ] &&
+				note="$note: the machine was busy, ratios are rough"
+			row "no tracer" "$n" "$mean" 1.00 - - - - "$note"
 		}
 	print_rows
 done
