@@ -136,7 +136,9 @@ perf_row() {
 		-d "$DUR" -n "$MAXN" >"$tmp/gen" 2>&1
 	seen=$(awk -F, '/skb:kfree_skb/ { print $1 }' "$tmp/perf")
 	note="of $(gen_field sent) sent; perf's own CPU is in the kernel"
-	[ -z "$seen" ] && note="perf failed: $(head -1 "$tmp/perf")"
+	case $seen in
+	'' | 0 | '<'*) note="perf said: $(grep -v '^#' "$tmp/perf" | grep . | head -2 | tr '\n' ' ')" ;;
+	esac
 	rec "perf stat -e skb:kfree_skb -a" "$1" "$(gen_field rate)" "${seen:--}" - - - "$note"
 }
 
@@ -213,7 +215,9 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "tcpdrop bench: Linux $(uname -r), $(nproc) CPUs ($cpu). TCP RSTs over veth (AF_PACKET)"
 echo "to a closed port, one drop each; ${DUR} s per run; a no-tracer run between every two rows,"
 echo "ratio = rate / mean of the no-tracer runs either side; cpu = tracer's user+sys, % of one CPU."
-echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine moves every figure)."
+others=$(bpftool prog show 2>/dev/null | grep -c ' name tcpdrop_')
+echo "At start: load average $(cut -d' ' -f1-3 /proc/loadavg), $others tcpdrop probes of other runs"
+echo "loaded (each one runs on every drop); other work on the machine moves every figure."
 echo
 row what snd drops/s ratio seen lost "cpu%" "rss MiB" ""
 
