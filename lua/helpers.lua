@@ -439,6 +439,16 @@ function Map:total()
 	return s
 end
 
+-- Keys print as text: control bytes (a process can put escape sequences in its name) are shown
+-- as \xNN, never sent to the terminal.
+local function keystr(k)
+	local s = tostring(k)
+	if s:find("[%z\1-\31\127]") then
+		s = s:gsub("[%z\1-\31\127]", function(c) return fmt("\\x%02x", c:byte()) end)
+	end
+	return s
+end
+
 local function numstr(v)
 	if type(v) ~= "number" then
 		return tostring(v)
@@ -566,7 +576,7 @@ function Map:print(out)
 			if #labels > 0 then
 				local ks = {}
 				for j, k in ipairs(r.keys) do
-					ks[j] = tostring(k)
+					ks[j] = keystr(k)
 				end
 				out:write(i > 1 and "\n" or "", concat(ks, ", "), ":\n")
 			end
@@ -592,7 +602,7 @@ function Map:print(out)
 	for i, r in ipairs(rows) do
 		local c = {}
 		for j, k in ipairs(r.keys) do
-			c[j] = tostring(k)
+			c[j] = keystr(k)
 			if type(k) ~= "number" then
 				numeric[j] = false
 			end

@@ -12,6 +12,7 @@ local rt = {
 	pos = 0, -- index in the batch of the event being handled, for error reports
 	seen = 0, -- events handed to the runtime
 	passed = 0, -- events that passed the filter
+	filtered = 0, -- events the filter rejected
 	limit = nil, -- stop after this many passed (-c)
 	stop = false,
 	exit_code = nil,
@@ -196,6 +197,7 @@ function api.stats()
 	end
 	s.seen = math.max(rt.seen, s.seen or 0)
 	s.passed = rt.passed
+	s.filtered = rt.filtered
 	s.errors = core.errors()
 	s.elapsed = rt.started and mono() - rt.started or 0
 	local a = core.action_stats()
@@ -391,6 +393,8 @@ function rt.dispatch(ptr, n, start)
 				rt.stop = true
 				return 1
 			end
+		else
+			rt.filtered = rt.filtered + 1
 		end
 	end
 	return rt.stop and 1 or 0
@@ -415,7 +419,7 @@ end
 
 function rt.done(stats)
 	stats.passed = rt.passed
-	stats.filtered = rt.seen - rt.passed -- by the script's filter (-f or filter())
+	stats.filtered = rt.filtered -- by the script's filter (-f or filter())
 	stats.elapsed = rt.started and mono() - rt.started or 0
 	local a = core.action_stats()
 	stats.spawned, stats.spawn_failed, stats.spawn_exit_failed = a.spawned, a.spawn_failed,

@@ -4,7 +4,8 @@
 --
 --   rate=N         drops per second that raise an alert (default 100)
 --   by=reason      group by drop reason (default), or by=port: by destination port
---   every=SEC      at most one alert per reason (or port) every SEC seconds (default 60)
+--   every=SEC      at most one alert per reason (or port) every SEC seconds (default 60;
+--                  0: every interval over the threshold)
 --   syslog=LEVEL   also send each alert to syslog at LEVEL (warning, err, notice, ...)
 --   exec=PROGRAM   also run PROGRAM with the arguments: reason|port KEY RATE THRESHOLD
 --                  (no shell; it runs in the background, and tcpdrop does not wait for it)
@@ -25,7 +26,7 @@ function init(args)
 		local k, v = a:match("^(%w+)=(.*)$")
 		if k == "rate" or k == "every" then
 			local n = tonumber(v)
-			if not n or n <= 0 then
+			if not n or n < 0 or (k == "rate" and n == 0) then
 				return usage(k .. " must be a number > 0, not '" .. v .. "'")
 			end
 			if k == "rate" then

@@ -34,7 +34,7 @@ function drop(e)
 			if not with_offsets then
 				f = f:gsub("%+0x%x+$", "")
 			end
-			parts[#parts + 1] = (f:gsub("[; ]", "_"))
+			parts[#parts + 1] = (f:gsub("[;%s%c]", "_")) -- the separators of the format
 		end
 	else
 		parts[1] = "[stack " .. (stack and "empty" or e.stack_status) .. "]"

@@ -260,6 +260,7 @@ static int unquote(char *s, size_t *len)
 	}
 	if (*r != '"')
 		return -EINVAL;
+	*w = '\0';
 	*len = (size_t)(w - s);
 	return 0;
 }
@@ -695,7 +696,7 @@ int main(int argc, char **argv)
 {
 	struct feed f = { .path = "-", .cap = 64, .next_ts = BASE_TS * 1000000000ULL };
 	struct runtime_opts ro = { 0 };
-	struct options o;
+	struct options o = { 0 };
 	char err[256], *src = NULL, *chunk = NULL;
 	const char *events = NULL, *syslog_path = NULL;
 	FILE *syslog_file = NULL;
@@ -705,6 +706,7 @@ int main(int argc, char **argv)
 	double interval = 0;
 
 	/* feed's own options, anywhere before "--"; the rest is a tcpdrop command line. */
+	code = 2;
 	targv = xcalloc((size_t)argc + 1, sizeof(*targv));
 	targv[targc++] = argv[0];
 	for (i = 1; i < argc; i++) {
@@ -720,7 +722,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
 			if (num(argv[++i], 4096, &v) || !v) {
 				fprintf(stderr, "feed: --batch 1..4096\n");
-				return 2;
+				goto out;
 			}
 			f.cap = (unsigned int)v;
 		} else if (!strcmp(argv[i], "--loop")) {
@@ -730,7 +732,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
 			if (num(argv[++i], UINT64_MAX, &bench_n)) {
 				fprintf(stderr, "feed: --bench N\n");
-				return 2;
+				goto out;
 			}
 		} else {
 			targv[targc++] = argv[i];
@@ -738,18 +740,17 @@ int main(int argc, char **argv)
 	}
 	if (opts_parse(&o, targc, targv, err, sizeof(err))) {
 		msg("%s", err);
-		return 2;
+		goto out;
 	}
 	if (o.pcap_expr) {
 		fprintf(stderr, "feed: unexpected words: %s\n", o.pcap_expr);
-		opts_free(&o);
-		return 2;
+		goto out;
 	}
 	if (events && strcmp(events, "-")) {
 		f.in = fopen(events, "r");
 		if (!f.in) {
 			fprintf(stderr, "feed: %s: %s\n", events, strerror(errno));
-			return 2;
+			goto out;
 		}
 		f.path = events;
 	} else {
@@ -759,7 +760,7 @@ int main(int argc, char **argv)
 		syslog_file = fopen(syslog_path, "a");
 		if (!syslog_file) {
 			fprintf(stderr, "feed: %s: %s\n", syslog_path, strerror(errno));
-			return 2;
+			goto out;
 		}
 		actions__set_syslog_file(syslog_file);
 	}
@@ -772,10 +773,8 @@ int main(int argc, char **argv)
 	f.ks = ksyms__new();
 	f.batch = xcalloc(f.cap, sizeof(*f.batch));
 
-	if (o.script && runtime__script_source(o.script, &src, &chunk)) {
-		code = 2;
+	if (o.script && runtime__script_source(o.script, &src, &chunk))
 		goto out;
-	}
 	ro.script_src = src;
 	ro.script_chunk = chunk;
 	ro.filter_expr = o.filter_expr;
@@ -785,10 +784,8 @@ int main(int argc, char **argv)
 	ro.count = o.count;
 	ro.keep_going = o.keep_going;
 	ro.interval = o.interval;
-	if (runtime__new(&ro, f.nm, f.ks, &f.rt)) {
-		code = 2;
+	if (runtime__new(&ro, f.nm, f.ks, &f.rt))
 		goto out;
-	}
 
 	ret = runtime__init(f.rt, &interval);
 	f.interval = interval;
@@ -826,8 +823,10 @@ int main(int argc, char **argv)
 		code = ret < 0 ? 1 : 0;
 out:
 	runtime__free(f.rt);
-	ksyms__free(f.ks);
-	names__free(f.nm);
+	if (f.ks)
+		ksyms__free(f.ks);
+	if (f.nm)
+		names__free(f.nm);
 	free(f.batch);
 	free(src);
 	free(chunk);
