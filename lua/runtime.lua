@@ -290,11 +290,22 @@ local function hook(name)
 	return v
 end
 
+-- The hook a function name is a typo of: the same letters swapped or mistyped (dorp, fliter),
+-- or another case (Drop). Other names close to a hook (drops, ticks) are the script's own.
+local function hook_typo(name)
+	for _, h in ipairs(HOOKS) do
+		if name ~= h and (name:lower() == h or (#name == #h and distance(name, h) <= 2)) then
+			return h
+		end
+	end
+	return nil
+end
+
 -- A script that defines dorp() meant drop(): say so instead of silently never calling it.
 local function warn_misspelt_hooks(chunk, before)
 	for k, v in pairs(_G) do
 		if type(k) == "string" and type(v) == "function" and not before[k] then
-			local near = closest(k, HOOKS)
+			local near = hook_typo(k)
 			if near then
 				io.stderr:write(fmt("tcpdrop: warning: %s defines %s(), which is not a hook "
 					.. "(did you mean %s()?)\n", (chunk:gsub("^[@=]", "")), k, near))
