@@ -392,6 +392,8 @@ void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, str
 		comm[i] = c < 0x20 || c > 0x7e ? '?' : (char)c;
 	}
 	comm[16] = '\0';
+	if (!comm[0])
+		strcpy(comm, "-");
 	snprintf(comment, sizeof(comment), "%s (%u) state %s pid %u comm %s", reason,
 		 ev->reason_code, state, ev->pid, comm);
 	opt_str(b, OPT_COMMENT, comment);
@@ -463,6 +465,7 @@ struct capreader {
 	uint32_t linktype;
 	uint32_t frac_mul; /* 1000 for microsecond files, 1 for nanosecond ones */
 	/* pcapng: the interfaces of the current section */
+	uint64_t last_ts; /* for simple packet blocks, which carry no time */
 	struct iface *ifs;
 	uint32_t nifs, ifcap;
 };
@@ -819,9 +822,11 @@ static int packet(struct capreader *cr, struct cap_rec *rec, uint32_t type, cons
 		if (f->snaplen && rec->caplen > f->snaplen)
 			rec->caplen = f->snaplen;
 		rec->data = body + 4;
+		rec->ts = cr->last_ts;
 		return 1;
 	}
 	rec->ts = to_ns(f, (uint64_t)rd32(body + 4, cr->swap) << 32 | rd32(body + 8, cr->swap));
+	cr->last_ts = rec->ts;
 	rec->caplen = rd32(body + 12, cr->swap);
 	rec->origlen = rd32(body + 16, cr->swap);
 	if (rec->caplen > blen - 20)
@@ -1061,6 +1066,15 @@ static void cstr(char *dst, size_t max, const uint8_t *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* Names go into "CODE NAME" lines and messages: no control characters. */
+static int printable(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+	return len > 0;
+}
+
 /* Our custom option, or NULL: its tag and data. */
 static const uint8_t *ours(const struct pcapng_opt *o, int swap, uint16_t *tag, size_t *len)
 {
@@ -1118,8 +1132,8 @@ static int load_table(struct pcapng_decoder *d, const uint8_t *p, size_t len, in
 			if (code > UINT32_MAX)
 				return -1;
 		}
-		if (sp == p || sp >= nl || *sp != ' ' || nl - sp - 1 < 1 ||
-		    nl - sp - 1 > NAME_MAX_LEN)
+		if (sp == p || sp >= nl || *sp != ' ' || nl - sp - 1 > NAME_MAX_LEN ||
+		    !printable(sp + 1, (size_t)(nl - sp - 1)))
 			return -1;
 		cstr(name, sizeof(name), sp + 1, (size_t)(nl - sp - 1));
 		if (states)
@@ -1220,7 +1234,7 @@ static int load_stack(struct pcapng_decoder *d, const uint8_t *s, size_t len,
 		p = nl + 1;
 	}
 	ev->nstack = (__u16)n;
-	if (slot->cap < len) {
+	if (!slot->key || slot->cap < len) {
 		slot->cap = len;
 		slot->key = xrealloc(slot->key, len ? len : 1);
 	}
@@ -1474,13 +1488,15 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 	ret = from_fields(d, r, ev, fields, file);
 	if (ret)
 		return ret;
-	if (reason && reason_len && !(ev->evflags & TCPDROP_F_NO_REASON)) {
+	if ((reason && !printable(reason, reason_len)) || (state && !printable(state, state_len)))
+		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
+	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON)) {
 		char name[NAME_MAX_LEN + 1];
 
 		cstr(name, sizeof(name), reason, reason_len);
 		set_reason(d, ev->reason_code, name);
 	}
-	if (state && state_len && ev->state_code) {
+	if (state && ev->state_code) {
 		char name[NAME_MAX_LEN + 1];
 
 		cstr(name, sizeof(name), state, state_len);

@@ -84,7 +84,7 @@ struct cap_rec {
 	int swap; /* the section's byte order differs from ours */
 	uint64_t offset; /* where the block starts in the file, for messages */
 	const char *what; /* the block's name, for messages */
-	uint64_t ts; /* ns since the epoch (0 when the block has none) */
+	uint64_t ts; /* ns since the epoch (a simple packet block: the previous packet's) */
 	uint32_t linktype;
 	uint32_t ifid;
 	uint32_t caplen, origlen;

@@ -1,0 +1,105 @@
+/* libFuzzer target: the pcapng/pcap reader and the event decoder on any bytes, with round trips. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksyms.h"
+#include "names.h"
+#include "pcapng.h"
+#include "runtime.h"
+
+#define MAX_RECORDS 100000
+
+/* A file of our own holding one event: what -w writes for it. */
+static void encode(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
+		   struct ksyms *ks)
+{
+	struct pcapng_section s = { .userappl = "fuzz" };
+
+	b->len = 0;
+	pcapng__put_shb(b, &s);
+	pcapng__put_idb(b, PCAPNG_LINKTYPE_RAW, TCPDROP_PKT_MAX, NULL, NULL);
+	pcapng__put_event(b, ev, nm, ks);
+}
+
+/* Whatever an event decoded to, writing it and reading it back must give the same event. */
+static void round_trip(const struct tcpdrop_event *ev, struct names *nm, struct ksyms *ks)
+{
+	static struct tcpdrop_event back;
+	struct pcapng_buf b = { 0 };
+	struct capreader *cr;
+	struct pcapng_decoder *d = pcapng_decoder__new(nm, ks);
+	struct cap_rec r;
+	int got = 0, ret;
+
+	encode(&b, ev, nm, ks);
+	cr = capreader__from_mem(b.p, b.len, "round trip");
+	while ((ret = capreader__next(cr, &r)) > 0)
+		if (r.kind == CAP_PACKET) {
+			if (pcapng__decode_packet(d, &r, &back, "round trip") != 1)
+				abort();
+			got++;
+		}
+	if (ret < 0 || got != 1 || memcmp(ev, &back, sizeof(back)))
+		abort();
+	capreader__free(cr);
+	pcapng_decoder__free(d);
+	pcapng_buf__free(&b);
+}
+
+/* The names a file taught us must survive being written into a section header and read back. */
+static void names_round_trip(struct names *nm)
+{
+	struct pcapng_section s = { .nm = nm };
+	struct pcapng_buf b = { 0 };
+	struct names *fresh = names__new();
+	struct ksyms *ks = ksyms__new();
+	struct pcapng_decoder *d = pcapng_decoder__new(fresh, ks);
+	struct capreader *cr;
+	struct cap_rec r;
+
+	pcapng__put_shb(&b, &s);
+	cr = capreader__from_mem(b.p, b.len, "names");
+	if (capreader__next(cr, &r) != 1 || pcapng__decode_section(d, &r, "names"))
+		abort();
+	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
+		if (!names__reason(fresh, (uint32_t)c) ||
+		    strcmp(names__reason(fresh, (uint32_t)c), names__reason(nm, (uint32_t)c)))
+			abort();
+	capreader__free(cr);
+	pcapng_decoder__free(d);
+	ksyms__free(ks);
+	names__free(fresh);
+	pcapng_buf__free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct tcpdrop_event ev;
+	struct names *nm = names__new();
+	struct ksyms *ks = ksyms__new();
+	struct capreader *cr = capreader__from_mem(data, size, "fuzz");
+	struct pcapng_decoder *d = pcapng_decoder__new(nm, ks);
+	struct run_stats st;
+	struct cap_rec r;
+	int n = 0;
+
+	while (n++ < MAX_RECORDS && capreader__next(cr, &r) > 0) {
+		int ret = 0;
+
+		if (r.kind == CAP_SECTION)
+			ret = pcapng__decode_section(d, &r, "fuzz");
+		else if (r.kind == CAP_STATS)
+			ret = pcapng__decode_stats(d, &r, &st, "fuzz");
+		else if (pcapng__decode_packet(d, &r, &ev, "fuzz") == 1)
+			round_trip(&ev, nm, ks);
+		if (ret < 0)
+			break;
+	}
+	names_round_trip(nm);
+	capreader__free(cr);
+	pcapng_decoder__free(d);
+	ksyms__free(ks);
+	names__free(nm);
+	return 0;
+}

@@ -1,0 +1,248 @@
+/* Test tool: a "live run" without a kernel: odd drop events recorded with -w's writer and printed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ksyms.h"
+#include "names.h"
+#include "record.h"
+#include "runtime.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] OUT\n"
+	"  records a fixed set of odd drop events (every stack status, no packet, IPv6,\n"
+	"  subsystem and unnamed reasons, odd comms) REPEAT times into OUT ('-': stdout)\n"
+	"  with the -w writer, and prints what the default script prints for them, as a\n"
+	"  live run would (-e: run CODE per drop instead, as tcpdrop -e does). -q: record\n"
+	"  only. -f: replace OUT. Exit 1 on a write error.\n";
+
+/* Kernel-like symbols, so that frames format as "name+0xoff". */
+static const struct {
+	uint64_t addr;
+	const char *name;
+} syms[] = {
+	{ 0xffffffff81a00000ULL, "tcp_v4_rcv" },
+	{ 0xffffffff81a10000ULL, "ip_protocol_deliver_rcu" },
+	{ 0xffffffff81a20000ULL, "tcp_v6_rcv" },
+	{ 0xffffffff81a30000ULL, "tcp_validate_incoming" },
+	{ 0xffffffff81a40000ULL, "nft_do_chain" },
+};
+
+static void set_addr(uint8_t *raw, int family, const char *s)
+{
+	unsigned int a[4];
+
+	memset(raw, 0, 16);
+	if (family == 4) {
+		sscanf(s, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]);
+		for (int i = 0; i < 4; i++)
+			raw[i] = (uint8_t)a[i];
+	} else {
+		/* "2001:db8::N" only */
+		raw[0] = 0x20;
+		raw[1] = 0x01;
+		raw[2] = 0x0d;
+		raw[3] = 0xb8;
+		raw[15] = (uint8_t)atoi(strrchr(s, ':') + 1);
+	}
+}
+
+/* The real headers of an IPv4 SYN with 4 payload bytes, as the probe would copy them. */
+static void ipv4_packet(struct tcpdrop_event *e)
+{
+	static const uint8_t pkt[] = {
+		0x45, 0x00, 0x00, 0x2c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06, 0x00,
+		0x00, 10,   0,	  0,	1,    10,   0,	  0,	2,    0x04, 0xd2,
+		0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x50,
+		0x02, 0x72, 0x10, 0x00, 0x00, 0x00, 0x00, 'a',	'b',  'c',  'd',
+	};
+
+	memcpy(e->pkt, pkt, sizeof(pkt));
+	e->pkt_len = sizeof(pkt);
+	e->hdr_len = 40;
+}
+
+static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
+{
+	unsigned int n = 0;
+	struct tcpdrop_event *e;
+
+	/* NO_SOCKET with the packet's own headers and a full stack. */
+	e = &ev[n++];
+	e->ts_ns = ts;
+	e->family = 4;
+	set_addr(e->saddr_raw, 4, "10.0.0.1");
+	set_addr(e->daddr_raw, 4, "10.0.0.2");
+	e->sport = 1234;
+	e->dport = 80;
+	e->seq = 1000;
+	e->tcp_flags = 0x02;
+	e->win = 29200;
+	e->reason_code = 3;
+	e->len = 44;
+	strcpy(e->comm_raw, "swapper/0");
+	e->evflags = TCPDROP_F_PKT_HDRS;
+	ipv4_packet(e);
+	e->nstack = 2;
+	e->stack_addr[0] = syms[0].addr + 0x99;
+	e->stack_addr[1] = syms[1].addr + 0x3c;
+	e->loc_addr = e->stack_addr[0];
+	e->ifindex = 1;
+	e->netns = 4026531840u;
+
+	/* IPv6 on an established socket, no packet bytes (headers from the socket), stack skipped.
+	 */
+	e = &ev[n++];
+	e->ts_ns = ts + 1500000;
+	e->family = 6;
+	set_addr(e->saddr_raw, 6, "2001:db8::1");
+	set_addr(e->daddr_raw, 6, "2001:db8::2");
+	e->sport = 443;
+	e->dport = 50000;
+	e->seq = 0xdeadbeef;
+	e->ack_seq = 0x01020304;
+	e->tcp_flags = 0x10;
+	e->win = 512;
+	e->reason_code = 2;
+	e->state_code = 1;
+	e->pid = 4242;
+	e->tid = 4243;
+	e->cpu = 1;
+	e->len = 1480;
+	strcpy(e->comm_raw, "nginx");
+	e->evflags = TCPDROP_F_SOCK | TCPDROP_F_STACK_SKIPPED;
+	e->loc_addr = syms[3].addr + 0x1f0;
+
+	/* The kernel refused the stack; a listening socket; an RST. */
+	e = &ev[n++];
+	e->ts_ns = ts + 2000000000ULL;
+	e->family = 4;
+	set_addr(e->saddr_raw, 4, "192.168.1.10");
+	set_addr(e->daddr_raw, 4, "192.168.1.20");
+	e->sport = 5555;
+	e->dport = 22;
+	e->tcp_flags = 0x14;
+	e->reason_code = 2;
+	e->state_code = 10;
+	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_SOCK | TCPDROP_F_STACK_FAILED;
+	strcpy(e->comm_raw, "sshd");
+
+	/* --no-stack; a subsystem reason; a comm with a control character. */
+	e = &ev[n++];
+	e->ts_ns = ts + 2500000000ULL;
+	e->family = 4;
+	set_addr(e->saddr_raw, 4, "10.1.1.1");
+	set_addr(e->daddr_raw, 4, "10.1.1.2");
+	e->sport = 40000;
+	e->dport = 8080;
+	e->tcp_flags = 0x18;
+	e->reason_code = 0x10002;
+	e->evflags = TCPDROP_F_NO_STACK;
+	memcpy(e->comm_raw, "odd\001name", 9);
+
+	/* A kernel without reasons; an unknown location address. */
+	e = &ev[n++];
+	e->ts_ns = ts + 3000000000ULL;
+	e->family = 6;
+	set_addr(e->saddr_raw, 6, "2001:db8::7");
+	set_addr(e->daddr_raw, 6, "2001:db8::8");
+	e->sport = 1;
+	e->dport = 2;
+	e->tcp_flags = 0xc1;
+	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_NO_REASON;
+	e->nstack = 1;
+	e->stack_addr[0] = 0x1234;
+	e->loc_addr = 0x1234;
+
+	/* A reason code the names table does not know, and a netfilter frame. */
+	e = &ev[n++];
+	e->ts_ns = ts + 3000000001ULL;
+	e->family = 4;
+	set_addr(e->saddr_raw, 4, "10.9.9.9");
+	set_addr(e->daddr_raw, 4, "10.9.9.8");
+	e->sport = 9;
+	e->dport = 9;
+	e->reason_code = 999;
+	e->evflags = TCPDROP_F_PKT_HDRS;
+	e->nstack = 3;
+	e->stack_addr[0] = syms[4].addr + 0x46f;
+	e->stack_addr[1] = syms[0].addr + 0x99;
+	e->stack_addr[2] = syms[1].addr + 0x3c;
+	strcpy(e->comm_raw, "curl");
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct recorder_opts rec = { 0 };
+	struct runtime_opts ro = { 0 };
+	struct run_stats rs = { 0 };
+	struct tcpdrop_event *ev = xcalloc(16, sizeof(*ev));
+	struct names *nm = names__new();
+	struct ksyms *ks = ksyms__new();
+	struct runtime *rt = NULL;
+	struct recorder *r;
+	long repeat = 1;
+	uint64_t base;
+	int quiet = 0, code = 0, i;
+	double interval;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "-q"))
+			quiet = 1;
+		else if (!strcmp(argv[i], "-f"))
+			rec.force = 1;
+		else if (!strcmp(argv[i], "-e") && i + 1 < argc)
+			ro.exec_code = argv[++i];
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			repeat = atol(argv[++i]);
+		else
+			break;
+	}
+	if (i != argc - 1 || repeat < 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	rec.path = argv[i];
+	for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
+		ksyms__add(ks, syms[s].addr, syms[s].name, 0);
+	names__set_reason(nm, 2, "NOT_SPECIFIED");
+	names__set_reason(nm, 3, "NO_SOCKET");
+	names__set_reason(nm, 0x10002, "OVS_DROP_LAST_ACTION");
+	names__set_state(nm, 1, "ESTABLISHED");
+	names__set_state(nm, 10, "LISTEN");
+
+	if (recorder__open(&rec, nm, ks, &r))
+		return 1;
+	if (!quiet && (runtime__new(&ro, nm, ks, &rt) || runtime__init(rt, &interval) < 0))
+		return 1;
+	/* Drops from now on, as in a live run (replayed ticks count from the recorded start). */
+	recorder__start(r);
+	base = now_ns(CLOCK_REALTIME);
+	for (long k = 0; k < repeat && !code; k++) {
+		unsigned int n = make_events(ev, base + (uint64_t)k * 4000000000ULL);
+
+		if (recorder__write(r, ev, n))
+			code = 1;
+		else if (rt && runtime__dispatch(rt, ev, n) < 0)
+			code = 1;
+		rs.seen += n;
+		if (k % 4096 == 4095 && recorder__flush(r))
+			code = 1;
+	}
+	if (rt) {
+		runtime__done(rt, &rs);
+		fflush(stdout);
+	}
+	if (recorder__close(r, &rs))
+		code = 1;
+	runtime__free(rt);
+	names__free(nm);
+	ksyms__free(ks);
+	free(ev);
+	return code;
+}
