@@ -10,9 +10,10 @@ local core = require("tcpdrop.core")
 ffi.cdef(core.cdef)
 
 local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
-local band, lshift = bit.band, bit.lshift
+local band, lshift, rshift = bit.band, bit.lshift, bit.rshift
 local fmt, concat = string.format, table.concat
 local tonumber, tostring = tonumber, tostring
+local floor = math.floor
 
 local F = core.flags
 local reasons, states = core.reasons, core.states
@@ -20,17 +21,40 @@ local reason_name = core.reason_name -- C fallback: subsystem reasons, codes not
 
 local strbuf = ffi.new("char[512]")
 
-local function ntop(family, raw)
-	if family == 4 then
-		return fmt("%d.%d.%d.%d", raw[0], raw[1], raw[2], raw[3])
-	end
-	local n = C.ntop(family, raw, strbuf, 512)
-	return ffi.string(strbuf, n)
+local octets = {} -- "0" .. "255": concatenation compiles where string.format stitches
+for i = 0, 255 do
+	octets[i] = tostring(i)
 end
 
+local function ntop(family, raw)
+	if family == 4 then
+		return octets[raw[0]] .. "." .. octets[raw[1]] .. "." .. octets[raw[2]] .. "."
+			.. octets[raw[3]]
+	end
+	local n = C.ntop(family, raw, strbuf, 512)
+	return (ffi.string(strbuf, n))
+end
+
+-- Symbolising costs a search and a string per frame; the same frames come back drop after drop.
+-- Keyed by the two 32-bit halves: a Lua number cannot hold every 64-bit address exactly.
+local sym_cache, sym_count = {}, 0
 local function ksym(addr)
-	local n = C.ksym(addr, strbuf, 512)
-	return ffi.string(strbuf, n)
+	local hi, lo = tonumber(rshift(addr, 32)), tonumber(band(addr, 0xffffffffULL))
+	local t = sym_cache[hi]
+	local s = t and t[lo]
+	if s == nil then
+		s = ffi.string(strbuf, C.ksym(addr, strbuf, 512))
+		if sym_count == 65536 then
+			sym_cache, sym_count = {}, 0
+		end
+		t = sym_cache[hi]
+		if t == nil then
+			t = {}
+			sym_cache[hi] = t
+		end
+		t[lo], sym_count = s, sym_count + 1
+	end
+	return s
 end
 
 -- TCP flag names in header bit order, the order bcc prints them.
@@ -51,26 +75,38 @@ for v = 0, 255 do
 	flag_strings[v] = concat(parts, "|")
 end
 
--- Formatting a time costs more than a drop: keep the last second's strings.
-local last_sec, last_hms, last_iso_sec, last_iso = -1, nil, -1, nil
-local function seconds(e)
-	return tonumber(e.ts_ns / 1000000000ULL)
+-- Formatting a time costs more than a drop: os.date once a minute, the seconds by arithmetic.
+local two_digits = {}
+for i = 0, 59 do
+	two_digits[i] = fmt("%02d", i)
 end
 
+local function seconds(e)
+	return (tonumber(e.ts_ns / 1000000000ULL))
+end
+
+local hms_min, hms_prefix, last_sec, last_hms = -1, nil, -1, nil
 local function hms(e)
 	local sec = seconds(e)
 	if sec ~= last_sec then
-		last_sec, last_hms = sec, os.date("%H:%M:%S", sec)
+		local m = floor(sec / 60)
+		if m ~= hms_min then
+			hms_min, hms_prefix = m, os.date("%H:%M:", m * 60)
+		end
+		last_sec, last_hms = sec, hms_prefix .. two_digits[sec - m * 60]
 	end
 	return last_hms
 end
 
+local iso_min, iso_prefix = -1, nil
 local function isotime(e)
 	local sec = seconds(e)
-	if sec ~= last_iso_sec then
-		last_iso_sec, last_iso = sec, os.date("!%Y-%m-%dT%H:%M:%S", sec)
+	local m = floor(sec / 60)
+	if m ~= iso_min then
+		iso_min, iso_prefix = m, os.date("!%Y-%m-%dT%H:%M:", m * 60)
 	end
-	return fmt("%s.%06dZ", last_iso, tonumber(e.ts_ns % 1000000000ULL) / 1000)
+	return (fmt("%s%s.%06dZ", iso_prefix, two_digits[sec - m * 60],
+		tonumber(e.ts_ns % 1000000000ULL) / 1000))
 end
 
 local function reason_of(e)
@@ -100,8 +136,8 @@ end
 
 -- Derived fields: computed when read, never stored.
 local getters = {
-	saddr = function(e) return ntop(e.family, e.saddr_raw) end,
-	daddr = function(e) return ntop(e.family, e.daddr_raw) end,
+	saddr = function(e) return (ntop(e.family, e.saddr_raw)) end,
+	daddr = function(e) return (ntop(e.family, e.daddr_raw)) end,
 	state = function(e)
 		if band(e.evflags, F.SOCK) == 0 or e.state_code == 0 then
 			return "-"
@@ -110,7 +146,7 @@ local getters = {
 	end,
 	flags = function(e) return flag_strings[e.tcp_flags] end,
 	reason = reason_of,
-	comm = function(e) return ffi.string(e.comm_raw) end,
+	comm = function(e) return (ffi.string(e.comm_raw)) end,
 	time = function(e) return tonumber(e.ts_ns) / 1e9 end,
 	timestr = hms,
 	isotime = isotime,
@@ -119,7 +155,7 @@ local getters = {
 		if e.loc_addr == 0 then
 			return "?"
 		end
-		return ksym(e.loc_addr)
+		return (ksym(e.loc_addr))
 	end,
 	stack = function(e)
 		if stack_status(e) ~= "ok" then
@@ -134,7 +170,7 @@ local getters = {
 	stack_status = stack_status,
 	has_socket = function(e) return band(e.evflags, F.SOCK) ~= 0 end,
 	from_packet = function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end,
-	packet = function(e) return ffi.string(e.pkt, e.pkt_len) end,
+	packet = function(e) return (ffi.string(e.pkt, e.pkt_len)) end,
 }
 
 -- Every derived field, in the order e:totable(), the docs and the json script list them.
@@ -195,7 +231,7 @@ ffi.metatype(event_t, {
 	__index = function(e, k)
 		local g = getters[k]
 		if g then
-			return g(e)
+			return (g(e)) -- not a tail call: LuaJIT aborts a trace after a dozen of those
 		end
 		local m = methods[k]
 		if m then
@@ -220,6 +256,6 @@ return {
 	flag_names = flag_names,
 	ntop = ntop,
 	ksym = ksym,
-	mono = function() return C.mono() end,
+	mono = function() return (C.mono()) end,
 	set_suggest = function(f) suggest = f end,
 }

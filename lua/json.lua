@@ -80,8 +80,7 @@ local function quote_slow(s)
 	return '"' .. concat(out) .. '"'
 end
 
--- A JSON string literal for any Lua string.
-function M.quote(s)
+local function quote_raw(s)
 	if not find(s, '[%z\1-\31"\\\127-\255]') then
 		return '"' .. s .. '"'
 	end
@@ -89,6 +88,22 @@ function M.quote(s)
 		return '"' .. gsub(s, '[%z\1-\31"\\\127]', escapes) .. '"'
 	end
 	return quote_slow(s)
+end
+
+-- Drops repeat the same reasons, states, flags, names and frames: keep their literals.
+local cache, ncache = {}, 0
+
+-- A JSON string literal for any Lua string.
+function M.quote(s)
+	local q = cache[s]
+	if q == nil then
+		q = quote_raw(s)
+		if ncache == 4096 then
+			cache, ncache = {}, 0
+		end
+		cache[s], ncache = q, ncache + 1
+	end
+	return q
 end
 
 local quote = M.quote
@@ -166,7 +181,12 @@ end
 -- One JSON text for a Lua value: tables with 1..n keys become arrays, others objects with sorted
 -- keys; an event becomes the object of its fields.
 function M.encode(v)
-	return encode(v, 0)
+	-- Strings first, outside the recursive encoder: the JIT stops recording at recursion, and
+	-- scripts call this per field of every drop.
+	if type(v) == "string" then
+		return (quote(v)) -- no tail call: LuaJIT gives up on a trace after a dozen
+	end
+	return (encode(v, 0))
 end
 
 M.number = number
