@@ -9,6 +9,20 @@
 
 local with_reason, with_offsets = false, false
 local folded = {}
+local names = {} -- frame -> its name in the folded format (the same frames recur: done once)
+
+local function name_of(f)
+	local n = names[f]
+	if n == nil then
+		n = f
+		if not with_offsets then
+			n = n:gsub("%+0x%x+$", "")
+		end
+		n = n:gsub("[;%s%c]", "_") -- the separators of the format
+		names[f] = n
+	end
+	return n
+end
 
 function init(args)
 	for _, a in ipairs(args) do
@@ -30,11 +44,7 @@ function drop(e)
 	if stack and #stack > 0 then
 		-- Root first, the dropping function last: the order flamegraph.pl reads.
 		for i = #stack, 1, -1 do
-			local f = stack[i]
-			if not with_offsets then
-				f = f:gsub("%+0x%x+$", "")
-			end
-			parts[#parts + 1] = (f:gsub("[;%s%c]", "_")) -- the separators of the format
+			parts[#parts + 1] = name_of(stack[i])
 		end
 	else
 		parts[1] = "[stack " .. (stack and "empty" or e.stack_status) .. "]"
