@@ -103,7 +103,7 @@ end
 
 -- Seconds on a clock that only goes forward (CLOCK_MONOTONIC): for rates and elapsed time.
 function api.now()
-	return mono()
+	return (mono())
 end
 
 -- every(sec, key): true at most once every sec seconds for each key (rate limiting).
@@ -189,20 +189,25 @@ function api.write_file(path, text)
 	return true
 end
 
--- Counts so far: seen, passed, errors, elapsed, and what the core knows (lost, ...).
+-- What Lua counts itself, added to the core's counters (seen, lost, errors, ...).
+local function add_counts(s)
+	s.passed = rt.passed
+	s.filtered = rt.filtered -- by the script's filter (-f or filter())
+	s.elapsed = rt.started and mono() - rt.started or 0
+	local a = core.action_stats()
+	s.spawned, s.spawn_failed, s.spawn_exit_failed = a.spawned, a.spawn_failed, a.failed_exit
+	return s
+end
+
+-- The counts so far, as done(stats) gets them at the end.
 function api.stats()
 	local s = {}
 	for k, v in pairs(rt.kernel) do
 		s[k] = v
 	end
 	s.seen = math.max(rt.seen, s.seen or 0)
-	s.passed = rt.passed
-	s.filtered = rt.filtered
 	s.errors = core.errors()
-	s.elapsed = rt.started and mono() - rt.started or 0
-	local a = core.action_stats()
-	s.spawned, s.spawn_failed, s.spawn_exit_failed = a.spawned, a.spawn_failed, a.failed_exit
-	return s
+	return add_counts(s)
 end
 
 api.json = json.encode
@@ -429,12 +434,7 @@ function rt.kernel_stats(st)
 end
 
 function rt.done(stats)
-	stats.passed = rt.passed
-	stats.filtered = rt.filtered -- by the script's filter (-f or filter())
-	stats.elapsed = rt.started and mono() - rt.started or 0
-	local a = core.action_stats()
-	stats.spawned, stats.spawn_failed, stats.spawn_exit_failed = a.spawned, a.spawn_failed,
-		a.failed_exit
+	add_counts(stats)
 	if hooks.done then
 		hooks.done(stats)
 	end
