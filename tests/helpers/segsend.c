@@ -14,9 +14,12 @@
 #define MAX_COUNT 1000
 
 static const char usage[] =
-	"usage: segsend [-n COUNT] [-l LEN] [-w WIN] SRC SPORT DST DPORT FLAGS [SEQ [ACK]]\n"
+	"usage: segsend [-n COUNT] [-l LEN] [-w WIN] [-k SEC] SRC SPORT DST DPORT FLAGS [SEQ "
+	"[ACK]]\n"
 	"  FLAGS: letters F S R P A U E C (FIN SYN RST PSH ACK URG ECE CWR), or '.' for none\n"
-	"  sends COUNT (1-1000, default 1) segments 10 ms apart, LEN payload bytes each\n";
+	"  sends COUNT (1-1000, default 1) segments 10 ms apart, LEN payload bytes each\n"
+	"  -k SEC: send from an IPPROTO_TCP raw socket and keep it SEC seconds (at most 10):\n"
+	"  the replies queue on it, and closing it frees them (a drop of their own)\n";
 
 static void die(const char *what)
 {
@@ -80,16 +83,19 @@ static uint16_t csum_fold(uint32_t sum)
 /*
  * An IPPROTO_RAW socket sends the IP header we write (so any source address) and,
  * unlike an IPPROTO_TCP one, receives nothing: closing it purges no queued replies,
- * which would be drops of their own.
+ * which would be drops of their own. -k asks for exactly that.
  */
-static int raw_socket(int family)
+static int raw_socket(int family, int keep)
 {
-	int one = 1, fd = socket(family, SOCK_RAW, IPPROTO_RAW);
+	int one = 1, fd = socket(family, SOCK_RAW, keep ? IPPROTO_TCP : IPPROTO_RAW);
 
 	if (fd < 0)
 		die("socket");
 	if (family == AF_INET && setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
 		die("IP_HDRINCL");
+	if (family == AF_INET6 && keep &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof(one)))
+		die("IPV6_HDRINCL");
 	return fd;
 }
 
@@ -121,14 +127,14 @@ int main(int argc, char **argv)
 	struct sockaddr_storage src = { 0 }, dst = { 0 };
 	uint8_t seg[20 + MAX_PAYLOAD], pkt[40 + 20 + MAX_PAYLOAD];
 	size_t pktlen;
-	unsigned long count = 1, len = 0, win = 64240;
+	unsigned long count = 1, len = 0, win = 64240, keep = 0;
 	uint32_t seq = 1000, ack = 0, sum;
 	int family, flags, fd, c;
 	socklen_t alen;
 	const void *saddr, *daddr;
 	size_t addrlen;
 
-	while ((c = getopt(argc, argv, "n:l:w:")) != -1) {
+	while ((c = getopt(argc, argv, "n:l:w:k:")) != -1) {
 		switch (c) {
 		case 'n':
 			count = number(optarg, MAX_COUNT, "count");
@@ -138,6 +144,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			win = number(optarg, 65535, "window");
+			break;
+		case 'k':
+			keep = number(optarg, 10, "seconds to keep the socket");
 			break;
 		default:
 			fputs(usage, stderr);
@@ -195,7 +204,7 @@ int main(int argc, char **argv)
 	sum = csum_add(sum, seg, 20 + len);
 	*(uint16_t *)(seg + 16) = htons(csum_fold(sum));
 
-	fd = raw_socket(family);
+	fd = raw_socket(family, keep > 0);
 	pktlen = ip_header(pkt, family, saddr, daddr, 20 + len);
 	memcpy(pkt + pktlen, seg, 20 + len);
 	pktlen += 20 + len;
@@ -206,6 +215,11 @@ int main(int argc, char **argv)
 			die("sendto");
 		if (i + 1 < count)
 			nanosleep(&gap, NULL);
+	}
+	if (keep) {
+		const struct timespec hold = { (time_t)keep, 0 };
+
+		nanosleep(&hold, NULL);
 	}
 	close(fd);
 	return 0;

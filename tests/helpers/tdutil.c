@@ -123,21 +123,22 @@ static int timeout(double sec, char **argv)
 	int status, termed = 0;
 	pid_t pid;
 
-	/* A background job of a non-interactive sh starts with SIGINT ignored: undo that. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	pid = fork();
 	if (pid < 0) {
 		perror("tdutil: fork");
 		return 125;
 	}
 	if (!pid) {
+		/* A background job of a non-interactive sh starts with SIGINT ignored: undo that.
+		 */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "tdutil: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 

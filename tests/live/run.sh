@@ -141,9 +141,10 @@ if [ $HAS_REASON = 1 ]; then
 	R_NF=$(pick NETFILTER_DROP)
 	R_OOW=$(pick TCP_INVALID_SEQUENCE)
 	R_SYN=$(pick TCP_INVALID_SYN)
+	R_PURGE=$(pick QUEUE_PURGE)
 	if [ -n "$FMT" ]; then
 		bad=""
-		for r in $R_NOSOCK $R_NF $R_OOW $R_SYN; do
+		for r in $R_NOSOCK $R_NF $R_OOW $R_SYN $R_PURGE; do
 			l=$(sed -n "s/^$r  *\([0-9][0-9]*\)\$/\1/p" "$W/reasons")
 			[ "$l" = "$(code_of "$r")" ] || bad="$bad $r=$l/$(code_of "$r")"
 		done
@@ -426,6 +427,20 @@ if [ $HAVE_ESTAB = 1 ] && [ $HAS_REASON = 1 ]; then
 		want classic-established
 	verify classic-established 0 classic
 fi
+
+# ---- A TCP packet dropped on a socket that is not TCP -------------------------------------
+
+# The RST|ACK that A's TCP drops also sits in the queue of the raw socket that sent the SYN;
+# closing that socket frees it again (QUEUE_PURGE). A raw socket's sk_state is not a TCP state:
+# the row must say '-', not the CLOSE its sk_state field holds.
+start raw-purge -c 3 -d 10 $MINE
+ina "$SEGSEND" -k 1 "$A4" 40007 "$B4" $CLOSED S
+finish
+{
+	rows_closed4 40007
+	row 4 "$B4:$CLOSED" "$A4:40007" "- (RST|ACK)" "$R_PURGE" inet_sock_destruct
+} | want raw-purge
+verify raw-purge 0
 
 # ---- Filters in the kernel: each run makes drops it must leave out, then one it must keep --------
 
