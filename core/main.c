@@ -13,6 +13,7 @@
 #include "ksyms.h"
 #include "names.h"
 #include "opts.h"
+#include "pcapfilter.h"
 #include "replay.h"
 #include "runtime.h"
 #include "trace.h"
@@ -40,41 +41,13 @@ static void list_scripts(void)
 	}
 }
 
-/* A script path, or the name of a shipped script; the source and the chunk name for errors. */
-static int load_script(const char *spec, char **src, char **chunk)
-{
-	const struct embedded *e;
-	struct stat st;
-
-	if (!stat(spec, &st) && S_ISREG(st.st_mode)) {
-		*src = read_file(spec, 16 << 20, NULL);
-		if (!*src) {
-			msg("cannot read script %s: %s", spec, strerror(errno));
-			return -errno;
-		}
-		*chunk = xmalloc(strlen(spec) + 2);
-		sprintf(*chunk, "@%s", spec);
-		return 0;
-	}
-	e = embedded_script(spec);
-	if (!e) {
-		msg("script not found: %s (no such file, and no shipped script of that name; "
-		    "see --list-scripts)",
-		    spec);
-		return -ENOENT;
-	}
-	*src = xstrdup(e->data);
-	*chunk = xmalloc(strlen(spec) + 6);
-	sprintf(*chunk, "@%s.lua", spec);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct runtime_opts ro = { 0 };
 	struct names *nm;
 	struct ksyms *ks;
+	struct pcapfilter *pf = NULL;
 	char err[256], *src = NULL, *chunk = NULL;
 	int code;
 
@@ -109,7 +82,7 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_log);
 
-	if (o.script && load_script(o.script, &src, &chunk)) {
+	if (o.script && runtime__script_source(o.script, &src, &chunk)) {
 		opts_free(&o);
 		return 2;
 	}
@@ -121,19 +94,29 @@ int main(int argc, char **argv)
 	ro.nargs = o.nscript_args;
 	ro.count = o.count;
 	ro.keep_going = o.keep_going;
+	ro.interval = o.interval;
+	if (o.pcap_expr && pcapfilter__new(o.pcap_expr, &pf)) {
+		free(src);
+		free(chunk);
+		opts_free(&o);
+		return 2;
+	}
 
 	nm = names__new();
 	ks = ksyms__new();
 	ksyms__set_lazy(ks, "/proc/kallsyms");
-	if (o.pcap_expr) {
-		/* pcap-filter expressions land with their issue. */
-		msg("a pcap-filter expression is not supported yet");
-		code = 2;
-	} else if (o.read_path) {
-		code = replay__run(&o, &ro, nm);
+	if (o.read_path) {
+		if (pf) {
+			/* Replay takes pcap filters once its run loop calls pcapfilter__batch. */
+			msg("a pcap-filter expression with -r is not supported yet");
+			code = 2;
+		} else {
+			code = replay__run(&o, &ro, nm);
+		}
 	} else {
-		code = trace__run(&o, &ro, nm, ks);
+		code = trace__run(&o, &ro, nm, ks, pf);
 	}
+	pcapfilter__free(pf);
 	ksyms__free(ks);
 	names__free(nm);
 	free(src);

@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "names.h"
 #include "opts.h"
+#include "pcapfilter.h"
 #include "probe.h"
 #include "record.h"
 #include "runtime.h"
@@ -31,6 +32,7 @@ struct app {
 	struct live *live;
 	struct runtime *rt;
 	struct recorder *rec; /* -w */
+	struct pcapfilter *pf; /* the trailing pcap-filter expression */
 	uint64_t *lost_seen; /* per CPU: losses already reported */
 	uint64_t *lost_now;
 };
@@ -40,6 +42,9 @@ static int deliver(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 	struct app *app = ctx;
 	int ret;
 
+	n = (unsigned int)pcapfilter__batch(app->pf, ev, n);
+	if (!n)
+		return 0;
 	/* Recorded before the script runs: a script error cannot keep a drop out of the file. */
 	if (app->rec && recorder__write(app->rec, ev, n))
 		return -1;
@@ -91,11 +96,27 @@ static void report_losses(struct app *app)
 		    (unsigned long long)fresh, where, (unsigned long long)total);
 }
 
+/* The counters done(stats) and tcpdrop.stats() report, as they stand now. */
+static void fill_stats(struct app *app, struct run_stats *rs)
+{
+	uint64_t st[TCPDROP_STAT_MAX] = { 0 };
+
+	probe__read_stats(app->probe, st);
+	rs->seen = live__seen(app->live);
+	rs->lost = st[TCPDROP_STAT_LOST];
+	rs->filtered_kernel = st[TCPDROP_STAT_FILTERED];
+	rs->stacks_skipped = st[TCPDROP_STAT_STACK_SKIPPED];
+	rs->stacks_failed = st[TCPDROP_STAT_STACK_FAILED];
+}
+
 static void housekeeping(void *ctx)
 {
 	struct app *app = ctx;
+	struct run_stats rs = { 0 };
 
 	report_losses(ctx);
+	fill_stats(app, &rs);
+	runtime__housekeeping(app->rt, &rs);
 	/* Once a second, so that a killed tracer loses at most the last second of its file. */
 	if (app->rec && recorder__flush(app->rec))
 		kill(getpid(), SIGTERM); /* ends the loop (its signalfd); the close fails the run */
@@ -181,9 +202,10 @@ static int resolve_reasons(struct options *o, struct names *nm)
 	return ret;
 }
 
-int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks)
+int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
+	       struct pcapfilter *pf)
 {
-	struct app app = { .o = o };
+	struct app app = { .o = o, .pf = pf };
 	struct probe_opts po = { .mode = o->probe, .cfg = o->cfg, .ring_bytes = RING_BYTES };
 	struct loop_opts lo = { .poll_ms = POLL_MS,
 				.interval = o->interval,
@@ -192,7 +214,6 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		.drain = drain, .tick = tick, .housekeeping = housekeeping, .ctx = &app
 	};
 	struct run_stats rs = { 0 };
-	uint64_t st[TCPDROP_STAT_MAX] = { 0 };
 	char why[256];
 	struct btf *btf;
 	double interval = 0;
@@ -274,23 +295,20 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		code = 1;
 		goto out;
 	}
-	if (runtime__init(app.rt, &interval)) {
-		code = 1;
-		goto out;
-	}
+	/* init may end the run (tcpdrop.exit) or fail; done(stats) runs either way. */
+	err = runtime__init(app.rt, &interval);
 	fflush(stdout);
-	if (!lo.interval)
+	if (!err) {
 		lo.interval = interval;
-	lo.wake_fd = live__fd(app.live);
-	recorder__start(app.rec);
-	err = loop__run(&lo, &hooks);
+		lo.wake_fd = live__fd(app.live);
+		recorder__start(app.rec);
+		err = loop__run(&lo, &hooks);
+	} else if (err > 0) {
+		err = 0;
+	}
 
-	probe__read_stats(app.probe, st);
-	rs.seen = live__seen(app.live);
-	rs.lost = st[TCPDROP_STAT_LOST];
-	rs.filtered_kernel = st[TCPDROP_STAT_FILTERED];
-	rs.stacks_skipped = st[TCPDROP_STAT_STACK_SKIPPED];
-	rs.stacks_failed = st[TCPDROP_STAT_STACK_FAILED];
+	fill_stats(&app, &rs);
+	runtime__housekeeping(app.rt, &rs);
 	runtime__done(app.rt, &rs);
 	fflush(stdout);
 	report_losses(&app);

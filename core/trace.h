@@ -6,8 +6,11 @@ struct options;
 struct runtime_opts;
 struct names;
 struct ksyms;
+struct pcapfilter;
 
-/* Returns the process exit code: 0, 1 (failure or script error), 2 (bad input). */
-int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks);
+/* pf (may be NULL) filters each batch before the script. Returns the process exit code: 0, 1
+ * (failure or script error), 2 (bad input). */
+int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
+	       struct pcapfilter *pf);
 
 #endif
