@@ -836,9 +836,7 @@ static int packet(struct capreader *cr, struct cap_rec *rec, uint32_t type, cons
 		padded = blen - 20;
 	rec->data = body + 20;
 	rec->opts = body + 20 + padded;
-	rec->optlen = blen - 20 - padded;
-	if (opts_ok(rec->opts, rec->opts + rec->optlen, cr->swap) < 0)
-		return bad(cr, what, off, "malformed options");
+	rec->optlen = blen - 20 - padded; /* checked where they are read: one pass */
 	return 1;
 }
 
@@ -1026,6 +1024,7 @@ struct pcapng_decoder {
 	unsigned int sub_names;
 	int warned_rename;
 	struct stack_slot cache[STACK_CACHE];
+	struct stack_slot *last; /* the slot the previous drop used */
 };
 
 struct pcapng_decoder *pcapng_decoder__new(struct names *nm, struct ksyms *ks)
@@ -1192,13 +1191,20 @@ int pcapng__decode_stats(struct pcapng_decoder *d, const struct cap_rec *r, stru
 	return ret < 0 ? corrupt(r, file, "malformed options") : found;
 }
 
+/* A word at a time: it only picks a cache slot, memcmp decides. */
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	uint64_t h = n * 0x9e3779b97f4a7c15ULL, w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
 }
 
 static uint64_t intern(struct ksyms *ks, const uint8_t *s, size_t len)
@@ -1209,39 +1215,47 @@ static uint64_t intern(struct ksyms *ks, const uint8_t *s, size_t len)
 	return ksyms__intern(ks, frame);
 }
 
+static int slot_has(const struct stack_slot *slot, const uint8_t *s, size_t len)
+{
+	return slot->key && slot->len == len && !memcmp(slot->key, s, len);
+}
+
 /* Frames, one per line, to interned addresses; most drops repeat a few stacks, so cache them. */
 static int load_stack(struct pcapng_decoder *d, const uint8_t *s, size_t len,
 		      struct tcpdrop_event *ev)
 {
-	struct stack_slot *slot = &d->cache[hash_bytes(s, len) % STACK_CACHE];
+	struct stack_slot *slot = d->last;
 	unsigned int n = 0;
 	const uint8_t *p = s, *end = s + len;
 
-	if (slot->key && slot->len == len && !memcmp(slot->key, s, len)) {
-		memcpy(ev->stack_addr, slot->addr, slot->n * sizeof(uint64_t));
-		ev->nstack = slot->n;
-		return 0;
-	}
-	for (;;) {
-		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-		const uint8_t *fe = nl ? nl : end;
+	/* The same stack as the last drop costs a memcmp; another cached one, a hash too. */
+	if (!slot || !slot_has(slot, s, len)) {
+		slot = &d->cache[hash_bytes(s, len) % STACK_CACHE];
+		if (!slot_has(slot, s, len)) {
+			slot->len = SIZE_MAX; /* matches nothing until filled */
+			for (;;) {
+				const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+				const uint8_t *fe = nl ? nl : end;
 
-		if (n == TCPDROP_STACK_MAX)
-			return -1;
-		ev->stack_addr[n++] = intern(d->ks, p, (size_t)(fe - p));
-		if (!nl)
-			break;
-		p = nl + 1;
+				if (n == TCPDROP_STACK_MAX)
+					return -1;
+				slot->addr[n++] = intern(d->ks, p, (size_t)(fe - p));
+				if (!nl)
+					break;
+				p = nl + 1;
+			}
+			if (!slot->key || slot->cap < len) {
+				slot->cap = len;
+				slot->key = xrealloc(slot->key, len ? len : 1);
+			}
+			memcpy(slot->key, s, len);
+			slot->len = len;
+			slot->n = (uint16_t)n;
+		}
 	}
-	ev->nstack = (__u16)n;
-	if (!slot->key || slot->cap < len) {
-		slot->cap = len;
-		slot->key = xrealloc(slot->key, len ? len : 1);
-	}
-	memcpy(slot->key, s, len);
-	slot->len = len;
-	slot->n = (uint16_t)n;
-	memcpy(slot->addr, ev->stack_addr, n * sizeof(uint64_t));
+	d->last = slot;
+	memcpy(ev->stack_addr, slot->addr, slot->n * sizeof(uint64_t));
+	ev->nstack = slot->n;
 	return 0;
 }
 
@@ -1434,6 +1448,8 @@ static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct
 	return 0;
 }
 
+static const struct tcpdrop_event zero_head;
+
 int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 			  struct tcpdrop_event *ev, const char *file)
 {
@@ -1443,7 +1459,8 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 	struct pcapng_opt o;
 	int ret;
 
-	memset(ev, 0, sizeof(*ev));
+	/* The head only: like a live event, frames past nstack and bytes past pkt_len are stale. */
+	memcpy(ev, &zero_head, TCPDROP_EVENT_HEAD_SIZE);
 	ev->ts_ns = r->ts;
 	if (p) {
 		while ((ret = pcapng__opt_next(&p, end, r->swap, &o)) > 0) {

@@ -14,23 +14,55 @@ struct ksyms;
 struct run_stats;
 
 /*
- * tcpdrop's data rides in pcapng custom options (code 2989: binary, may be
- * copied by editors) under this Private Enterprise Number: 32473, the number
- * IANA reserves for documentation and examples (RFC 5612), until tcpdrop has
- * a registered one. The payload after the PEN is a 16-bit tag (section byte
- * order) and the tag's data; docs/pcapng.md describes every tag.
+ * What -w writes (and -r reads back):
+ *
+ *  - One Section Header Block: shb_userappl "tcpdrop VERSION", shb_os "Linux RELEASE",
+ *    shb_hardware the machine, opt_comment "host NAME", and the recording kernel's names.
+ *  - One Interface Description Block: LINKTYPE_RAW (101), if_tsresol 9 (nanoseconds),
+ *    snaplen = 120 + --snaplen, if_name "tcpdrop".
+ *  - An Interface Statistics Block when tracing starts (isb_starttime) and one at the end
+ *    (isb_starttime, isb_endtime, isb_ifrecv, isb_ifdrop = events lost in the ring buffer,
+ *    isb_usrdeliv = drops in the file, and tcpdrop's own counters).
+ *  - One Enhanced Packet Block per drop: the packet from its IP header as the probe copied
+ *    it, or (headers read from the socket) an IPv4/IPv6 + TCP header pair made from the
+ *    event; original length = skb->len; an opt_comment "REASON (CODE) state STATE pid PID
+ *    comm COMM" and one "stack: f0 <- f1 <- ..." (or "stack: skipped"/"failed"); and the
+ *    event itself in custom options.
+ *
+ * Custom options: code 2989 (binary, may be copied by editors), holding the Private
+ * Enterprise Number 32473 (the one IANA reserves for documentation, RFC 5612; tcpdrop has
+ * none registered yet), a 16-bit tag and the tag's data. Integers are in the section's byte
+ * order, like the rest of the block. Readers skip tags they do not know and ignore bytes
+ * past the ones they know, so that later versions can add both.
+ *
+ *  tag  block  data
+ *   1   EPB    the fields, PCAPNG_EVENT_LEN bytes: u32 reason_code, pid, tid, netns,
+ *              ifindex, cpu, len (skb->len), seq, ack_seq; u16 sport, dport, win, pkt_len,
+ *              hdr_len; u8 family, state_code, tcp_flags, evflags (TCPDROP_F_*); u16 frames
+ *              in the stack; 16 bytes saddr, 16 daddr (IPv4 in the first 4), 16 comm
+ *   2   EPB    the reason's name as the recording kernel called it (absent: unnamed)
+ *   3   EPB    the socket state's name
+ *   4   EPB    the dropping location, "symbol+0xoff" (absent: unknown)
+ *   5   EPB    the stack, one "symbol+0xoff" per line, from the dropping function on
+ *  16   SHB    the recording kernel's reasons, "CODE NAME\n" lines (repeated if > 60 KB)
+ *  17   SHB    its TCP states, "CODE NAME\n" lines
+ *  20   ISB    the run's counters: u64 seen, lost, filtered_kernel, stacks_skipped,
+ *              stacks_failed, script errors
+ *
+ * Frames are strings, never addresses: the file replays on another kernel and gives away
+ * no kernel address (KASLR).
  */
 #define PCAPNG_PEN 32473u
 
 enum pcapng_tag {
-	PCAPNG_TAG_EVENT = 1, /* EPB: the event's fixed fields (PCAPNG_EVENT_LEN bytes) */
-	PCAPNG_TAG_REASON = 2, /* EPB: the reason's name, as the recording kernel called it */
-	PCAPNG_TAG_STATE = 3, /* EPB: the socket state's name */
-	PCAPNG_TAG_LOCATION = 4, /* EPB: the dropping location, "sym+0xoff" */
-	PCAPNG_TAG_STACK = 5, /* EPB: the stack frames, one "sym+0xoff" per line */
-	PCAPNG_TAG_REASONS = 16, /* SHB: "CODE NAME\n" lines, the recording kernel's reasons */
-	PCAPNG_TAG_STATES = 17, /* SHB: "CODE NAME\n" lines, its TCP states */
-	PCAPNG_TAG_STATS = 20, /* ISB: the run's counters, six u64 (struct run_stats order) */
+	PCAPNG_TAG_EVENT = 1,
+	PCAPNG_TAG_REASON = 2,
+	PCAPNG_TAG_STATE = 3,
+	PCAPNG_TAG_LOCATION = 4,
+	PCAPNG_TAG_STACK = 5,
+	PCAPNG_TAG_REASONS = 16,
+	PCAPNG_TAG_STATES = 17,
+	PCAPNG_TAG_STATS = 20,
 };
 
 #define PCAPNG_EVENT_LEN 100 /* bytes of PCAPNG_TAG_EVENT data in version 1 */

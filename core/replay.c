@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH 1024
 #define MAX_TICK_GAP 100000 /* ticks run in one go before a jump in recorded time is skipped */
@@ -35,6 +36,7 @@ struct replay {
 	uint64_t start; /* the recorded start of tracing, 0 if unknown */
 	uint64_t end; /* the recorded end, 0 if unknown */
 	uint64_t interval_ns, next_tick, ticks;
+	uint64_t house_at; /* CLOCK_MONOTONIC ns of the next runtime housekeeping */
 	struct run_stats recorded;
 	int have_recorded;
 	int err; /* the file was bad: exit 1 after done() */
@@ -195,6 +197,13 @@ static int dispatch(struct replay *rp, int keep)
 	ret = runtime__dispatch(rp->rt, rp->batch, rp->n);
 	fflush(stdout);
 	rp->seen += rp->n;
+	/* As a live run does once a second: reap what the script spawned, refresh its stats. */
+	if (now_ns(CLOCK_MONOTONIC) >= rp->house_at) {
+		struct run_stats st = { .seen = rp->seen };
+
+		runtime__housekeeping(rp->rt, &st);
+		rp->house_at = now_ns(CLOCK_MONOTONIC) + 1000000000u;
+	}
 	if (keep)
 		rp->batch[0] = rp->batch[rp->n];
 	rp->n = 0;
@@ -272,9 +281,12 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		return 2;
 	if (runtime__new(ro, nm, ks, &rp->rt))
 		return 2;
-	if (runtime__init(rp->rt, &interval))
+	ret = runtime__init(rp->rt, &interval);
+	if (ret < 0)
 		return 1;
 	fflush(stdout);
+	if (ret > 0)
+		have = 0; /* init() called tcpdrop.exit(): done() without a drop */
 	if (o->interval)
 		interval = o->interval;
 	rp->interval_ns = (uint64_t)(interval * 1e9);
@@ -320,6 +332,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		rs.stacks_skipped = rp->recorded.stacks_skipped;
 		rs.stacks_failed = rp->recorded.stacks_failed;
 	}
+	runtime__housekeeping(rp->rt, &rs);
 	runtime__done(rp->rt, &rs);
 	fflush(stdout);
 	report_skipped(rp);
