@@ -38,8 +38,12 @@ static int open_out(struct recorder *r, const struct recorder_opts *ro)
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
 
 	if (!strcmp(ro->path, "-")) {
-		/* Keep the real stdout for the file; whatever else writes to fd 1 goes to stderr.
-		 */
+		if (isatty(STDOUT_FILENO)) {
+			msg("-w -: standard output is a terminal; pipe it (e.g. into tshark -r -) "
+			    "or give a file name");
+			return -EINVAL;
+		}
+		/* The real stdout is the file's; what else writes to fd 1 goes to stderr. */
 		fflush(stdout);
 		r->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (r->fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {

@@ -40,6 +40,7 @@ struct replay {
 	struct run_stats recorded;
 	int have_recorded;
 	int err; /* the file was bad: exit 1 after done() */
+	int halt; /* what a dispatch inside next_event() said: stop (1) or failed (<0) */
 };
 
 /* Options that only mean something when tracing: refused rather than silently ignored. */
@@ -60,12 +61,25 @@ static int check_options(const struct options *o)
 	return 0;
 }
 
-/* The next drop of the file into ev: 1, 0 at the end (or on a signal), <0 on a bad file. */
-static int next_event(struct replay *rp, struct tcpdrop_event *ev)
+static int dispatch(struct replay *rp, int keep);
+
+/*
+ * The next drop of the file into batch[n]: 1, 0 at the end (or on a signal, or when the
+ * runtime said stop: rp->halt), <0 on a bad file.
+ */
+static int next_event(struct replay *rp)
 {
 	for (;;) {
 		struct cap_rec r;
-		int ret = capreader__next(rp->cr, &r);
+		int ret;
+
+		/* A pipe: what we have goes out before we wait for more. */
+		if (rp->rt && rp->n && capreader__pending(rp->cr)) {
+			rp->halt = dispatch(rp, 0);
+			if (rp->halt)
+				return 0;
+		}
+		ret = capreader__next(rp->cr, &r);
 
 		if (ret == -EINTR) {
 			if (stop_signal)
@@ -88,7 +102,7 @@ static int next_event(struct replay *rp, struct tcpdrop_event *ev)
 				rp->have_recorded = 1;
 			break;
 		case CAP_PACKET:
-			ret = pcapng__decode_packet(rp->dec, &r, ev, rp->file);
+			ret = pcapng__decode_packet(rp->dec, &r, &rp->batch[rp->n], rp->file);
 			if (ret)
 				return ret;
 			break;
@@ -267,7 +281,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	int have, ret = 0, code;
 
 	cfg.netns = o->netns_id;
-	have = next_event(rp, &rp->batch[0]);
+	have = next_event(rp);
 	if (have < 0)
 		return 1;
 	if (o->list_reasons) {
@@ -308,11 +322,12 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		ev = &rp->batch[rp->n];
 		if (!ret && pass(&cfg, ev) && ++rp->n == BATCH)
 			ret = dispatch(rp, 0);
-		else if (!ret && rp->n && capreader__pending(rp->cr))
-			ret = dispatch(rp, 0); /* a pipe: what we have goes out before we wait */
 		if (ret)
 			break;
-		have = next_event(rp, &rp->batch[rp->n]);
+		have = next_event(rp);
+		ret = rp->halt;
+		if (ret)
+			break;
 	}
 	if (have < 0)
 		rp->err = 1;

@@ -164,6 +164,15 @@ check_eq replay-probe-refused "2" "$?"
 check_eq replay-write-refused "2" "$?"
 check_grep replay-write-message "exclude each other" "$W/rw.err"
 
+# From a pipe, drops are handed on before the reader waits for more (no batch held back).
+(
+	cat "$FIX/raw.pcap"
+	sleep 2
+) | "$TD" -r - -e 'print(e.sport)' >"$W/pipe1.out" 2>/dev/null &
+sleep 1
+check_eq replay-pipe-no-wait "1234 443 5555 80" "$(tr '\n' ' ' <"$W/pipe1.out" | sed 's/ $//')"
+wait
+
 # Speed: no allocation per event; a whole-file replay through a drop() that only counts.
 "$SYNTH" -q -n 50000 "$W/big.pcapng"
 cat >"$W/rate.lua" <<'EOF'
