@@ -106,13 +106,7 @@ int main(int argc, char **argv)
 	ks = ksyms__new();
 	ksyms__set_lazy(ks, "/proc/kallsyms");
 	if (o.read_path) {
-		if (pf) {
-			/* Replay takes pcap filters once its run loop calls pcapfilter__batch. */
-			msg("a pcap-filter expression with -r is not supported yet");
-			code = 2;
-		} else {
-			code = replay__run(&o, &ro, nm);
-		}
+		code = replay__run(&o, &ro, nm, pf);
 	} else {
 		code = trace__run(&o, &ro, nm, ks, pf);
 	}

@@ -3,6 +3,7 @@
 #include "ksyms.h"
 #include "names.h"
 #include "opts.h"
+#include "pcapfilter.h"
 #include "pcapng.h"
 #include "runtime.h"
 #include "util.h"
@@ -30,6 +31,7 @@ struct replay {
 	struct capreader *cr;
 	struct pcapng_decoder *dec;
 	struct runtime *rt;
+	struct pcapfilter *pf; /* a pcap-filter expression, or NULL */
 	struct tcpdrop_event *batch;
 	unsigned int n;
 	uint64_t seen;
@@ -204,11 +206,14 @@ static int resolve_reasons(struct replay *rp, struct names *nm, struct tcpdrop_c
 /* Hand the batch to the runtime; the undelivered event at batch[n] (if keep) moves to the front. */
 static int dispatch(struct replay *rp, int keep)
 {
+	unsigned int kept;
 	int ret;
 
 	if (!rp->n)
 		return 0;
-	ret = runtime__dispatch(rp->rt, rp->batch, rp->n);
+	/* The expression moves the matching drops to the front; batch[n] is left alone. */
+	kept = (unsigned int)pcapfilter__batch(rp->pf, rp->batch, rp->n);
+	ret = kept ? runtime__dispatch(rp->rt, rp->batch, kept) : 0;
 	fflush(stdout);
 	rp->seen += rp->n;
 	/* As a live run does once a second: reap what the script spawned, refresh its stats. */
@@ -360,9 +365,9 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	return rp->err && !code ? 1 : code;
 }
 
-int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm)
+int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct pcapfilter *pf)
 {
-	struct replay rp = { .o = o, .file = o->read_path };
+	struct replay rp = { .o = o, .file = o->read_path, .pf = pf };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ksyms *ks;
 	int code;

@@ -164,6 +164,13 @@ check_eq replay-probe-refused "2" "$?"
 check_eq replay-write-refused "2" "$?"
 check_grep replay-write-message "exclude each other" "$W/rw.err"
 
+# A pcap-filter expression: on the packet's bytes, or on headers rebuilt from the event.
+"$TD" -r "$FIX/eth-le-us.pcap" 'tcp[tcpflags] & tcp-syn != 0 or ip6' -e 'print(e.flags)' \
+	>"$W/pf1" 2>/dev/null
+check_eq replay-pcap-filter "SYN RST|ACK PSH|ACK" "$(tr '\n' ' ' <"$W/pf1" | sed 's/ $//')"
+"$TD" -r "$W/s.pcapng" 'dst port 8080 or src host 2001:db8::7' -e 'print(e.dport)' >"$W/pf2"
+check_eq replay-pcap-filter-rebuilt "8080 2" "$(tr '\n' ' ' <"$W/pf2" | sed 's/ $//')"
+
 # From a pipe, drops are handed on before the reader waits for more (no batch held back).
 (
 	cat "$FIX/raw.pcap"
