@@ -32,7 +32,8 @@ out=/dev/ttyS1
 	for m in veth nf_tables; do
 		modprobe "$m" || echo "guest: modprobe $m failed"
 	done
-	cd /tcpdrop && timeout "$timeout" sh ./guest.sh
+	# A path, not "sh": busybox applets exec their own applet for a bare name.
+	cd /tcpdrop && timeout "$timeout" /bin/sh ./guest.sh
 	echo "@@TCPDROP-END rc=$?"
 } >"$out" 2>&1
 sync

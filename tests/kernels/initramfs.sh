@@ -8,8 +8,10 @@ tree=$1
 payload=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
-# Host commands the suites need that busybox lacks or does poorly (ip netns, nft).
-: "${GUEST_HOST_CMDS:=ip nft tc ss}"
+# Host commands the suites need that busybox lacks or does poorly (ip netns, nft), and dash:
+# Debian's static busybox sh runs its own applets ahead of PATH (its `ip` has no netns), so
+# the guest's sh is dash and busybox only provides the other commands.
+: "${GUEST_HOST_CMDS:=ip nft tc ss dash}"
 
 ver=$(basename "$(find "$tree/lib/modules" "$tree/usr/lib/modules" -mindepth 1 -maxdepth 1 \
 	-type d 2>/dev/null | head -n 1)")
@@ -59,6 +61,7 @@ for a in $("$bb" --list); do
 	[ -e "$root/usr/sbin/$a" ] || [ -e "$root/usr/bin/$a" ] || ln -s busybox "$root/usr/bin/$a"
 done
 ln -sf ../bin/modprobe "$root/usr/sbin/modprobe"
+ln -sf ../sbin/dash "$root/usr/bin/sh"
 
 cp /etc/protocols /etc/services "$root/etc/" 2>/dev/null || true
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
@@ -88,5 +91,7 @@ chmod 755 "$root/init"
 mkdir -p "$root/tcpdrop"
 cp -a "$payload/." "$root/tcpdrop/"
 
+# mktemp made the root 0700; the guest's / must let unprivileged tests (not-root checks) in.
+chmod 755 "$root"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make test-kernels: boot each kernel of kernels.list under qemu (TCG) with the static tcpdrop,
 # run the tests inside, print each kernel's results and end with "N passed, N failed".
-# usage: run.sh [-g GUEST-SCRIPT] [-H] [NAME...]   (-H: skip the host row; NAME: a subset)
+# usage: run.sh [-g GUEST-SCRIPT] [-H] [NAME...]   (-H: skip the host row; NAME: a subset;
+# KERNEL_EXTRA=DIR copies DIR into the guests as /tcpdrop/extra, for a -g script's tools)
 # A kernel whose package cannot be downloaded is NOT TESTED (loud, not a failure unless
 # KERNELS_STRICT=1); a kernel that boots and fails, or never finishes, fails the run.
 set -u
@@ -21,7 +22,7 @@ while getopts g:H o; do
 	g) guest=$OPTARG ;;
 	H) host=0 ;;
 	*)
-		sed -n '4p' "$0" >&2
+		sed -n '4,5p' "$0" >&2
 		exit 2
 		;;
 	esac
@@ -36,6 +37,15 @@ cleanup() {
 }
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
+
+# One matrix at a time per tree: runs share build/kernels, and two TCG guests at once on a
+# small machine would each take twice as long.
+mkdir -p "$results"
+exec 9>"$results/.lock"
+if ! flock -n 9; then
+	echo "test-kernels: another matrix run is using $results; waiting for it"
+	flock 9
+fi
 
 for f in "$TOP/tcpdrop-static" "$guest"; do
 	[ -f "$f" ] || { echo "test-kernels: $f is missing (make static tests-build)" >&2; exit 1; }
@@ -55,6 +65,11 @@ for h in "$TOP"/tests/helpers/*.c; do
 	cp "$b" "$payload/build/tests/"
 done
 cp "$guest" "$payload/guest.sh"
+# Ad-hoc files for a custom guest script (-g), as /tcpdrop/extra.
+if [ -n "${KERNEL_EXTRA:-}" ]; then
+	mkdir -p "$payload/extra"
+	cp -a "$KERNEL_EXTRA/." "$payload/extra/"
+fi
 
 untested=""
 ran=""
@@ -90,7 +105,7 @@ run_kernel() {
 		-nodefaults -nic none -no-reboot -display none \
 		-serial "file:$dir/console.log" -serial "file:$dir/output.raw" \
 		-kernel "$kernel" -initrd "$dir/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet tcpdrop.timeout=$KERNEL_TIMEOUT" &
+		-append "console=ttyS0 panic=-1 quiet tcpdrop.timeout=$KERNEL_TIMEOUT" 9>&- &
 	qpid=$!
 	wait "$qpid"
 	qrc=$?

@@ -9,6 +9,7 @@ modes="tp_btf raw_tp tracepoint kprobe fentry"
 port=${SMOKE_PORT:-47911}
 tmp=$(mktemp -d "$TMPDIR/smoke.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+: "${TESTBIN:=$TOP/build/tests}"
 kernel=$(uname -r)
 bb=$(command -v busybox || echo busybox)
 
@@ -58,12 +59,38 @@ record() {
 has_tcp_drop=no
 grep -q ' tcp_drop$' /proc/kallsyms 2>/dev/null && has_tcp_drop=yes
 
+# An ESTABLISHED connection on loopback (tests/helpers/tcpconn), to see what each mode shows for
+# a segment far outside its window: which reason, and whether the socket's state is known.
+eport=$((port + 1))
+econn=""
+if [ -x "$TESTBIN/tcpconn" ] && [ -x "$TESTBIN/segsend" ]; then
+	"$TESTBIN/tcpconn" -t 120 estab - 127.0.0.1 "$eport" - 127.0.0.1 >"$tmp/conn" 2>&1 &
+	econn=$!
+	if wait_for "$tmp/conn" 50 ' ' "$econn" && read -r cport rcv snd <"$tmp/conn"; then
+		:
+	else
+		echo "NOTE smoke: no ESTABLISHED connection ($(head -n 1 "$tmp/conn")); not measured"
+		econn=""
+	fi
+else
+	echo "NOTE smoke: $TESTBIN/tcpconn or segsend missing; ESTABLISHED drops not measured"
+fi
+
+out_of_window() {
+	"$TESTBIN/segsend" 127.0.0.1 "$cport" 127.0.0.1 "$eport" A \
+		$(((rcv + 1073741824) % 4294967296)) "$snd" >/dev/null 2>&1
+}
+
 for m in $modes; do
 	out=$tmp/$m.out
 	err=$tmp/$m.err
-	"$TCPDROP" --probe "$m" -v --dport "$port" -c 1 -d 60 >"$out" 2>"$err" &
+	"$TCPDROP" --probe "$m" -v --dport "$port" --dport "$eport" -c 2 -d 60 >"$out" 2>"$err" &
 	pid=$!
 	if wait_for "$err" 900 '^tcpdrop: probe: ' "$pid"; then
+		if [ -n "$econn" ]; then
+			out_of_window
+			sleep 1
+		fi
 		i=0
 		while [ "$i" -lt 10 ] && ! grep -q "> 127.0.0.1:$port " "$out"; do
 			knock
@@ -73,6 +100,11 @@ for m in $modes; do
 		stop "$pid"
 		# Without TIME and PID, which change from run to run.
 		line=$(grep "> 127.0.0.1:$port " "$out" | head -n 1 | tr -s ' ' | cut -d ' ' -f 3-)
+		if [ -n "$econn" ]; then
+			eline=$(grep "> 127.0.0.1:$eport " "$out" | head -n 1 | tr -s ' ' |
+				sed 's/^[^ ]* [^ ]* [46] [^ ]* > [^ ]* //')
+			echo "ESTAB kernel=$kernel mode=$m | ${eline:-not seen}"
+		fi
 		if [ -n "$line" ]; then
 			record "$m" yes yes "$line"
 			pass "smoke $m attaches and sees a drop"
@@ -107,6 +139,7 @@ for m in $modes; do
 		pass "smoke $m refused in one clear line"
 	fi
 done
+[ -n "$econn" ] && kill "$econn" 2>/dev/null && wait "$econn" 2>/dev/null
 
 # What the automatic choice is on this kernel.
 "$TCPDROP" -v --dport "$port" -c 1 -d 60 >"$tmp/auto.out" 2>"$tmp/auto.err" &
