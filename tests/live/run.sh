@@ -3,7 +3,7 @@
 # what ./tcpdrop prints. POSIX sh, also busybox sh: it runs unchanged in the kernel-matrix guests.
 . "$(dirname "$0")/../lib.sh"
 
-NEEDS="sed grep sort head cmp diff mktemp id"
+NEEDS="sed grep sort head cat cmp diff mktemp id uname"
 HELPERS="segsend tcpconn tdutil"
 echo "live: needs ip (iproute2), nft, $NEEDS, $TCPDROP and $TESTBIN/{$(echo "$HELPERS" | sed 's/ /,/g')}"
 
@@ -443,15 +443,16 @@ finish
 verify raw-purge 0
 
 # ---- Filters in the kernel: each run makes drops it must leave out, then one it must keep --------
+# (and is stopped with SIGINT once that one is printed: -d is only the bound)
 
-start ipv4-only -4 $MINE
+start ipv4-only -d 15 -4 $MINE
 syn_closed6 40011
 syn_closed4 40012
 stop_after "$A4:40012"
 rows_closed4 40012 | want ipv4-only
 verify ipv4-only 0
 
-start ipv6-only -6 $MINE
+start ipv6-only -d 15 -6 $MINE
 syn_closed4 40013
 syn_closed6 40014
 stop_after "$A6:40014"
@@ -461,7 +462,7 @@ verify ipv6-only 0
 NETNS_A=$("$TDUTIL" ino "/var/run/netns/$NSA")
 NETNS_B=$("$TDUTIL" ino "/var/run/netns/$NSB")
 # B drops the SYN, A the RST|ACK: each namespace sees one of the two.
-start netns-id-b --netns-id "$NETNS_B" $MINE
+start netns-id-b -d 15 --netns-id "$NETNS_B" $MINE
 syn_closed6 40015
 nft6 40016
 syn_closed4 40017
@@ -476,17 +477,22 @@ verify netns-id-b 0
 "$IP" netns exec "$NSA" "$TDUTIL" sleep 150 &
 HOLDER=$!
 BG="$BG $HOLDER"
-"$TDUTIL" sleep 0.1
+# ip enters the namespace, then execs the holder: give it time (a qemu guest without KVM is slow).
+i=0
+while [ "$("$TDUTIL" ino /proc/$HOLDER/ns/net)" != "$NETNS_A" ] && [ $i -lt 50 ]; do
+	"$TDUTIL" sleep 0.1
+	i=$((i + 1))
+done
 check_eq "--pid-netns: the holder process is in namespace A" "$NETNS_A" \
 	"$("$TDUTIL" ino /proc/$HOLDER/ns/net)"
-start pid-netns-a --pid-netns $HOLDER $MINE
+start pid-netns-a -d 15 --pid-netns $HOLDER $MINE
 nft4 40018
 syn_closed4 40019
 stop_after "> $A4:40019"
 rst_row4 40019 | want pid-netns-a
 verify pid-netns-a 0
 
-start port --port 40021 $MINE
+start port -d 15 --port 40021 $MINE
 syn_closed4 40020
 syn_closed6 40022
 syn_closed4 40021
@@ -494,14 +500,14 @@ stop_after "> $A4:40021"
 rows_closed4 40021 | want port
 verify port 0
 
-start sport --sport 40024 $MINE
+start sport -d 15 --sport 40024 $MINE
 syn_closed4 40023
 syn_closed4 40024
 stop_after "$A4:40024"
 syn_row4 40024 | want sport
 verify sport 0
 
-start dport --dport 40026 $MINE
+start dport -d 15 --dport 40026 $MINE
 syn_closed4 40025
 syn_closed4 40026
 stop_after "> $A4:40026"
@@ -509,21 +515,21 @@ rst_row4 40026 | want dport
 verify dport 0
 
 # Address filters are one kind: they replace the $MINE filter instead of narrowing it.
-start saddr --saddr "10.$o2.$o3.0/31"
+start saddr -d 15 --saddr "10.$o2.$o3.0/31"
 syn_closed6 40027
 syn_closed4 40028
 stop_after "$A4:40028"
 syn_row4 40028 | want saddr
 verify saddr 0
 
-start daddr --daddr "$A4"
+start daddr -d 15 --daddr "$A4"
 syn_closed6 40029
 syn_closed4 40030
 stop_after "> $A4:40030"
 rst_row4 40030 | want daddr
 verify daddr 0
 
-start addr --addr "$B6/127"
+start addr -d 15 --addr "$B6/127"
 syn_closed4 40031
 syn_closed6 40032
 stop_after "> $A6:40032"
@@ -531,7 +537,7 @@ rows_closed6 40032 | want addr
 verify addr 0
 
 if [ $HAS_REASON = 1 ]; then
-	start reason --reason "$R_NF" $MINE
+	start reason -d 15 --reason "$R_NF" $MINE
 	syn_closed4 40033
 	syn_closed6 40034
 	nft4 40035
@@ -539,7 +545,7 @@ if [ $HAS_REASON = 1 ]; then
 	row_nft4 40035 | want reason
 	verify reason 0
 
-	start reason-list --reason "$R_NOSOCK,$R_NF" -6 $MINE
+	start reason-list -d 15 --reason "$R_NOSOCK,$R_NF" -6 $MINE
 	syn_closed4 40036
 	nft6 40037
 	syn_closed6 40038
@@ -567,7 +573,7 @@ rows_closed4 40041 | sed 's/=> .*/=> (no stack)/' | want no-stack
 verify no-stack 0
 
 # -c 1 stops after the first of four drops, well before -d (the watchdog would say 124).
-"$TDUTIL" timeout 5 "$TCPDROP" -c 1 -d 30 $MINE >"$W/count.out" 2>"$W/count.err" &
+"$TDUTIL" timeout 10 "$TCPDROP" -c 1 -d 60 $MINE >"$W/count.out" 2>"$W/count.err" &
 tpid=$!
 run=count
 "$TDUTIL" waitfor "$W/count.out" TIME 10 $tpid
@@ -590,10 +596,20 @@ check_eq "-d 1: exit code" 0 "$rc"
 check_eq "-d 1: header only" "$(header)" "$(cat "$W/duration.out")"
 stderr_empty duration
 
+# No -d here: only the signal may end these runs (else the watchdog ends them, with 124). The
+# script keeps the default printer and adds done(), which must run before the exit.
+cat >"$W/done.lua" <<'EOF'
+function done(stats)
+	print("done: " .. tostring(stats.seen))
+end
+EOF
 for sig in INT TERM; do
-	start sig$sig $MINE
+	start sig$sig -s "$W/done.lua" $MINE
 	syn_closed4 40044
 	stop_after "> $A4:40044" $sig
+	check_eq "SIG$sig: done() ran, last" "done: 2" "$(sed -n '$p' "$W/sig$sig.out")"
+	sed '$d' "$W/sig$sig.out" >"$W/sig$sig.rows"
+	cat "$W/sig$sig.rows" >"$W/sig$sig.out"
 	rows_closed4 40044 | want sig$sig
 	verify sig$sig 0
 	stderr_empty sig$sig
@@ -646,7 +662,7 @@ function init()
 	print("ready")
 end
 EOF
-"$TDUTIL" timeout 5 "$TCPDROP" -s "$W/runtime.lua" -d 30 $MINE >"$W/runtime.out" 2>"$W/runtime.err" &
+"$TDUTIL" timeout 10 "$TCPDROP" -s "$W/runtime.lua" -d 60 $MINE >"$W/runtime.out" 2>"$W/runtime.err" &
 tpid=$!
 "$TDUTIL" waitfor "$W/runtime.out" ready 10 $tpid
 nft4 40051
