@@ -1,7 +1,8 @@
 #!/bin/sh
 # Record and replay: -w files that tshark reads and -r replays byte for byte, foreign captures,
 # broken files, write errors, and the reader's fuzz target. Live parts need root (else FAIL).
-# Needs: tshark, capinfos, dumpcap (Debian: tshark), clang (the fuzz target), cc.
+# Needs: tshark, capinfos, editcap, dumpcap (Debian: tshark), clang and libclang-rt-dev
+# (the fuzz target), cc.
 # FUZZ_SECONDS (default 60) bounds the fuzzing run.
 . "$(dirname "$0")/../lib.sh"
 HERE=$TOP/tests/pcapng
@@ -48,7 +49,7 @@ build() {
 
 # ---------------------------------------------------------------- tools
 missing=
-for c in tshark capinfos dumpcap clang cc; do
+for c in tshark capinfos editcap dumpcap clang cc; do
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
 if [ -n "$missing" ]; then
@@ -86,6 +87,13 @@ tshark -r "$W/s.pcapng" -T fields -E separator='|' -e ip.src -e ipv6.src -e tcp.
 check_eq tshark-exit 0 $?
 check_file tshark-fields "$FIX/synth.tshark" "$W/s.tshark"
 check_eq tshark-no-complaint "" "$(grep -v 'Running as user' "$W/s.tshark.err")"
+# Wireshark's tools copy our options (code 2989 may be copied): a cut-down file still replays.
+tshark -r "$W/s.pcapng" -w "$W/copy.pcapng" 2>/dev/null
+"$TD" -r "$W/copy.pcapng" >"$W/copy.replay" 2>&1
+check_file tshark-copy-replays "$W/s.live" "$W/copy.replay"
+editcap -r "$W/s.pcapng" "$W/cut.pcapng" 2-3 >/dev/null 2>&1
+"$TD" -r "$W/cut.pcapng" -e 'print(e.sport, e.stack_status)' >"$W/cut.replay" 2>&1
+check_eq editcap-cut-replays "443 skipped|5555 failed" "$(tr '\t\n' ' |' <"$W/cut.replay" | sed 's/|$//')"
 capinfos "$W/s.pcapng" >"$W/s.capinfos" 2>&1
 check_grep capinfos-application "Capture application: *tcpdrop [0-9]" "$W/s.capinfos"
 check_grep capinfos-os "Capture oper-sys: *Linux $(uname -r)" "$W/s.capinfos"
