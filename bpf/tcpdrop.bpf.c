@@ -171,16 +171,24 @@ static __always_inline int flow_from_packet(struct sk_buff *skb, struct flow *f)
 	return 1;
 }
 
-/* No usable headers: take the 4-tuple from the socket, if it is a TCP one. */
-static __always_inline int flow_from_sock(struct sock *sk, __u8 state, struct flow *f)
+/*
+ * Whether a socket is a TCP one: the mini sockets of TIME_WAIT and
+ * NEW_SYN_RECV have no sk_protocol but exist only for TCP. Another socket
+ * (a raw one purging its queue, say) says nothing about a TCP state.
+ */
+static __always_inline int sock_is_tcp(struct sock *sk, __u8 state)
+{
+	if (state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE)
+		return 1;
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) == SOCK_STREAM;
+}
+
+/* No usable headers: take the 4-tuple from the (TCP) socket. */
+static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
-	if (state != TCP_TIME_WAIT_STATE && state != TCP_NEW_SYN_RECV_STATE) {
-		if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
-		    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) != SOCK_STREAM)
-			return 0;
-	}
 	if (family == AF_INET) {
 		f->family = 4;
 		BPF_CORE_READ_INTO(f->saddr, sk, __sk_common.skc_rcv_saddr);
@@ -329,9 +337,14 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		return 0;
 	if (!sk)
 		sk = BPF_CORE_READ(skb, sk);
-	if (sk)
+	if (sk) {
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (!flow_from_packet(skb, &f) && !(sk && flow_from_sock(sk, state, &f)))
+		if (!sock_is_tcp(sk, state)) {
+			sk = NULL;
+			state = 0;
+		}
+	}
+	if (!flow_from_packet(skb, &f) && !(sk && flow_from_sock(sk, &f)))
 		return 0;
 	netns = netns_of(skb, sk);
 	if ((cfg.netns && cfg.netns != netns) || !flow_pass(&f)) {

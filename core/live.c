@@ -1,4 +1,4 @@
-/* Ring buffer reader: each event is copied out (the ring slot is freed at once), fixed up, batched.
+/* Ring buffer reader: events copied out of the per-CPU rings, fixed up, put in time order, batched.
  */
 #include "live.h"
 #include "ksyms.h"
@@ -11,6 +11,22 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * Each CPU has its own ring, so one read visits the rings one after the other
+ * and their events interleave in time. They are first copied, compactly, into
+ * a pending buffer, then handed on in timestamp order; those newer than the
+ * moment the read began wait for the next read, since an older event may
+ * still be on its way into another CPU's ring.
+ */
+#define PENDING_BYTES (2u << 20)
+#define RECORD_MAX (sizeof(struct tcpdrop_event) + 8)
+
+struct pending {
+	uint64_t ts;
+	uint32_t off; /* of its record in the pending buffer */
+	uint32_t len;
+};
+
 struct live {
 	struct ring_buffer *rb;
 	struct ksyms *ks;
@@ -19,8 +35,11 @@ struct live {
 	deliver_fn deliver;
 	void *ctx;
 	int64_t mono_to_real; /* ns to add to a probe timestamp to get wall-clock time */
-	int status; /* what the last delivery said */
 	uint64_t seen;
+	unsigned char *buf, *spare; /* compact records: head, frames, packet bytes */
+	size_t used;
+	struct pending *pend;
+	unsigned int npend, pend_cap;
 };
 
 static int flush(struct live *lv)
@@ -36,40 +55,110 @@ static int flush(struct live *lv)
 }
 
 /*
- * Copy one event: the fixed head always, then only the stack frames from the
- * dropping function on, and only the packet bytes captured.
+ * Copy one event: the fixed head, then only the stack frames from the dropping
+ * function on, then only the packet bytes captured.
  */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct live *lv = ctx;
 	const struct tcpdrop_event *src = data;
-	struct tcpdrop_event *e = &lv->batch[lv->n];
+	struct tcpdrop_event *e;
+	unsigned int nstack = 0, start = 0, plen = 0;
+	size_t len;
 
 	if (size < TCPDROP_EVENT_HEAD_SIZE)
 		return 0;
+	if (lv->used + RECORD_MAX > PENDING_BYTES)
+		return -ENOBUFS; /* ends this read; the rest stays in the ring for the next */
+	if (lv->npend == lv->pend_cap) {
+		lv->pend_cap = lv->pend_cap ? lv->pend_cap * 2 : 1024;
+		lv->pend = xrealloc(lv->pend, lv->pend_cap * sizeof(*lv->pend));
+	}
+	e = (struct tcpdrop_event *)(lv->buf + lv->used);
 	memcpy(e, src, TCPDROP_EVENT_HEAD_SIZE);
 	e->ts_ns += (uint64_t)lv->mono_to_real;
 	if (size >= sizeof(*src)) {
-		unsigned int n = src->nstack < TCPDROP_STACK_MAX ? src->nstack : TCPDROP_STACK_MAX;
-		unsigned int start =
-			n ? ksyms__stack_start(lv->ks, src->stack_addr, n, src->loc_addr) : 0;
-		unsigned int plen = src->pkt_len < TCPDROP_PKT_MAX ? src->pkt_len : TCPDROP_PKT_MAX;
-
-		e->nstack = (__u16)(n - start);
-		memcpy(e->stack_addr, src->stack_addr + start, e->nstack * sizeof(__u64));
-		e->pkt_len = (__u16)plen;
-		memcpy(e->pkt, src->pkt, plen);
-		if (!e->loc_addr && e->nstack)
+		nstack = src->nstack < TCPDROP_STACK_MAX ? src->nstack : TCPDROP_STACK_MAX;
+		start = nstack ? ksyms__stack_start(lv->ks, src->stack_addr, nstack, src->loc_addr)
+			       : 0;
+		nstack -= start;
+		plen = src->pkt_len < TCPDROP_PKT_MAX ? src->pkt_len : TCPDROP_PKT_MAX;
+		memcpy(e->stack_addr, src->stack_addr + start, nstack * sizeof(__u64));
+		/* The packet follows the frames kept, not the whole stack array. */
+		memcpy((unsigned char *)&e->stack_addr[nstack], src->pkt, plen);
+		if (!e->loc_addr && nstack)
 			e->loc_addr = e->stack_addr[0];
-	} else {
-		e->nstack = 0;
-		e->pkt_len = 0;
 	}
-	if (++lv->n == lv->cap) {
-		lv->status = flush(lv);
-		if (lv->status)
-			return -ECANCELED; /* stops ring_buffer__consume */
+	e->nstack = (__u16)nstack;
+	e->pkt_len = (__u16)plen;
+	len = TCPDROP_EVENT_HEAD_SIZE + nstack * sizeof(__u64) + plen;
+	len = (len + 7) & ~(size_t)7;
+	lv->pend[lv->npend].ts = e->ts_ns;
+	lv->pend[lv->npend].off = (uint32_t)lv->used;
+	lv->pend[lv->npend].len = (uint32_t)len;
+	lv->npend++;
+	lv->used += len;
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off; /* same instant: keep read order */
+}
+
+/* Expand a compact record into a batch slot. */
+static void expand(struct tcpdrop_event *dst, const unsigned char *rec)
+{
+	const struct tcpdrop_event *r = (const struct tcpdrop_event *)rec;
+
+	memcpy(dst, rec, TCPDROP_EVENT_HEAD_SIZE);
+	memcpy(dst->stack_addr, r->stack_addr, r->nstack * sizeof(__u64));
+	memcpy(dst->pkt, (const unsigned char *)&r->stack_addr[r->nstack], r->pkt_len);
+}
+
+/* Hand on, in time order, the pending events up to cutoff; keep the newer ones. */
+static int deliver_until(struct live *lv, uint64_t cutoff)
+{
+	unsigned int i, kept = 0;
+	size_t used = 0;
+	int ret = 0;
+
+	qsort(lv->pend, lv->npend, sizeof(*lv->pend), by_time);
+	for (i = 0; i < lv->npend && lv->pend[i].ts <= cutoff; i++) {
+		expand(&lv->batch[lv->n], lv->buf + lv->pend[i].off);
+		if (++lv->n == lv->cap) {
+			ret = flush(lv);
+			if (ret) {
+				i++;
+				break;
+			}
+		}
 	}
+	if (!ret)
+		ret = flush(lv);
+	if (ret) {
+		/* Told to stop: what was not handed on is not wanted. */
+		lv->npend = 0;
+		lv->used = 0;
+		return ret;
+	}
+	for (; i < lv->npend; i++) {
+		memcpy(lv->spare + used, lv->buf + lv->pend[i].off, lv->pend[i].len);
+		lv->pend[kept] = lv->pend[i];
+		lv->pend[kept].off = (uint32_t)used;
+		used += lv->pend[i].len;
+		kept++;
+	}
+	unsigned char *t = lv->buf;
+
+	lv->buf = lv->spare;
+	lv->spare = t;
+	lv->used = used;
+	lv->npend = kept;
 	return 0;
 }
 
@@ -93,6 +182,8 @@ struct live *live__new(struct probe *p, struct ksyms *ks, unsigned int batch, de
 	lv->ks = ks;
 	lv->cap = batch;
 	lv->batch = xcalloc(batch, sizeof(*lv->batch));
+	lv->buf = xmalloc(PENDING_BYTES);
+	lv->spare = xmalloc(PENDING_BYTES);
 	lv->deliver = fn;
 	lv->ctx = ctx;
 	lv->mono_to_real = clock_offset();
@@ -118,6 +209,9 @@ void live__free(struct live *lv)
 		return;
 	ring_buffer__free(lv->rb);
 	free(lv->batch);
+	free(lv->buf);
+	free(lv->spare);
+	free(lv->pend);
 	free(lv);
 }
 
@@ -126,19 +220,32 @@ int live__fd(struct live *lv)
 	return ring_buffer__epoll_fd(lv->rb);
 }
 
+static int drain(struct live *lv, int final)
+{
+	/* Events stamped after this instant may have older ones still on the way. */
+	uint64_t cutoff = final ? UINT64_MAX : now_ns(CLOCK_MONOTONIC) + (uint64_t)lv->mono_to_real;
+	int err, ret;
+
+	do {
+		err = ring_buffer__consume(lv->rb);
+		if (err < 0 && err != -ENOBUFS && err != -EINTR) {
+			msg("reading the ring buffer: %s", strerror(-err));
+			return err;
+		}
+		/* A full pending buffer hands everything on, to make room. */
+		ret = deliver_until(lv, err == -ENOBUFS ? UINT64_MAX : cutoff);
+	} while (!ret && err == -ENOBUFS);
+	return ret;
+}
+
 int live__drain(struct live *lv)
 {
-	int err;
+	return drain(lv, 0);
+}
 
-	lv->status = 0;
-	err = ring_buffer__consume(lv->rb);
-	if (lv->status)
-		return lv->status;
-	if (err < 0 && err != -EINTR) {
-		msg("reading the ring buffer: %s", strerror(-err));
-		return err;
-	}
-	return flush(lv);
+int live__finish(struct live *lv)
+{
+	return drain(lv, 1);
 }
 
 uint64_t live__seen(struct live *lv)

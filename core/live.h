@@ -20,8 +20,14 @@ void live__free(struct live *lv);
 
 /* An fd that becomes readable when the probe asks for a wake-up (the fill threshold). */
 int live__fd(struct live *lv);
-/* Read everything waiting and deliver it. 0, 1 (stop) or <0. */
+/*
+ * Read what is waiting and deliver it in time order, holding back the events
+ * stamped after the read began (an older one may still be on its way into
+ * another CPU's ring). 0, 1 (stop) or <0.
+ */
 int live__drain(struct live *lv);
+/* The last read: deliver everything, held-back events included. */
+int live__finish(struct live *lv);
 uint64_t live__seen(struct live *lv);
 
 #endif

@@ -147,5 +147,5 @@ out:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	close(ep);
-	return ret;
+	return ret ? ret : hook_stop;
 }

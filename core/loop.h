@@ -18,7 +18,11 @@ struct loop_opts {
 	double duration; /* seconds until the loop ends; 0: none */
 };
 
-/* Runs until a signal (SIGINT, SIGTERM), the duration, or a hook says stop. 0 or <0. */
+/*
+ * Runs until a signal (SIGINT, SIGTERM), the duration, or a hook says stop:
+ * 0 (signal or duration; the source was drained once more), 1 (a hook said
+ * stop) or <0.
+ */
 int loop__run(const struct loop_opts *lo, const struct loop_hooks *h);
 
 #endif

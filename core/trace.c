@@ -303,6 +303,11 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		lo.wake_fd = live__fd(app.live);
 		recorder__start(app.rec);
 		err = loop__run(&lo, &hooks);
+		/* Then the events held back for time order, unless the script said stop. */
+		if (!err)
+			err = live__finish(app.live) < 0 ? -1 : 0;
+		else if (err > 0)
+			err = 0;
 	} else if (err > 0) {
 		err = 0;
 	}
