@@ -26,7 +26,7 @@ struct ksyms {
 	size_t itab_cap, itab_n;
 };
 
-/* Interned replay frames live far above any kernel address, one page apart. */
+/* Interned replay frames get made-up addresses, a page apart; a replay loads no kallsyms. */
 #define INTERN_BASE 0xfffffff000000000ULL
 #define INTERN_STEP 0x1000ULL
 

@@ -360,7 +360,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return fail(err, errlen, "-c: '%s' is not a count > 0", optarg);
 			break;
 		case 'i':
-			if (parse_seconds(optarg, &o->interval))
+			/* Below a millisecond the timer would round to zero: a single tick. */
+			if (parse_seconds(optarg, &o->interval) || o->interval < 0.001)
 				return fail(err, errlen, "-i: '%s' is not an interval in seconds",
 					    optarg);
 			break;
