@@ -135,7 +135,7 @@ if [ "$host" = 1 ] && { [ "$wanted" = "  " ] || case $wanted in *" host "*) true
 	mkdir -p "$dir"
 	ran="$ran host"
 	echo "== kernel host ($(uname -r))"
-	echo "host $(uname -r)" >"$dir/package"
+	echo "the build machine" >"$dir/package"
 	TCPDROP=$TOP/tcpdrop-static sh "$here/smoke.sh" >"$dir/output.txt" 2>&1
 	cat "$dir/output.txt"
 	echo "ok" >"$dir/status"
