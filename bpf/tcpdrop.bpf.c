@@ -320,14 +320,49 @@ static __always_inline __u32 netns_of(struct sk_buff *skb, struct sock *sk)
 	return 0;
 }
 
+/* The fixed head of an event: what every drop carries. */
+static __always_inline void fill_head(struct tcpdrop_event *e, struct sk_buff *skb,
+				      const struct flow *f, __u64 now, __u64 location, __u32 reason,
+				      __u32 netns, __u32 cpu, __u8 state)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->ts_ns = now;
+	e->loc_addr = location;
+	__builtin_memcpy(e->saddr_raw, f->saddr, 16);
+	__builtin_memcpy(e->daddr_raw, f->daddr, 16);
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->reason_code = reason;
+	e->netns = netns;
+	e->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	if (!e->ifindex)
+		e->ifindex = BPF_CORE_READ(skb, skb_iif);
+	e->seq = f->seq;
+	e->ack_seq = f->ack_seq;
+	e->len = BPF_CORE_READ(skb, len);
+	e->cpu = cpu;
+	e->sport = f->sport;
+	e->dport = f->dport;
+	e->win = f->win;
+	e->nstack = 0;
+	e->pkt_len = 0;
+	e->hdr_len = f->hdr_len;
+	e->family = f->family;
+	e->state_code = state;
+	e->tcp_flags = f->tcp_flags;
+	bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
+}
+
 static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason,
 				  struct sock *sk, __u8 evflags)
 {
 	struct tcpdrop_event *e;
 	struct flow f = {};
-	__u64 pid_tgid, now;
+	__u64 now;
 	__u32 netns, cpu;
 	__u8 state = 0;
+	int take_stack = 0;
 	void *rb = &events;
 	long avail;
 
@@ -360,54 +395,31 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 			return 0;
 		}
 	}
-	if (cfg.want_stack || cfg.want_pkt)
-		e = bpf_ringbuf_reserve(rb, sizeof(*e), 0);
-	else
-		e = bpf_ringbuf_reserve(rb, TCPDROP_EVENT_HEAD_SIZE, 0);
-	if (!e) {
-		stat_add(TCPDROP_STAT_LOST);
-		return 0;
-	}
-
+	/*
+	 * The storm guard decides before the reservation: an event whose stack is
+	 * skipped (and that carries no packet) takes only the head's room.
+	 */
 	now = bpf_ktime_get_ns();
-	pid_tgid = bpf_get_current_pid_tgid();
-	e->ts_ns = now;
-	e->loc_addr = location;
-	__builtin_memcpy(e->saddr_raw, f.saddr, 16);
-	__builtin_memcpy(e->daddr_raw, f.daddr, 16);
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->reason_code = reason;
-	e->netns = netns;
-	e->ifindex = BPF_CORE_READ(skb, dev, ifindex);
-	if (!e->ifindex)
-		e->ifindex = BPF_CORE_READ(skb, skb_iif);
-	e->seq = f.seq;
-	e->ack_seq = f.ack_seq;
-	e->len = BPF_CORE_READ(skb, len);
-	e->cpu = cpu;
-	e->sport = f.sport;
-	e->dport = f.dport;
-	e->win = f.win;
-	e->nstack = 0;
-	e->pkt_len = 0;
-	e->hdr_len = f.hdr_len;
-	e->family = f.family;
-	e->state_code = state;
-	e->tcp_flags = f.tcp_flags;
+	if (cfg.want_stack) {
+		take_stack = stack_allowed(now);
+		if (!take_stack) {
+			evflags |= TCPDROP_F_STACK_SKIPPED;
+			stat_add(TCPDROP_STAT_STACK_SKIPPED);
+		}
+	} else {
+		evflags |= TCPDROP_F_NO_STACK;
+	}
 	if (f.from_pkt)
 		evflags |= TCPDROP_F_PKT_HDRS;
 	if (sk)
 		evflags |= TCPDROP_F_SOCK;
-	bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
 
-	if (cfg.want_stack || cfg.want_pkt) {
-		if (!cfg.want_stack) {
-			evflags |= TCPDROP_F_NO_STACK;
-		} else if (!stack_allowed(now)) {
-			evflags |= TCPDROP_F_STACK_SKIPPED;
-			stat_add(TCPDROP_STAT_STACK_SKIPPED);
-		} else {
+	if (take_stack || cfg.want_pkt) {
+		e = bpf_ringbuf_reserve(rb, sizeof(*e), 0);
+		if (!e)
+			goto lost;
+		fill_head(e, skb, &f, now, location, reason, netns, cpu, state);
+		if (take_stack) {
 			long n = bpf_get_stack(ctx, e->stack_addr, sizeof(e->stack_addr), 0);
 
 			if (n > 0) {
@@ -418,18 +430,26 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 			}
 		}
 		if (cfg.want_pkt && f.from_pkt) {
-			__u32 n = f.linear;
+			/*
+			 * 64-bit, and clamped after a barrier: a 32-bit value is
+			 * compared in a zero-extended copy whose bound the verifier
+			 * does not carry back to the register the helper gets.
+			 */
+			__u64 n = f.linear;
 
-			if (n > f.hdr_len + cfg.snaplen)
-				n = f.hdr_len + cfg.snaplen;
+			if (n > (__u64)f.hdr_len + cfg.snaplen)
+				n = (__u64)f.hdr_len + cfg.snaplen;
+			barrier_var(n);
 			if (n > TCPDROP_PKT_MAX)
 				n = TCPDROP_PKT_MAX;
-			if (bpf_probe_read_kernel(e->pkt, n, BPF_CORE_READ(skb, head) + f.nh_off) ==
-			    0)
+			if (!bpf_probe_read_kernel(e->pkt, n, BPF_CORE_READ(skb, head) + f.nh_off))
 				e->pkt_len = n;
 		}
 	} else {
-		evflags |= TCPDROP_F_NO_STACK;
+		e = bpf_ringbuf_reserve(rb, TCPDROP_EVENT_HEAD_SIZE, 0);
+		if (!e)
+			goto lost;
+		fill_head(e, skb, &f, now, location, reason, netns, cpu, state);
 	}
 	e->evflags = evflags;
 
@@ -437,6 +457,9 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_add(TCPDROP_STAT_EVENTS);
+	return 0;
+lost:
+	stat_add(TCPDROP_STAT_LOST);
 	return 0;
 }
 
