@@ -22,7 +22,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS)) -I$(OUT) -Ibpf \
 	  -DTCPDROP_VERSION='"$(VERSION)"'
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
 	      -Wall -Werror
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct ksyms {
 	size_t arena_len, arena_cap;
 	int sorted;
 	char *lazy_path; /* loaded on first lookup when set */
+	pthread_t loader; /* ksyms__preload's thread, joined before any lookup */
+	int loading;
 	uint64_t next_intern;
 	uint64_t *itab; /* open-addressing hash of interned frames: their addresses, 0 = empty */
 	size_t itab_cap, itab_n;
@@ -43,6 +46,8 @@ void ksyms__free(struct ksyms *ks)
 {
 	if (!ks)
 		return;
+	if (ks->loading)
+		pthread_join(ks->loader, NULL);
 	free(ks->syms);
 	free(ks->arena);
 	free(ks->lazy_path);
@@ -125,7 +130,7 @@ static int cmp_sym(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static void ensure_ready(struct ksyms *ks)
+static void load_lazy(struct ksyms *ks)
 {
 	if (ks->lazy_path) {
 		char *path = ks->lazy_path;
@@ -145,6 +150,27 @@ static void ensure_ready(struct ksyms *ks)
 		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
 		ks->sorted = 1;
 	}
+}
+
+static void *load_thread(void *arg)
+{
+	load_lazy(arg);
+	return NULL;
+}
+
+void ksyms__preload(struct ksyms *ks)
+{
+	if (ks->lazy_path && !ks->loading && !pthread_create(&ks->loader, NULL, load_thread, ks))
+		ks->loading = 1;
+}
+
+static void ensure_ready(struct ksyms *ks)
+{
+	if (ks->loading) {
+		pthread_join(ks->loader, NULL);
+		ks->loading = 0;
+	}
+	load_lazy(ks);
 }
 
 static const struct ksym *find(struct ksyms *ks, uint64_t addr)

@@ -14,6 +14,12 @@ void ksyms__free(struct ksyms *ks);
 int ksyms__load_file(struct ksyms *ks, const char *path);
 /* Load /proc/kallsyms on first need: the read costs tens of milliseconds. */
 void ksyms__set_lazy(struct ksyms *ks, const char *path);
+/*
+ * Start reading the lazy file in a thread now, so the first stack does not
+ * stall the reader (~60 ms of kernel time while a storm fills the rings); the
+ * first lookup waits for it. Nothing else may touch ks until then.
+ */
+void ksyms__preload(struct ksyms *ks);
 
 /* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
 void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);

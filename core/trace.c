@@ -281,6 +281,9 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		recorder__close(app.rec, NULL);
 		return 1;
 	}
+	/* Symbols load while the verifier works, not when the first stack arrives. */
+	if (!o->no_stack)
+		ksyms__preload(ks);
 	err = probe__open(&po, btf, &app.probe);
 	btf__free(btf);
 	if (err) {
