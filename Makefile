@@ -81,7 +81,7 @@ run: deps
 
 include tests/tests.mk
 # Fragments owned by their folders: static build, kernel matrix, benchmarks.
--include contrib/static.mk tests/kernels/kernels.mk bench/bench.mk
+-include contrib/static.mk tests/kernels/kernels.mk bench/bench.mk fuzz/fuzz.mk
 
 lint:
 	$(Q)sh contrib/lint.sh

@@ -3,7 +3,8 @@
 set -eu
 
 pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libbsd-dev
-libluajit-5.1-dev luajit iproute2 nftables iptables tshark libpcap-dev procps kmod"
+libluajit-5.1-dev luajit iproute2 nftables iptables tshark libpcap-dev procps kmod
+libclang-rt-dev"
 
 missing=""
 for p in $pkgs; do

@@ -45,8 +45,13 @@ const char usage_text[] =
 	"      --list-reasons      list the drop reasons of the running kernel\n"
 	"\n"
 	"Record and replay:\n"
-	"  -w, --write FILE        record drops to a pcapng file ('-': standard output)\n"
-	"  -r, --read FILE         replay a pcapng/pcap file instead of tracing (no root needed)\n"
+	"  -w, --write FILE        record drops to a pcapng file that Wireshark opens ('-':\n"
+	"                          standard output); drops are still printed. With -w -,\n"
+	"                          nothing is printed unless -s, -e or -f asks, and then to\n"
+	"                          standard error. An existing file needs --force\n"
+	"  -r, --read FILE         replay a pcapng/pcap file instead of tracing (no root needed);\n"
+	"                          a tcpdump or Wireshark capture works too: each TCP packet is\n"
+	"                          a drop with reason UNKNOWN. -d and -i count recorded time\n"
 	"      --snaplen N         with -w, payload bytes kept after the headers (0-136, default "
 	"0)\n"
 	"      --force             let -w replace an existing file\n"
@@ -72,7 +77,13 @@ const char usage_text[] =
 	"  tcpdrop --no-stack -f 'e.reason ~= \"NO_SOCKET\"'\n"
 	"  tcpdrop -e 'count(e.reason, e.dport)' -d 10   # a table of drops by reason and port\n"
 	"  tcpdrop --pid-netns 1234             # drops in the network namespace of pid 1234\n"
-	"  tcpdrop -s myscript.lua -- arg1 arg2 # a script, with arguments for init(args)\n";
+	"  tcpdrop -s myscript.lua -- arg1 arg2 # a script, with arguments for init(args)\n"
+	"  tcpdrop 'tcp port 443 and net 10.0.0.0/8'  # a tcpdump filter expression\n"
+	"  tcpdrop -w drops.pcapng              # record (and print); open the file in Wireshark\n"
+	"  tcpdrop -r drops.pcapng -s top -i 1  # replay it anywhere with any script, no root\n"
+	"  tcpdrop -w - | tshark -r -           # drops straight into tshark\n"
+	"\n"
+	"Scripting (hooks, fields, helpers, one-liners): docs/scripting.md\n";
 
 enum {
 	OPT_VERSION = 256,
