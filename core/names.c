@@ -2,8 +2,7 @@
 #include "names.h"
 #include "util.h"
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
+#include "kbtf.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -107,36 +106,25 @@ static void set_subsys(struct names *nm, uint32_t id, const char *name)
 	set_name(&nm->subsys[id], name);
 }
 
-static const struct btf_type *find_enum(const struct btf *btf, const char *name)
-{
-	int id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
-
-	return id > 0 ? btf__type_by_id(btf, id) : NULL;
-}
-
 /* The anonymous enum that holds TCP_ESTABLISHED: the kernel's TCP states. */
-static int states_from_btf(struct names *nm, const struct btf *btf)
+static int states_from_btf(struct names *nm, const struct kbtf *btf)
 {
-	uint32_t n = btf__type_cnt(btf);
+	for (uint32_t id = kbtf__first_id(btf); id < kbtf__end_id(btf); id++) {
+		int found = 0, n;
 
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const struct btf_enum *e;
-		int found = 0;
-
-		if (!btf_is_enum(t) || t->name_off)
+		if (kbtf__kind(btf, id) != KBTF_ENUM || *kbtf__name(btf, id))
 			continue;
-		e = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t); i++)
-			if (!strcmp(btf__name_by_offset(btf, e[i].name_off), "TCP_ESTABLISHED"))
-				found = 1;
+		n = kbtf__vlen(btf, id);
+		for (int i = 0; i < n && !found; i++)
+			found = !strcmp(kbtf__enum_name(btf, id, i), "TCP_ESTABLISHED");
 		if (!found)
 			continue;
-		for (int i = 0; i < btf_vlen(t); i++) {
-			const char *s = btf__name_by_offset(btf, e[i].name_off);
+		for (int i = 0; i < n; i++) {
+			const char *s = kbtf__enum_name(btf, id, i);
 
 			if (!strncmp(s, "TCP_", 4) && strcmp(s, "TCP_MAX_STATES"))
-				names__set_state(nm, e[i].val, s + 4);
+				names__set_state(nm, (unsigned int)kbtf__enum_value(btf, id, i),
+						 s + 4);
 		}
 		return 0;
 	}
@@ -156,32 +144,35 @@ static void states_fallback(struct names *nm)
 		names__set_state(nm, i, st[i]);
 }
 
-static int reasons_from_btf(struct names *nm, const struct btf *btf)
+/* Each enumerator of a named enum, its prefix stripped, to fn. */
+static int each_enumerator(struct names *nm, const struct kbtf *btf, const char *enum_name,
+			   const char *prefix, void (*fn)(struct names *, uint32_t, const char *))
 {
-	const struct btf_type *t = find_enum(btf, "skb_drop_reason");
-	const struct btf_enum *e;
+	uint32_t id = kbtf__find(btf, enum_name, KBTF_ENUM);
+	size_t plen = strlen(prefix);
 
-	if (!t)
+	if (!id)
 		return -ENOENT;
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++) {
-		const char *s = btf__name_by_offset(btf, e[i].name_off);
+	for (int i = 0; i < kbtf__vlen(btf, id); i++) {
+		const char *s = kbtf__enum_name(btf, id, i);
 
-		if (!strncmp(s, REASON_PREFIX, strlen(REASON_PREFIX)))
-			s += strlen(REASON_PREFIX);
-		names__set_reason(nm, e[i].val, s);
+		if (!strncmp(s, prefix, plen))
+			s += plen;
+		fn(nm, (uint32_t)kbtf__enum_value(btf, id, i), s);
 	}
-	t = find_enum(btf, "skb_drop_reason_subsys");
-	if (t) {
-		e = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t); i++) {
-			const char *s = btf__name_by_offset(btf, e[i].name_off);
+	return 0;
+}
 
-			if (!strncmp(s, SUBSYS_PREFIX, strlen(SUBSYS_PREFIX)))
-				s += strlen(SUBSYS_PREFIX);
-			set_subsys(nm, e[i].val, s);
-		}
-	}
+static void set_reason_cb(struct names *nm, uint32_t code, const char *name)
+{
+	names__set_reason(nm, code, name);
+}
+
+static int reasons_from_btf(struct names *nm, const struct kbtf *btf)
+{
+	if (each_enumerator(nm, btf, "skb_drop_reason", REASON_PREFIX, set_reason_cb))
+		return -ENOENT;
+	each_enumerator(nm, btf, "skb_drop_reason_subsys", SUBSYS_PREFIX, set_subsys);
 	return 0;
 }
 
@@ -232,17 +223,13 @@ static int reasons_from_format(struct names *nm)
 	return -ENOENT;
 }
 
-int names__load_kernel(struct names *nm, struct btf *btf)
+int names__load_kernel(struct names *nm, const struct kbtf *btf)
 {
-	struct btf *own = NULL;
+	struct kbtf *own = NULL;
 	int err;
 
-	if (!btf) {
-		own = btf__load_vmlinux_btf();
-		if (!own || libbpf_get_error(own))
-			own = NULL;
-		btf = own;
-	}
+	if (!btf)
+		btf = own = kbtf__open("/sys/kernel/btf/vmlinux", NULL);
 	err = btf ? reasons_from_btf(nm, btf) : -ENOENT;
 	if (err) {
 		vmsg("no enum skb_drop_reason in BTF; reading the tracepoint format");
@@ -250,62 +237,57 @@ int names__load_kernel(struct names *nm, struct btf *btf)
 	}
 	if (!btf || states_from_btf(nm, btf))
 		states_fallback(nm);
-	btf__free(own);
+	kbtf__free(own);
 	nm->from_kernel = 1;
 	return err;
 }
 
 /* Subsystem reasons live in enums of their own, often in a module's BTF. */
-static void scan_enums(struct names *nm, const struct btf *btf)
+static void scan_enums(struct names *nm, const struct kbtf *btf)
 {
-	uint32_t n = btf__type_cnt(btf);
-
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
+	for (uint32_t id = kbtf__first_id(btf); id < kbtf__end_id(btf); id++) {
 		const char *tname;
-		const struct btf_enum *e;
 
-		if (!btf_is_enum(t))
+		if (kbtf__kind(btf, id) != KBTF_ENUM)
 			continue;
-		tname = btf__name_by_offset(btf, t->name_off);
+		tname = kbtf__name(btf, id);
 		if (!strstr(tname, "drop_reason") || !strcmp(tname, "skb_drop_reason") ||
 		    !strcmp(tname, "skb_drop_reason_subsys"))
 			continue;
-		e = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t); i++)
-			if ((uint32_t)e[i].val >= MAX_CORE_REASONS)
-				add_sub(nm, (uint32_t)e[i].val,
-					btf__name_by_offset(btf, e[i].name_off));
+		for (int i = 0; i < kbtf__vlen(btf, id); i++)
+			if ((uint32_t)kbtf__enum_value(btf, id, i) >= MAX_CORE_REASONS)
+				add_sub(nm, (uint32_t)kbtf__enum_value(btf, id, i),
+					kbtf__enum_name(btf, id, i));
 	}
 }
 
 static void scan_subsystems(struct names *nm)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct kbtf *vmlinux = kbtf__open("/sys/kernel/btf/vmlinux", NULL);
 	DIR *d;
 	struct dirent *de;
 
 	nm->subs_scanned = 1;
-	if (!vmlinux || libbpf_get_error(vmlinux))
+	if (!vmlinux)
 		return;
 	scan_enums(nm, vmlinux);
 	d = opendir("/sys/kernel/btf");
 	while (d && (de = readdir(d))) {
 		char path[512];
-		struct btf *mod;
+		struct kbtf *mod;
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
-		mod = btf__parse_split(path, vmlinux);
-		if (!mod || libbpf_get_error(mod))
+		mod = kbtf__open(path, vmlinux);
+		if (!mod)
 			continue;
 		scan_enums(nm, mod);
-		btf__free(mod);
+		kbtf__free(mod);
 	}
 	if (d)
 		closedir(d);
-	btf__free(vmlinux);
+	kbtf__free(vmlinux);
 }
 
 const char *names__reason(struct names *nm, uint32_t code)

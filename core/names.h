@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-struct btf;
+struct kbtf;
 struct names;
 
 /* An empty table: every lookup answers NULL until names are added. */
@@ -15,7 +15,7 @@ struct names *names__new(void);
  * btf may be NULL (then the vmlinux BTF is loaded here). 0, or -errno when no
  * source of reason names could be read (lookups then answer NULL).
  */
-int names__load_kernel(struct names *nm, struct btf *btf);
+int names__load_kernel(struct names *nm, const struct kbtf *btf);
 /* Parse a tracepoint format file's __print_symbolic list (exposed for tests). */
 int names__load_format(struct names *nm, const char *text);
 void names__free(struct names *nm);

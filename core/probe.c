@@ -1,9 +1,9 @@
 /* Loading the drop probe: choose the best hook this kernel offers, set filters, attach. */
 #include "probe.h"
+#include "kbtf.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -51,22 +51,19 @@ int probe__check_privileges(char *why, size_t len)
 	return -EPERM;
 }
 
-int probe__tp_nargs(const struct btf *btf)
+int probe__tp_nargs(const struct kbtf *btf)
 {
-	const struct btf_type *t;
-	int id;
+	uint32_t id;
+	int kind;
 
 	if (!btf)
 		return 0;
-	id = btf__find_by_name_kind(btf, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF);
-	if (id <= 0)
+	id = kbtf__find(btf, "btf_trace_kfree_skb", KBTF_TYPEDEF);
+	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || kind == KBTF_PTR))
+		id = kbtf__ref(btf, id);
+	if (!id || kbtf__kind(btf, id) != KBTF_FUNC_PROTO || kbtf__vlen(btf, id) < 1)
 		return 0;
-	t = btf__type_by_id(btf, id);
-	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
-		t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
-		return 0;
-	return btf_vlen(t) - 1; /* the first argument is the tracepoint's own data pointer */
+	return kbtf__vlen(btf, id) - 1; /* the first argument is the tracepoint's own data */
 }
 
 int tracefs_ensure(void)
@@ -102,7 +99,7 @@ static int kallsyms_has(const char *name)
 }
 
 /* What must hold before a mode is worth loading; fills why when it does not. */
-static int precheck(enum probe_mode m, const struct btf *btf, int tp_nargs, char *why, size_t len)
+static int precheck(enum probe_mode m, const struct kbtf *btf, int tp_nargs, char *why, size_t len)
 {
 	struct stat st;
 
@@ -146,7 +143,7 @@ static int precheck(enum probe_mode m, const struct btf *btf, int tp_nargs, char
 		}
 		return 0;
 	case PROBE_FENTRY:
-		if (!btf || btf__find_by_name_kind(btf, "tcp_drop", BTF_KIND_FUNC) <= 0) {
+		if (!btf || !kbtf__find(btf, "tcp_drop", KBTF_FUNC)) {
 			snprintf(why, len,
 				 "tcp_drop() is not in this kernel's BTF (inlined, or gone since "
 				 "5.17 where drop reasons replaced it)");
@@ -334,7 +331,7 @@ fail:
 	return err;
 }
 
-int probe__open(const struct probe_opts *po, const struct btf *btf, struct probe **out)
+int probe__open(const struct probe_opts *po, const struct kbtf *btf, struct probe **out)
 {
 	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
 						 PROBE_KPROBE };

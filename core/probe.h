@@ -8,7 +8,7 @@
 #include "opts.h"
 
 struct probe;
-struct btf;
+struct kbtf;
 
 struct probe_opts {
 	enum probe_mode mode; /* PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn */
@@ -20,13 +20,13 @@ struct probe_opts {
 int probe__check_privileges(char *why, size_t len);
 
 /* Arguments of the kfree_skb tracepoint in this kernel's BTF (2, 3 or 4), 0 if unknown. */
-int probe__tp_nargs(const struct btf *vmlinux);
+int probe__tp_nargs(const struct kbtf *vmlinux);
 
 /*
  * Load and attach. On failure prints one line per mode tried (what was
  * missing) and returns -errno; libbpf's own log only with -v.
  */
-int probe__open(const struct probe_opts *po, const struct btf *vmlinux, struct probe **out);
+int probe__open(const struct probe_opts *po, const struct kbtf *vmlinux, struct probe **out);
 void probe__close(struct probe *p);
 
 /* The ring buffers to read (one per CPU, or one shared): their count, fds in *fds. */

@@ -1,5 +1,4 @@
 /* A live tracing run: load the probe, read its events into the runtime until told to stop. */
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kbtf.h"
 #include "ksyms.h"
 #include "live.h"
 #include "loop.h"
@@ -215,13 +215,12 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	};
 	struct run_stats rs = { 0 };
 	char why[256];
-	struct btf *btf;
+	struct kbtf *btf;
 	double interval = 0;
 	int err, code;
 
-	btf = btf__load_vmlinux_btf();
-	if (!btf || libbpf_get_error(btf)) {
-		btf = NULL;
+	btf = kbtf__open("/sys/kernel/btf/vmlinux", NULL);
+	if (!btf) {
 		if (o->probe == PROBE_AUTO || o->probe == PROBE_TP_BTF ||
 		    o->probe == PROBE_FENTRY) {
 			msg("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): tcpdrop needs a "
@@ -233,15 +232,15 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	if (o->list_reasons) {
 		for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
 			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
-		btf__free(btf);
+		kbtf__free(btf);
 		return 0;
 	}
 	if (resolve_reasons(o, nm)) {
-		btf__free(btf);
+		kbtf__free(btf);
 		return 2;
 	}
 	if (o->pid_netns && netns_of_pid(o->pid_netns, &o->netns_id)) {
-		btf__free(btf);
+		kbtf__free(btf);
 		return 2;
 	}
 	po.cfg = o->cfg;
@@ -258,7 +257,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		po.cfg.want_pkt = 1;
 		po.cfg.snaplen = o->snaplen;
 		if (recorder__open(&rec, nm, ks, &app.rec)) {
-			btf__free(btf);
+			kbtf__free(btf);
 			return 1;
 		}
 		/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
@@ -270,13 +269,13 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	/* A script that does not load fails before anything attaches. */
 	err = runtime__new(ro, nm, ks, &app.rt);
 	if (err) {
-		btf__free(btf);
+		kbtf__free(btf);
 		recorder__close(app.rec, NULL);
 		return 2;
 	}
 	if (probe__check_privileges(why, sizeof(why))) {
 		msg("%s", why);
-		btf__free(btf);
+		kbtf__free(btf);
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
 		return 1;
@@ -285,7 +284,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	if (!o->no_stack)
 		ksyms__preload(ks);
 	err = probe__open(&po, btf, &app.probe);
-	btf__free(btf);
+	kbtf__free(btf);
 	if (err) {
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
