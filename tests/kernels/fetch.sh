@@ -35,10 +35,14 @@ apt_private() {
 
 # Refresh the lists at most once every 12 hours (and once per matrix run: the stamp is shared).
 stamp=$apt_dir/updated
+offline=""
 if [ -z "$(find "$stamp" -mmin -720 2>/dev/null)" ]; then
-	if apt_private apt-get update >"$apt_dir/update.log" 2>&1; then
+	# apt-get update exits 0 when an index could not be fetched: its W:/E: lines tell.
+	if apt_private apt-get update >"$apt_dir/update.log" 2>&1 &&
+		! grep -q '^[WE]: ' "$apt_dir/update.log"; then
 		touch "$stamp"
 	else
+		offline=" (apt-get update failed: $(grep -m 1 '^[WE]: ' "$apt_dir/update.log"))"
 		echo "fetch $name: apt-get update failed (see $apt_dir/update.log); using cached lists" >&2
 	fi
 fi
@@ -51,7 +55,7 @@ if [ -z "$candidates" ]; then
 		cat "$cache/trees/$name.current"
 		exit 0
 	fi
-	echo "fetch $name: no package matches $pattern in the archive lists" >&2
+	echo "fetch $name: no package matches $pattern in the archive lists$offline" >&2
 	exit 1
 fi
 
