@@ -60,6 +60,7 @@ const char usage_text[] =
 	"  -d, --duration SEC      stop after SEC seconds\n"
 	"  -c, --count N           stop after N drops (that passed the filters)\n"
 	"      --probe MODE        auto, tp_btf, raw_tp, tracepoint, kprobe or fentry\n"
+	"      --ring-kb N         each CPU's ring buffer, in KiB (4-1048576, default 2048)\n"
 	"  -v, --verbose           say which probe attached; show libbpf's messages\n"
 	"  -h, --help              this help\n"
 	"      --version           print the version\n"
@@ -105,6 +106,7 @@ enum {
 	OPT_REASON,
 	OPT_SNAPLEN,
 	OPT_FORCE,
+	OPT_RING_KB,
 };
 
 static const char short_opts[] = "hvs:f:e:d:c:i:46w:r:";
@@ -141,6 +143,7 @@ static const struct option long_opts[] = {
 	{ "read", required_argument, NULL, 'r' },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "ring-kb", required_argument, NULL, OPT_RING_KB },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -324,6 +327,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 
 	memset(o, 0, sizeof(*o));
 	o->cfg.stack_rate = TCPDROP_DEFAULT_STACK_RATE;
+	o->ring_kb = TCPDROP_DEFAULT_RING_KB;
 	err[0] = '\0';
 	/* Words after the first real "--" belong to the script. */
 	for (int i = 1; i < argc; i++) {
@@ -461,6 +465,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case OPT_FORCE:
 			o->force = 1;
+			break;
+		case OPT_RING_KB:
+			if (parse_u64(optarg, 1u << 20, &v) || v < 4)
+				return fail(err, errlen,
+					    "--ring-kb: '%s' is not a size in KiB (4-1048576)",
+					    optarg);
+			o->ring_kb = (uint32_t)v;
 			break;
 		case '?':
 		default:

@@ -45,6 +45,7 @@ struct options {
 	uint32_t snaplen; /* --snaplen: payload bytes to record after the headers */
 	int snaplen_set;
 	char *pcap_expr; /* trailing words before --: a pcap-filter expression */
+	uint32_t ring_kb; /* --ring-kb: each CPU's ring buffer */
 };
 
 /*
@@ -69,6 +70,13 @@ int parse_net(const char *s, struct tcpdrop_net *net);
  * normal day keeps its stack.
  */
 #define TCPDROP_DEFAULT_STACK_RATE 1000
+
+/*
+ * Each CPU's ring: 2 MiB hold 16k stack-less events (a storm's, once the
+ * guard skips stacks) or 3k with stacks, tens of milliseconds of a storm for
+ * a reader that drains every 10 ms.
+ */
+#define TCPDROP_DEFAULT_RING_KB 2048
 
 extern const char usage_text[];
 

@@ -66,6 +66,13 @@ int probe__tp_nargs(const struct kbtf *btf)
 	return kbtf__vlen(btf, id) - 1; /* the first argument is the tracepoint's own data */
 }
 
+void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
+{
+	kf->has_btf = btf != NULL;
+	kf->tp_nargs = probe__tp_nargs(btf);
+	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
+}
+
 int tracefs_ensure(void)
 {
 	struct stat st;
@@ -99,13 +106,14 @@ static int kallsyms_has(const char *name)
 }
 
 /* What must hold before a mode is worth loading; fills why when it does not. */
-static int precheck(enum probe_mode m, const struct kbtf *btf, int tp_nargs, char *why, size_t len)
+static int precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nargs, char *why,
+		    size_t len)
 {
 	struct stat st;
 
 	switch (m) {
 	case PROBE_TP_BTF:
-		if (!btf) {
+		if (!kf->has_btf) {
 			snprintf(why, len, "the kernel has no BTF");
 			return -ENOENT;
 		}
@@ -143,7 +151,7 @@ static int precheck(enum probe_mode m, const struct kbtf *btf, int tp_nargs, cha
 		}
 		return 0;
 	case PROBE_FENTRY:
-		if (!btf || !kbtf__find(btf, "tcp_drop", KBTF_FUNC)) {
+		if (!kf->has_tcp_drop) {
 			snprintf(why, len,
 				 "tcp_drop() is not in this kernel's BTF (inlined, or gone since "
 				 "5.17 where drop reasons replaced it)");
@@ -182,13 +190,14 @@ static int percpu_rings_supported(void)
  * per-CPU support the template is a plain array, which every kernel takes.
  */
 static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_config *cfg,
-		      size_t total)
+		      size_t per_cpu)
 {
 	size_t page = (size_t)getpagesize(), pow = page;
-	size_t each = p->percpu ? total / (size_t)p->ncpus : total;
+	/* The shared fallback gets the room of a few CPUs' rings, not of all of them. */
+	size_t want = p->percpu ? per_cpu : per_cpu * (size_t)(p->ncpus < 8 ? p->ncpus : 8);
 	int tmpl, err;
 
-	while (pow * 2 <= each)
+	while (pow * 2 <= want && pow < (1u << 30))
 		pow *= 2;
 	if (p->percpu)
 		tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
@@ -331,7 +340,7 @@ fail:
 	return err;
 }
 
-int probe__open(const struct probe_opts *po, const struct kbtf *btf, struct probe **out)
+int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out)
 {
 	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
 						 PROBE_KPROBE };
@@ -343,7 +352,7 @@ int probe__open(const struct probe_opts *po, const struct kbtf *btf, struct prob
 	int err = -ENOENT;
 
 	/* Without BTF for the tracepoint, assume its oldest form: (skb, location). */
-	p->tp_nargs = probe__tp_nargs(btf);
+	p->tp_nargs = kf->tp_nargs;
 	if (!p->tp_nargs)
 		p->tp_nargs = 2;
 	p->ncpus = libbpf_num_possible_cpus();
@@ -356,7 +365,7 @@ int probe__open(const struct probe_opts *po, const struct kbtf *btf, struct prob
 		size_t used = strlen(all);
 
 		why[0] = '\0';
-		err = precheck(m, btf, p->tp_nargs, why, sizeof(why));
+		err = precheck(m, kf, p->tp_nargs, why, sizeof(why));
 		if (!err)
 			err = try_mode(p, po, m, why, sizeof(why));
 		if (!err) {

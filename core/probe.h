@@ -10,10 +10,20 @@
 struct probe;
 struct kbtf;
 
+/* What the kernel's BTF says, read before load (the BTF itself is freed by then). */
+struct kernel_facts {
+	int has_btf;
+	int tp_nargs; /* arguments of the kfree_skb tracepoint, 0 if unknown */
+	int has_tcp_drop; /* tcp_drop() is a function in BTF (fentry can attach) */
+};
+
+/* Fill facts from the vmlinux BTF (NULL: none). */
+void probe__facts(const struct kbtf *vmlinux, struct kernel_facts *kf);
+
 struct probe_opts {
 	enum probe_mode mode; /* PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn */
 	struct tcpdrop_config cfg; /* in-kernel filters and capture settings */
-	size_t ring_bytes; /* total ring buffer bytes, shared out among the CPUs */
+	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */
@@ -26,7 +36,7 @@ int probe__tp_nargs(const struct kbtf *vmlinux);
  * Load and attach. On failure prints one line per mode tried (what was
  * missing) and returns -errno; libbpf's own log only with -v.
  */
-int probe__open(const struct probe_opts *po, const struct kbtf *vmlinux, struct probe **out);
+int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out);
 void probe__close(struct probe *p);
 
 /* The ring buffers to read (one per CPU, or one shared): their count, fds in *fds. */

@@ -24,7 +24,6 @@
 
 #define BATCH 1024
 #define POLL_MS 10 /* the longest an event waits in the ring before we read it */
-#define RING_BYTES (8u << 20)
 
 struct app {
 	struct options *o;
@@ -206,7 +205,9 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	       struct pcapfilter *pf)
 {
 	struct app app = { .o = o, .pf = pf };
-	struct probe_opts po = { .mode = o->probe, .cfg = o->cfg, .ring_bytes = RING_BYTES };
+	struct probe_opts po = { .mode = o->probe,
+				 .cfg = o->cfg,
+				 .ring_bytes = (size_t)o->ring_kb << 10 };
 	struct loop_opts lo = { .poll_ms = POLL_MS,
 				.interval = o->interval,
 				.duration = o->duration };
@@ -216,6 +217,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	struct run_stats rs = { 0 };
 	char why[256];
 	struct kbtf *btf;
+	struct kernel_facts kf;
 	double interval = 0;
 	int err, code;
 
@@ -229,20 +231,19 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		}
 	}
 	names__load_kernel(nm, btf);
+	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
+	probe__facts(btf, &kf);
+	kbtf__free(btf);
+	btf = NULL;
 	if (o->list_reasons) {
 		for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
 			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
-		kbtf__free(btf);
 		return 0;
 	}
-	if (resolve_reasons(o, nm)) {
-		kbtf__free(btf);
+	if (resolve_reasons(o, nm))
 		return 2;
-	}
-	if (o->pid_netns && netns_of_pid(o->pid_netns, &o->netns_id)) {
-		kbtf__free(btf);
+	if (o->pid_netns && netns_of_pid(o->pid_netns, &o->netns_id))
 		return 2;
-	}
 	po.cfg = o->cfg;
 	po.cfg.netns = o->netns_id;
 	po.cfg.want_stack = !o->no_stack;
@@ -256,10 +257,8 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 			rec.max_events = o->count;
 		po.cfg.want_pkt = 1;
 		po.cfg.snaplen = o->snaplen;
-		if (recorder__open(&rec, nm, ks, &app.rec)) {
-			kbtf__free(btf);
+		if (recorder__open(&rec, nm, ks, &app.rec))
 			return 1;
-		}
 		/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
 		if (!strcmp(o->write_path, "-") && !ro->script_src && !ro->exec_code &&
 		    !ro->filter_expr)
@@ -269,13 +268,11 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	/* A script that does not load fails before anything attaches. */
 	err = runtime__new(ro, nm, ks, &app.rt);
 	if (err) {
-		kbtf__free(btf);
 		recorder__close(app.rec, NULL);
 		return 2;
 	}
 	if (probe__check_privileges(why, sizeof(why))) {
 		msg("%s", why);
-		kbtf__free(btf);
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
 		return 1;
@@ -283,8 +280,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	/* Symbols load while the verifier works, not when the first stack arrives. */
 	if (!o->no_stack)
 		ksyms__preload(ks);
-	err = probe__open(&po, btf, &app.probe);
-	kbtf__free(btf);
+	err = probe__open(&po, &kf, &app.probe);
 	if (err) {
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
