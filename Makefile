@@ -32,7 +32,7 @@ LUA_MODS := $(wildcard lua/*.lua)
 SCRIPTS := $(wildcard scripts/*.lua)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test lint clean
+.PHONY: all deps run lint clean
 
 all: tcpdrop
 
@@ -87,6 +87,6 @@ lint:
 	$(Q)sh contrib/lint.sh
 
 clean:
-	rm -rf $(OUT) tcpdrop
+	rm -rf $(OUT) tcpdrop tcpdrop-static
 
 -include $(wildcard $(OUT)/*.d)

@@ -152,7 +152,8 @@ done <"$here/kernels.list"
 # The README's table describes a whole matrix, never a partial run.
 if [ "$wanted" = "  " ]; then
 	sh "$here/support.sh" "$results" $ran >"$here/support.md.new" &&
-		mv "$here/support.md.new" "$here/support.md"
+		mv "$here/support.md.new" "$here/support.md" &&
+		sh "$here/readme.sh" "$here/support.md" "$TOP/README.md"
 fi
 
 lines() {
