@@ -245,6 +245,7 @@ static int tick_to(struct replay *rp, uint64_t t, int keep)
 	}
 	ret = dispatch(rp, keep);
 	while (!ret && t >= rp->next_tick) {
+		runtime__set_clock(rp->rt, rp->next_tick);
 		ret = runtime__tick(rp->rt, ++rp->ticks);
 		fflush(stdout);
 		rp->next_tick += rp->interval_ns;
@@ -300,6 +301,11 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		return 2;
 	if (runtime__new(ro, nm, ks, &rp->rt))
 		return 2;
+	/* The recording's clock from the start: the recorded start of tracing, else the first drop.
+	 */
+	if (!rp->start && have)
+		rp->start = rp->batch[0].ts_ns;
+	runtime__set_clock(rp->rt, rp->start);
 	ret = runtime__init(rp->rt, &interval);
 	if (ret < 0)
 		return 1;
@@ -309,9 +315,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	if (o->interval)
 		interval = o->interval;
 	rp->interval_ns = (uint64_t)(interval * 1e9);
-	/* Ticks and -d count from the recorded start of tracing, else from the first drop. */
-	if (!rp->start && have)
-		rp->start = rp->batch[0].ts_ns;
+	/* Ticks and -d count from the same start. */
 	rp->next_tick = rp->start + rp->interval_ns;
 	if (o->duration > 0)
 		stop_at = rp->start + (uint64_t)(o->duration * 1e9);
@@ -352,6 +356,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		rs.stacks_skipped = rp->recorded.stacks_skipped;
 		rs.stacks_failed = rp->recorded.stacks_failed;
 	}
+	runtime__set_clock(rp->rt, rp->end > last ? (rp->end < stop_at ? rp->end : stop_at) : last);
 	runtime__housekeeping(rp->rt, &rs);
 	runtime__done(rp->rt, &rs);
 	fflush(stdout);

@@ -549,6 +549,15 @@ static void push_stats(lua_State *L, const struct run_stats *st)
 	set_num(L, "errors", (double)st->errors);
 }
 
+void runtime__set_clock(struct runtime *rt, uint64_t ns)
+{
+	lua_pushnumber(rt->L, (lua_Number)ns / 1e9);
+	if (call(rt, "set_clock", 1, 0, 0)) {
+		msg("internal error: %s", lua_tostring(rt->L, -1));
+		lua_pop(rt->L, 1);
+	}
+}
+
 void runtime__housekeeping(struct runtime *rt, const struct run_stats *st)
 {
 	actions__reap();

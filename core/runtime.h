@@ -62,6 +62,11 @@ int runtime__tick(struct runtime *rt, uint64_t n);
  * that have exited, and (st may be NULL) refresh the counters tcpdrop.stats() reports.
  */
 void runtime__housekeeping(struct runtime *rt, const struct run_stats *st);
+/*
+ * Replay: the run's clock is the recorded time (ns, CLOCK_REALTIME), that of the event being
+ * handled, else the last one set here; tcpdrop.now()/time()/every() and tick headers use it.
+ */
+void runtime__set_clock(struct runtime *rt, uint64_t ns);
 /* done(stats), then the aggregations not printed yet. 0 or -1 (a hook error). */
 int runtime__done(struct runtime *rt, struct run_stats *st);
 /*

@@ -4,7 +4,7 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(OUT)/fuzz/fuzz_pcapng
-FUZZ_SRCS := fuzz/fuzz_pcapng.c core/pcapng.c core/names.c core/ksyms.c core/util.c
+FUZZ_SRCS := fuzz/fuzz_pcapng.c core/pcapng.c core/names.c core/kbtf.c core/ksyms.c core/util.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       $(shell $(PKG_CONFIG) --cflags libbpf) -Icore -Ibpf -DTCPDROP_VERSION='"$(VERSION)"'

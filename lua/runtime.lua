@@ -16,7 +16,7 @@ local rt = {
 	limit = nil, -- stop after this many passed (-c)
 	stop = false,
 	exit_code = nil,
-	started = nil, -- monotonic seconds when init ran
+	started = nil, -- the run's clock (see clock()) when init ran
 	kernel = {}, -- counters only the core knows (lost, ...), refreshed by the core
 }
 
@@ -101,9 +101,38 @@ function api.interval(sec)
 	return interval_opt or sec
 end
 
--- Seconds on a clock that only goes forward (CLOCK_MONOTONIC): for rates and elapsed time.
-function api.now()
+-- The run's clock. Live: CLOCK_MONOTONIC. Replaying a file: the recorded time, that of the
+-- event being handled, else the one the core set last (a tick's, the end's), so that rates,
+-- every() and tick headers describe the recording, not the replay.
+local replay_clock = nil -- seconds
+local cur_evs = nil -- the batch being dispatched, for the current event's time
+
+local function clock()
+	if replay_clock then
+		if cur_evs then
+			return tonumber(cur_evs[rt.pos].ts_ns) / 1e9
+		end
+		return replay_clock
+	end
 	return (mono())
+end
+
+function rt.set_clock(sec)
+	replay_clock = sec
+	cur_evs = nil
+end
+
+-- Seconds on a clock that only goes forward: for rates and elapsed time.
+function api.now()
+	return clock()
+end
+
+-- Wall-clock seconds (the recorded time on replay): for dates and times to show.
+function api.time()
+	if replay_clock then
+		return clock()
+	end
+	return os.time()
 end
 
 -- every(sec, key): true at most once every sec seconds for each key (rate limiting).
@@ -117,7 +146,7 @@ function api.every(sec, key)
 	elseif type(key) == "cdata" then
 		key = tostring(key)
 	end
-	local now = mono()
+	local now = clock()
 	local last = last_fired[key]
 	if last == nil or now - last >= sec then
 		last_fired[key] = now
@@ -193,7 +222,7 @@ end
 local function add_counts(s)
 	s.passed = rt.passed
 	s.filtered = rt.filtered -- by the script's filter (-f or filter())
-	s.elapsed = rt.started and mono() - rt.started or 0
+	s.elapsed = rt.started and clock() - rt.started or 0
 	local a = core.action_stats()
 	s.spawned, s.spawn_failed, s.spawn_exit_failed = a.spawned, a.spawn_failed, a.failed_exit
 	return s
@@ -376,7 +405,7 @@ end
 
 -- Runs init(args); returns the tick interval in effect (nil: none) and whether to stop at once.
 function rt.init()
-	rt.started = mono()
+	rt.started = clock()
 	in_init = true
 	if hooks.init then
 		hooks.init(rt.args)
@@ -397,6 +426,9 @@ function rt.dispatch(ptr, n, start)
 	end
 	rt.seen = rt.seen + (n - start)
 	local evs = ffi.cast(evptr, ptr)
+	if replay_clock then
+		cur_evs = evs
+	end
 	local filter, drop, limit = hooks.filter, hooks.drop, rt.limit
 	for i = start, n - 1 do
 		rt.pos = i
@@ -407,20 +439,23 @@ function rt.dispatch(ptr, n, start)
 			drop(e)
 			if (limit and passed >= limit) or rt.stop then
 				rt.stop = true
+				cur_evs = nil
 				return 1
 			end
 		else
 			rt.filtered = rt.filtered + 1
 		end
 	end
+	cur_evs = nil
 	return rt.stop and 1 or 0
 end
 
 function rt.tick(n)
+	cur_evs = nil
 	if hooks.tick then
 		hooks.tick(n)
 	elseif helpers.any() then
-		io.write(os.date("[%H:%M:%S]"), "\n")
+		io.write(os.date("[%H:%M:%S]", api.time()), "\n")
 	end
 	if helpers.print_all(false) then
 		io.write("\n")
@@ -434,6 +469,7 @@ function rt.kernel_stats(st)
 end
 
 function rt.done(stats)
+	cur_evs = nil
 	add_counts(stats)
 	if hooks.done then
 		hooks.done(stats)

@@ -56,7 +56,7 @@ end
 local function alert(key, r)
 	local text = string.format("ALERT %s %s: %.1f drops/s (threshold %g)", by, tostring(key), r,
 		rate)
-	io.write(os.date("%H:%M:%S "), text, "\n")
+	io.write(os.date("%H:%M:%S ", tcpdrop.time()), text, "\n")
 	if level then
 		tcpdrop.syslog(level, text)
 	end

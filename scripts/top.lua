@@ -45,7 +45,7 @@ local function show()
 	if tty then
 		io.write("\27[H\27[2J")
 	end
-	printf("tcpdrop top - %s  every %gs  drops %d (%.1f/s)  lost %d\n\n", os.date("%H:%M:%S"),
+	printf("tcpdrop top - %s  every %gs  drops %d (%.1f/s)  lost %d\n\n", os.date("%H:%M:%S", tcpdrop.time()),
 		tcpdrop.interval(), total, total / secs, st.lost or 0)
 	if total == 0 then
 		io.write("no drops\n\n")
