@@ -236,6 +236,11 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	kbtf__free(btf);
 	btf = NULL;
 	if (o->list_reasons) {
+		if (names__next_reason(nm, -1) < 0) {
+			msg("this kernel names no drop reasons (they came with Linux 5.17): drops "
+			    "show the reason UNKNOWN");
+			return 1;
+		}
 		for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
 			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
 		return 0;
