@@ -10,26 +10,8 @@
 #include "probe.h"
 #include "util.h"
 
-static int failures;
-
-static void check(const char *name, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(const char *name, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS kbtf %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL kbtf %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#define CHECK_SUITE "kbtf"
+#include "check.h"
 
 /* A tiny BTF: 1 int, 2 enum e {A=-1, B=7}, 3 func_proto(int, int), 4 ptr->3, 5 typedef t->4. */
 static const char strings[] = "\0int\0e\0A\0B\0t\0x";

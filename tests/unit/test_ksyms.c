@@ -9,26 +9,8 @@
 
 #include "ksyms.h"
 
-static int failures;
-
-static void check(const char *name, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(const char *name, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS ksyms %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL ksyms %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#define CHECK_SUITE "ksyms"
+#include "check.h"
 
 static char fixture[4096];
 

@@ -8,26 +8,8 @@
 #include "names.h"
 #include "util.h"
 
-static int failures;
-
-static void check(const char *name, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(const char *name, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS names %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL names %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#define CHECK_SUITE "names"
+#include "check.h"
 
 static const char *str(const char *s)
 {

@@ -8,26 +8,8 @@
 
 #include "opts.h"
 
-static int failures;
-
-static void check(const char *name, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(const char *name, int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS opts %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL opts %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#define CHECK_SUITE "opts"
+#include "check.h"
 
 static struct options o;
 static char err[256];
