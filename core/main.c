@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 	struct names *nm;
 	struct ksyms *ks;
 	struct pcapfilter *pf = NULL;
-	char err[256], *src = NULL, *chunk = NULL;
+	char err[256];
 	int code;
 
 	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
@@ -82,22 +82,12 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_log);
 
-	if (o.script && runtime__script_source(o.script, &src, &chunk)) {
+	if (runtime_opts__from(&ro, &o)) {
 		opts_free(&o);
 		return 2;
 	}
-	ro.script_src = src;
-	ro.script_chunk = chunk;
-	ro.filter_expr = o.filter_expr;
-	ro.exec_code = o.exec_code;
-	ro.args = o.script_args;
-	ro.nargs = o.nscript_args;
-	ro.count = o.count;
-	ro.keep_going = o.keep_going;
-	ro.interval = o.interval;
 	if (o.pcap_expr && pcapfilter__new(o.pcap_expr, &pf)) {
-		free(src);
-		free(chunk);
+		runtime_opts__free(&ro);
 		opts_free(&o);
 		return 2;
 	}
@@ -113,8 +103,7 @@ int main(int argc, char **argv)
 	pcapfilter__free(pf);
 	ksyms__free(ks);
 	names__free(nm);
-	free(src);
-	free(chunk);
+	runtime_opts__free(&ro);
 	opts_free(&o);
 	return code;
 }

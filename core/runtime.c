@@ -5,6 +5,7 @@
 #include "embed.h"
 #include "ksyms.h"
 #include "names.h"
+#include "opts.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -374,6 +375,32 @@ static void set_num(lua_State *L, const char *k, double v)
 {
 	lua_pushnumber(L, v);
 	lua_setfield(L, -2, k);
+}
+
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
+{
+	char *src = NULL, *chunk = NULL;
+
+	memset(ro, 0, sizeof(*ro));
+	if (o->script && runtime__script_source(o->script, &src, &chunk))
+		return -EINVAL;
+	ro->script_src = src;
+	ro->script_chunk = chunk;
+	ro->filter_expr = o->filter_expr;
+	ro->exec_code = o->exec_code;
+	ro->args = o->script_args;
+	ro->nargs = o->nscript_args;
+	ro->count = o->count;
+	ro->keep_going = o->keep_going;
+	ro->interval = o->interval;
+	return 0;
+}
+
+void runtime_opts__free(struct runtime_opts *ro)
+{
+	free((char *)ro->script_src);
+	free((char *)ro->script_chunk);
+	ro->script_src = ro->script_chunk = NULL;
 }
 
 int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *ks,

@@ -23,6 +23,16 @@ struct runtime_opts {
 	double interval; /* -i seconds; wins over tcpdrop.interval() from init; 0: none */
 };
 
+struct options;
+
+/*
+ * The runtime's part of the command line: -s (its source read here), -f, -e, -c, -i,
+ * --keep-going, the script's arguments. 0, or -errno after one line on stderr (the
+ * caller exits 2). runtime_opts__free releases the source.
+ */
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o);
+void runtime_opts__free(struct runtime_opts *ro);
+
 /* What done(stats) receives, beside what Lua counted itself. */
 struct run_stats {
 	uint64_t seen; /* events that reached the runtime */

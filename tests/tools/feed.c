@@ -697,7 +697,7 @@ int main(int argc, char **argv)
 	struct feed f = { .path = "-", .cap = 64, .next_ts = BASE_TS * 1000000000ULL };
 	struct runtime_opts ro = { 0 };
 	struct options o = { 0 };
-	char err[256], *src = NULL, *chunk = NULL;
+	char err[256];
 	const char *events = NULL, *syslog_path = NULL;
 	FILE *syslog_file = NULL;
 	uint64_t bench_n = 0;
@@ -773,17 +773,8 @@ int main(int argc, char **argv)
 	f.ks = ksyms__new();
 	f.batch = xcalloc(f.cap, sizeof(*f.batch));
 
-	if (o.script && runtime__script_source(o.script, &src, &chunk))
+	if (runtime_opts__from(&ro, &o))
 		goto out;
-	ro.script_src = src;
-	ro.script_chunk = chunk;
-	ro.filter_expr = o.filter_expr;
-	ro.exec_code = o.exec_code;
-	ro.args = o.script_args;
-	ro.nargs = o.nscript_args;
-	ro.count = o.count;
-	ro.keep_going = o.keep_going;
-	ro.interval = o.interval;
 	if (runtime__new(&ro, f.nm, f.ks, &f.rt))
 		goto out;
 
@@ -828,8 +819,7 @@ out:
 	if (f.nm)
 		names__free(f.nm);
 	free(f.batch);
-	free(src);
-	free(chunk);
+	runtime_opts__free(&ro);
 	opts_free(&o);
 	free(targv);
 	if (f.in && f.in != stdin)
