@@ -1025,6 +1025,13 @@ struct pcapng_decoder {
 	int warned_rename;
 	struct stack_slot cache[STACK_CACHE];
 	struct stack_slot *last; /* the slot the previous drop used */
+	/* Drops in a row mostly share their reason and location: the last ones, as read. */
+	uint8_t last_reason[NAME_MAX_LEN + 1];
+	size_t last_reason_len;
+	uint32_t last_reason_code;
+	uint8_t last_loc[FRAME_MAX];
+	size_t last_loc_len;
+	uint64_t last_loc_addr;
 };
 
 struct pcapng_decoder *pcapng_decoder__new(struct names *nm, struct ksyms *ks)
@@ -1507,11 +1514,18 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 		return ret;
 	if ((reason && !printable(reason, reason_len)) || (state && !printable(state, state_len)))
 		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
-	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON)) {
+	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON) &&
+	    !(d->last_reason_len && ev->reason_code == d->last_reason_code &&
+	      reason_len == d->last_reason_len && !memcmp(reason, d->last_reason, reason_len))) {
 		char name[NAME_MAX_LEN + 1];
 
 		cstr(name, sizeof(name), reason, reason_len);
 		set_reason(d, ev->reason_code, name);
+		if (reason_len <= NAME_MAX_LEN) {
+			memcpy(d->last_reason, reason, reason_len);
+			d->last_reason_len = reason_len;
+			d->last_reason_code = ev->reason_code;
+		}
 	}
 	if (state && ev->state_code) {
 		char name[NAME_MAX_LEN + 1];
@@ -1526,8 +1540,16 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 		if (ev->nstack && stack_len >= loc_len && !memcmp(stack, loc, loc_len) &&
 		    (stack_len == loc_len || stack[loc_len] == '\n'))
 			ev->loc_addr = ev->stack_addr[0];
+		else if (d->last_loc_len && loc_len == d->last_loc_len &&
+			 !memcmp(loc, d->last_loc, loc_len))
+			ev->loc_addr = d->last_loc_addr;
 		else
 			ev->loc_addr = intern(d->ks, loc, loc_len);
+		if (loc_len <= sizeof(d->last_loc) && ev->loc_addr != d->last_loc_addr) {
+			memcpy(d->last_loc, loc, loc_len);
+			d->last_loc_len = loc_len;
+			d->last_loc_addr = ev->loc_addr;
+		}
 	}
 	return 1;
 }
