@@ -1214,11 +1214,18 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 	return h ^ (h >> 29);
 }
 
+/*
+ * A frame read from a file goes to a terminal as it is (the default printers write frames
+ * verbatim): control bytes, which a crafted file could use to drive the terminal, become '?'.
+ */
 static uint64_t intern(struct ksyms *ks, const uint8_t *s, size_t len)
 {
 	char frame[FRAME_MAX];
 
 	cstr(frame, sizeof(frame), s, len);
+	for (char *c = frame; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return ksyms__intern(ks, frame);
 }
 

@@ -77,6 +77,12 @@ check_eq replay-quiet "" "$(cat "$W/s.rerr")"
 "$SYNTH" -f -e "$FIELDS" "$W/s.pcapng" >"$W/f.live"
 "$TD" -r "$W/s.pcapng" -e "$FIELDS" >"$W/f.replay"
 check_file replay-every-field "$W/f.live" "$W/f.replay"
+# A file is data from elsewhere: a frame carrying an escape sequence must not reach the terminal.
+esc=$(printf '\033')
+sed "s/tcp_v4_rcv/${esc}[2Jv4_rcv/g" "$W/s.pcapng" >"$W/esc.pcapng"
+"$TD" -r "$W/esc.pcapng" >"$W/esc.replay" 2>&1
+check_grep replay-frame-escape-neutralised '?\[2Jv4_rcv' "$W/esc.replay"
+check_nogrep replay-frame-escape-gone "$esc" "$W/esc.replay"
 "$TD" -r "$W/s.pcapng" -s classic >"$W/c.replay"
 check_grep replay-classic '^[0-9:]* 4242   6  2001:db8::1:443      > 2001:db8::2:50000    ESTABLISHED (ACK)$' "$W/c.replay"
 
