@@ -61,6 +61,29 @@ struct sk_buff {
 	unsigned char *head;
 };
 
+struct task_struct {
+	int pid;
+	int tgid;
+	char comm[16];
+};
+
+/*
+ * Network headers: only their kernel type ids are used (bpf_rdonly_cast tells
+ * the verifier what the packet's bytes are); the fields are read at their wire
+ * offsets, which no kernel can move.
+ */
+struct iphdr {
+	__u8 ihl_version;
+};
+
+struct ipv6hdr {
+	__u8 priority_version;
+};
+
+struct tcphdr {
+	__be16 source;
+};
+
 enum skb_drop_reason {
 	SKB_DROP_REASON_NOT_SPECIFIED = 2,
 };

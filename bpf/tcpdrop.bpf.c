@@ -19,6 +19,7 @@
 #define TCP_TIME_WAIT_STATE 6 /* mini sockets: sock_common only, no sk_protocol */
 #define TCP_NEW_SYN_RECV_STATE 12
 #define NSEC_PER_SEC 1000000000ULL
+#define WAKEUP_CHECK 16 /* events between two looks at a ring's fill */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -68,8 +69,8 @@ struct {
 
 /* What the packet (or, failing that, its socket) says about the drop. */
 struct flow {
-	__u8 saddr[16];
-	__u8 daddr[16];
+	__u8 saddr[16] __attribute__((aligned(8)));
+	__u8 daddr[16] __attribute__((aligned(8)));
 	__u32 seq;
 	__u32 ack_seq;
 	__u32 nh_off; /* network header, as an offset from skb->head */
@@ -83,20 +84,50 @@ struct flow {
 	__u8 from_pkt;
 };
 
-static __always_inline void stat_add(__u32 idx)
+/* Count one; the new count (0 if the map failed us). */
+static __always_inline __u64 stat_add(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
 
-	if (v)
-		*v += 1;
+	if (!v)
+		return 0;
+	*v += 1;
+	return *v;
 }
 
-static __always_inline int parse_tcp(const unsigned char *th_ptr, struct flow *f)
-{
-	__u8 th[20];
+/*
+ * How a program may read kernel memory. Where the hook hands over typed (BTF)
+ * pointers, as tp_btf and fentry do, a field is a plain CO-RE load that the
+ * verifier checks and makes fault-safe (about a nanosecond); elsewhere it is a
+ * bpf_probe_read_kernel() call, ~30-70 ns here (measured: half the probe's
+ * cost when every read was one). Kernels with bpf_rdonly_cast (6.2+) let the
+ * packet's headers and the current task be read the same way. The mode is a
+ * constant in each program, so clang drops the other branches: the raw_tp,
+ * tracepoint and kprobe programs never hold a direct dereference.
+ */
+#define MODE_PROBED 0
+#define MODE_BTF 1
+#define MODE_BTF_CAST 2
 
-	if (bpf_probe_read_kernel(th, sizeof(th), th_ptr))
-		return 0;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+#define ARROW_1(p, a) (p)->a
+#define ARROW_2(p, a, b) (p)->a->b
+#define ARROW_3(p, a, b, c) (p)->a->b->c
+#define ARROW_N(_1, _2, _3, N, ...) N
+#define ARROW(p, ...) ARROW_N(__VA_ARGS__, ARROW_3, ARROW_2, ARROW_1, 0)(p, __VA_ARGS__)
+#define KREAD(mode, p, ...) ((mode) ? ARROW(p, __VA_ARGS__) : BPF_CORE_READ(p, __VA_ARGS__))
+#define KREAD_BITFIELD(mode, p, f) \
+	((mode) ? BPF_CORE_READ_BITFIELD(p, f) : BPF_CORE_READ_BITFIELD_PROBED(p, f))
+
+/*
+ * One load at a wire offset of a header: volatile, so that clang neither
+ * merges two loads into one the verifier would see crossing a field.
+ */
+#define WIRE(p, type, off) (*(const volatile type *)((const char *)(p) + (off)))
+
+static __always_inline int parse_tcp(const __u8 *th, struct flow *f)
+{
 	f->sport = ((__u16)th[0] << 8) | th[1];
 	f->dport = ((__u16)th[2] << 8) | th[3];
 	f->seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
@@ -104,6 +135,18 @@ static __always_inline int parse_tcp(const unsigned char *th_ptr, struct flow *f
 	f->tcp_flags = th[13];
 	f->win = ((__u16)th[14] << 8) | th[15];
 	return (th[12] >> 4) * 4;
+}
+
+/* The same from a header the verifier knows as a struct tcphdr. */
+static __always_inline int parse_tcp_wire(const void *th, struct flow *f)
+{
+	f->sport = bpf_ntohs(WIRE(th, __u16, 0));
+	f->dport = bpf_ntohs(WIRE(th, __u16, 2));
+	f->seq = bpf_ntohl(WIRE(th, __u32, 4));
+	f->ack_seq = bpf_ntohl(WIRE(th, __u32, 8));
+	f->tcp_flags = WIRE(th, __u8, 13);
+	f->win = bpf_ntohs(WIRE(th, __u16, 14));
+	return (WIRE(th, __u8, 12) >> 4) * 4;
 }
 
 /* IPv6: follow up to four extension headers to the TCP header. */
@@ -127,45 +170,116 @@ static __always_inline int ipv6_tcp_offset(const unsigned char *nh, __u8 nexthdr
 	return nexthdr == IPPROTO_TCP ? off : -1;
 }
 
-/* The packet's own IP and TCP headers, when the skb has them: 1 if it is TCP over IP. */
-static __always_inline int flow_from_packet(struct sk_buff *skb, struct flow *f)
+/* The headers read in place, as structs the verifier knows (MODE_BTF_CAST). */
+static __always_inline int flow_from_headers(const unsigned char *nh, __u16 proto, struct flow *f)
 {
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u32 nh_off = BPF_CORE_READ(skb, network_header);
-	__u32 tail = BPF_CORE_READ(skb, tail);
-	unsigned char *nh = head + nh_off;
-	__u8 ip[40];
+	const void *ip;
 	int l4, thl;
 
-	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
-		return 0;
-	if (nh_off == 0xffff || tail <= nh_off || bpf_probe_read_kernel(ip, sizeof(ip), nh))
-		return 0;
 	if (proto == ETH_P_IP) {
-		if ((ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP)
+		__u8 b0;
+
+		ip = bpf_rdonly_cast(nh, bpf_core_type_id_kernel(struct iphdr));
+		b0 = WIRE(ip, __u8, 0);
+		if ((b0 >> 4) != 4 || WIRE(ip, __u8, 9) != IPPROTO_TCP)
 			return 0;
-		l4 = (ip[0] & 0x0f) * 4;
+		l4 = (b0 & 0x0f) * 4;
 		if (l4 < 20)
 			return 0;
 		f->family = 4;
-		__builtin_memcpy(f->saddr, &ip[12], 4);
-		__builtin_memcpy(f->daddr, &ip[16], 4);
+		*(__u32 *)f->saddr = WIRE(ip, __u32, 12);
+		*(__u32 *)f->daddr = WIRE(ip, __u32, 16);
 	} else {
-		if ((ip[0] >> 4) != 6)
-			return 0;
-		l4 = ipv6_tcp_offset(nh, ip[6]);
-		if (l4 < 0)
+		__u8 nexthdr;
+
+		ip = bpf_rdonly_cast(nh, bpf_core_type_id_kernel(struct ipv6hdr));
+		if ((WIRE(ip, __u8, 0) >> 4) != 6)
 			return 0;
 		f->family = 6;
-		__builtin_memcpy(f->saddr, &ip[8], 16);
-		__builtin_memcpy(f->daddr, &ip[24], 16);
+		((__u64 *)f->saddr)[0] = WIRE(ip, __u64, 8);
+		((__u64 *)f->saddr)[1] = WIRE(ip, __u64, 16);
+		((__u64 *)f->daddr)[0] = WIRE(ip, __u64, 24);
+		((__u64 *)f->daddr)[1] = WIRE(ip, __u64, 32);
+		nexthdr = WIRE(ip, __u8, 6);
+		l4 = nexthdr == IPPROTO_TCP ? 40 : ipv6_tcp_offset(nh, nexthdr);
+		if (l4 < 0)
+			return 0;
 	}
-	thl = parse_tcp(nh + l4, f);
+	thl = parse_tcp_wire(bpf_rdonly_cast(nh + l4, bpf_core_type_id_kernel(struct tcphdr)), f);
 	if (thl < 20)
+		return 0;
+	f->hdr_len = l4 + thl;
+	f->from_pkt = 1;
+	return 1;
+}
+
+/*
+ * The packet's own IP and TCP headers, when the skb has them: 1 if it is TCP
+ * over IP. One read covers a plain IPv4 (20) or IPv6 (40) header and the TCP
+ * header's fixed 20 bytes; IP options and IPv6 extension headers, rare, cost
+ * a second read of the TCP header where they put it.
+ */
+#define HDR_READ 60
+
+static __always_inline int flow_from_packet(struct sk_buff *skb, struct flow *f, const int mode)
+{
+	__u16 proto = bpf_ntohs(KREAD(mode, skb, protocol));
+	unsigned char *head, *nh;
+	__u32 nh_off, tail;
+	__u8 hdr[HDR_READ], th[20];
+	const __u8 *tcp = th;
+	int l4, thl, full = 1;
+
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+		return 0;
+	head = KREAD(mode, skb, head);
+	nh_off = KREAD(mode, skb, network_header);
+	tail = KREAD(mode, skb, tail);
+	nh = head + nh_off;
+	if (nh_off == 0xffff || tail <= nh_off)
 		return 0;
 	f->nh_off = nh_off;
 	f->linear = tail - nh_off;
+	if (mode == MODE_BTF_CAST)
+		return flow_from_headers(nh, proto, f);
+	/* Past the end of a mapping (a short packet at its very end): the IP header alone. */
+	if (bpf_probe_read_kernel(hdr, sizeof(hdr), nh)) {
+		if (bpf_probe_read_kernel(hdr, 40, nh))
+			return 0;
+		full = 0;
+	}
+	if (proto == ETH_P_IP) {
+		if ((hdr[0] >> 4) != 4 || hdr[9] != IPPROTO_TCP)
+			return 0;
+		l4 = (hdr[0] & 0x0f) * 4;
+		if (l4 < 20)
+			return 0;
+		f->family = 4;
+		__builtin_memcpy(f->saddr, &hdr[12], 4);
+		__builtin_memcpy(f->daddr, &hdr[16], 4);
+		if (l4 == 20)
+			tcp = &hdr[20];
+	} else {
+		if ((hdr[0] >> 4) != 6)
+			return 0;
+		f->family = 6;
+		__builtin_memcpy(f->saddr, &hdr[8], 16);
+		__builtin_memcpy(f->daddr, &hdr[24], 16);
+		if (hdr[6] == IPPROTO_TCP) {
+			l4 = 40;
+			if (full)
+				tcp = &hdr[40];
+		} else {
+			l4 = ipv6_tcp_offset(nh, hdr[6]);
+			if (l4 < 0)
+				return 0;
+		}
+	}
+	if (tcp == th && bpf_probe_read_kernel(th, sizeof(th), nh + l4))
+		return 0;
+	thl = parse_tcp(tcp, f);
+	if (thl < 20)
+		return 0;
 	f->hdr_len = l4 + thl;
 	f->from_pkt = 1;
 	return 1;
@@ -176,15 +290,15 @@ static __always_inline int flow_from_packet(struct sk_buff *skb, struct flow *f)
  * NEW_SYN_RECV have no sk_protocol but exist only for TCP. Another socket
  * (a raw one purging its queue, say) says nothing about a TCP state.
  */
-static __always_inline int sock_is_tcp(struct sock *sk, __u8 state)
+static __always_inline int sock_is_tcp(struct sock *sk, __u8 state, const int mode)
 {
 	if (state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE)
 		return 1;
-	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP &&
-	       BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) == SOCK_STREAM;
+	return KREAD_BITFIELD(mode, sk, sk_protocol) == IPPROTO_TCP &&
+	       KREAD_BITFIELD(mode, sk, sk_type) == SOCK_STREAM;
 }
 
-/* No usable headers: take the 4-tuple from the (TCP) socket. */
+/* No usable headers (rare): take the 4-tuple from the (TCP) socket. */
 static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -309,81 +423,136 @@ static __always_inline int stack_allowed(__u64 now)
 	return 1;
 }
 
-static __always_inline __u32 netns_of(struct sk_buff *skb, struct sock *sk)
-{
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+/* What the packet and its socket say about a drop, read while the packet is alive. */
+struct drop {
+	struct flow f;
+	__u32 netns;
+	__u32 ifindex;
+	__u32 len;
+	__u8 state;
+	__u8 evflags;
+};
 
-	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+/*
+ * Read the drop and apply the in-kernel filters: 1 if it is a TCP drop to
+ * report, 0 if it is no TCP drop, -1 if a filter rejects it. What only a
+ * reported drop needs is read after the filters.
+ */
+static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct drop *d,
+				   const int mode)
+{
+	struct net_device *dev;
+
+	if (!sk)
+		sk = KREAD(mode, skb, sk);
+	if (sk) {
+		d->state = KREAD(mode, sk, __sk_common.skc_state);
+		if (!sock_is_tcp(sk, d->state, mode)) {
+			sk = NULL;
+			d->state = 0;
+		}
+	}
+	if (!flow_from_packet(skb, &d->f, mode) && !(sk && flow_from_sock(sk, &d->f)))
+		return 0;
+	dev = KREAD(mode, skb, dev);
+	if (dev) {
+		d->netns = KREAD(mode, dev, nd_net.net, ns.inum);
+		d->ifindex = KREAD(mode, dev, ifindex);
+	} else if (sk) {
+		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
+	}
+	if ((cfg.netns && cfg.netns != d->netns) || !flow_pass(&d->f))
+		return -1;
+	if (!d->ifindex)
+		d->ifindex = KREAD(mode, skb, skb_iif);
+	d->len = KREAD(mode, skb, len);
+	if (d->f.from_pkt)
+		d->evflags |= TCPDROP_F_PKT_HDRS;
 	if (sk)
-		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	return 0;
+		d->evflags |= TCPDROP_F_SOCK;
+	return 1;
 }
 
 /* The fixed head of an event: what every drop carries. */
-static __always_inline void fill_head(struct tcpdrop_event *e, struct sk_buff *skb,
-				      const struct flow *f, __u64 now, __u64 location, __u32 reason,
-				      __u32 netns, __u32 cpu, __u8 state)
+static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop *d, __u64 now,
+				      __u64 location, __u32 reason, __u32 cpu, const int mode)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	e->ts_ns = now;
 	e->loc_addr = location;
-	__builtin_memcpy(e->saddr_raw, f->saddr, 16);
-	__builtin_memcpy(e->daddr_raw, f->daddr, 16);
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
+	__builtin_memcpy(e->saddr_raw, d->f.saddr, 16);
+	__builtin_memcpy(e->daddr_raw, d->f.daddr, 16);
+	if (mode == MODE_BTF_CAST) {
+		/* One helper call where two would copy the same task's fields. */
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		e->pid = t->tgid;
+		e->tid = t->pid;
+		((__u64 *)e->comm_raw)[0] = WIRE(t->comm, __u64, 0);
+		((__u64 *)e->comm_raw)[1] = WIRE(t->comm, __u64, 8);
+	} else {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		e->pid = pid_tgid >> 32;
+		e->tid = (__u32)pid_tgid;
+		bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
+	}
 	e->reason_code = reason;
-	e->netns = netns;
-	e->ifindex = BPF_CORE_READ(skb, dev, ifindex);
-	if (!e->ifindex)
-		e->ifindex = BPF_CORE_READ(skb, skb_iif);
-	e->seq = f->seq;
-	e->ack_seq = f->ack_seq;
-	e->len = BPF_CORE_READ(skb, len);
+	e->netns = d->netns;
+	e->ifindex = d->ifindex;
+	e->seq = d->f.seq;
+	e->ack_seq = d->f.ack_seq;
+	e->len = d->len;
 	e->cpu = cpu;
-	e->sport = f->sport;
-	e->dport = f->dport;
-	e->win = f->win;
+	e->sport = d->f.sport;
+	e->dport = d->f.dport;
+	e->win = d->f.win;
 	e->nstack = 0;
 	e->pkt_len = 0;
-	e->hdr_len = f->hdr_len;
-	e->family = f->family;
-	e->state_code = state;
-	e->tcp_flags = f->tcp_flags;
-	bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
+	e->hdr_len = d->f.hdr_len;
+	e->family = d->f.family;
+	e->state_code = d->state;
+	e->tcp_flags = d->f.tcp_flags;
+}
+
+/* The packet's bytes from its IP header on, as many as -w keeps. */
+static __always_inline void copy_packet(struct tcpdrop_event *e, struct sk_buff *skb,
+					const struct flow *f, const int mode)
+{
+	/*
+	 * 64-bit, and clamped after a barrier: a 32-bit value is compared in a
+	 * zero-extended copy whose bound the verifier does not carry back to
+	 * the register the helper gets.
+	 */
+	__u64 n = f->linear;
+
+	if (n > (__u64)f->hdr_len + cfg.snaplen)
+		n = (__u64)f->hdr_len + cfg.snaplen;
+	barrier_var(n);
+	if (n > TCPDROP_PKT_MAX)
+		n = TCPDROP_PKT_MAX;
+	if (!bpf_probe_read_kernel(e->pkt, n, KREAD(mode, skb, head) + f->nh_off))
+		e->pkt_len = n;
 }
 
 static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason,
-				  struct sock *sk, __u8 evflags)
+				  struct sock *sk, __u8 evflags, const int mode)
 {
 	struct tcpdrop_event *e;
-	struct flow f = {};
+	struct drop d = { .evflags = evflags };
 	__u64 now;
-	__u32 netns, cpu;
-	__u8 state = 0;
-	int take_stack = 0;
+	__u32 cpu;
+	int take_stack = 0, ret;
 	void *rb = &events;
-	long avail;
+	__u64 wake = BPF_RB_NO_WAKEUP, n;
 
 	if (!skb)
 		return 0;
 	if (cfg.nreasons && !(evflags & TCPDROP_F_NO_REASON) && !reason_pass(reason))
 		return 0;
-	if (!sk)
-		sk = BPF_CORE_READ(skb, sk);
-	if (sk) {
-		state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		if (!sock_is_tcp(sk, state)) {
-			sk = NULL;
-			state = 0;
-		}
-	}
-	if (!flow_from_packet(skb, &f) && !(sk && flow_from_sock(sk, &f)))
-		return 0;
-	netns = netns_of(skb, sk);
-	if ((cfg.netns && cfg.netns != netns) || !flow_pass(&f)) {
-		stat_add(TCPDROP_STAT_FILTERED);
+	ret = inspect(skb, sk, &d, mode);
+	if (ret <= 0) {
+		if (ret < 0)
+			stat_add(TCPDROP_STAT_FILTERED);
 		return 0;
 	}
 
@@ -403,60 +572,47 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	if (cfg.want_stack) {
 		take_stack = stack_allowed(now);
 		if (!take_stack) {
-			evflags |= TCPDROP_F_STACK_SKIPPED;
+			d.evflags |= TCPDROP_F_STACK_SKIPPED;
 			stat_add(TCPDROP_STAT_STACK_SKIPPED);
 		}
 	} else {
-		evflags |= TCPDROP_F_NO_STACK;
+		d.evflags |= TCPDROP_F_NO_STACK;
 	}
-	if (f.from_pkt)
-		evflags |= TCPDROP_F_PKT_HDRS;
-	if (sk)
-		evflags |= TCPDROP_F_SOCK;
 
 	if (take_stack || cfg.want_pkt) {
 		e = bpf_ringbuf_reserve(rb, sizeof(*e), 0);
 		if (!e)
 			goto lost;
-		fill_head(e, skb, &f, now, location, reason, netns, cpu, state);
+		fill_head(e, &d, now, location, reason, cpu, mode);
 		if (take_stack) {
 			long n = bpf_get_stack(ctx, e->stack_addr, sizeof(e->stack_addr), 0);
 
 			if (n > 0) {
 				e->nstack = n / sizeof(__u64);
 			} else {
-				evflags |= TCPDROP_F_STACK_FAILED;
+				d.evflags |= TCPDROP_F_STACK_FAILED;
 				stat_add(TCPDROP_STAT_STACK_FAILED);
 			}
 		}
-		if (cfg.want_pkt && f.from_pkt) {
-			/*
-			 * 64-bit, and clamped after a barrier: a 32-bit value is
-			 * compared in a zero-extended copy whose bound the verifier
-			 * does not carry back to the register the helper gets.
-			 */
-			__u64 n = f.linear;
-
-			if (n > (__u64)f.hdr_len + cfg.snaplen)
-				n = (__u64)f.hdr_len + cfg.snaplen;
-			barrier_var(n);
-			if (n > TCPDROP_PKT_MAX)
-				n = TCPDROP_PKT_MAX;
-			if (!bpf_probe_read_kernel(e->pkt, n, BPF_CORE_READ(skb, head) + f.nh_off))
-				e->pkt_len = n;
-		}
+		if (cfg.want_pkt && d.f.from_pkt)
+			copy_packet(e, skb, &d.f, mode);
 	} else {
 		e = bpf_ringbuf_reserve(rb, TCPDROP_EVENT_HEAD_SIZE, 0);
 		if (!e)
 			goto lost;
-		fill_head(e, skb, &f, now, location, reason, netns, cpu, state);
+		fill_head(e, &d, now, location, reason, cpu, mode);
 	}
-	e->evflags = evflags;
+	e->evflags = d.evflags;
 
-	/* Never wake the reader per event: it polls on a timer, or is woken once a batch waits. */
-	avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, avail >= cfg.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	stat_add(TCPDROP_STAT_EVENTS);
+	/*
+	 * Never wake the reader per event: it polls on a timer, or is woken once
+	 * a batch waits. Looking at the fill every WAKEUP_CHECK events keeps a
+	 * helper call off the others; the threshold is far above their size.
+	 */
+	n = stat_add(TCPDROP_STAT_EVENTS);
+	if (!(n % WAKEUP_CHECK) && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes)
+		wake = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, wake);
 	return 0;
 lost:
 	stat_add(TCPDROP_STAT_LOST);
@@ -464,8 +620,7 @@ lost:
 }
 
 /* Typed arguments: (skb, location[, reason[, rx_sk]]) depending on the kernel. */
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(tcpdrop_tp_btf, struct sk_buff *skb, void *location)
+static __always_inline int tp_btf(__u64 *ctx, const int mode)
 {
 	__u32 reason = 0;
 	struct sock *rx_sk = NULL;
@@ -474,8 +629,21 @@ int BPF_PROG(tcpdrop_tp_btf, struct sk_buff *skb, void *location)
 		reason = (__u32)ctx[2];
 	if (cfg.tp_nargs >= 4)
 		rx_sk = (struct sock *)ctx[3];
-	return handle(ctx, skb, (__u64)location, reason, rx_sk,
-		      cfg.tp_nargs >= 3 ? 0 : TCPDROP_F_NO_REASON);
+	return handle(ctx, (struct sk_buff *)ctx[0], ctx[1], reason, rx_sk,
+		      cfg.tp_nargs >= 3 ? 0 : TCPDROP_F_NO_REASON, mode);
+}
+
+/* Kernels with bpf_rdonly_cast (6.2+); the core loads the other one elsewhere. */
+SEC("tp_btf/kfree_skb")
+int tcpdrop_tp_btf(__u64 *ctx)
+{
+	return tp_btf(ctx, MODE_BTF_CAST);
+}
+
+SEC("tp_btf/kfree_skb")
+int tcpdrop_tp_btf_compat(__u64 *ctx)
+{
+	return tp_btf(ctx, MODE_BTF);
 }
 
 SEC("raw_tp/kfree_skb")
@@ -489,7 +657,7 @@ int tcpdrop_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 	if (cfg.tp_nargs >= 4)
 		rx_sk = (struct sock *)ctx->args[3];
 	return handle(ctx, (struct sk_buff *)ctx->args[0], ctx->args[1], reason, rx_sk,
-		      cfg.tp_nargs >= 3 ? 0 : TCPDROP_F_NO_REASON);
+		      cfg.tp_nargs >= 3 ? 0 : TCPDROP_F_NO_REASON, MODE_PROBED);
 }
 
 SEC("tracepoint/skb/kfree_skb")
@@ -505,7 +673,7 @@ int tcpdrop_tracepoint(struct trace_event_raw_kfree_skb *ctx)
 	}
 	if (bpf_core_field_exists(ctx->rx_sk))
 		rx_sk = ctx->rx_sk;
-	return handle(ctx, ctx->skbaddr, (__u64)ctx->location, reason, rx_sk, evflags);
+	return handle(ctx, ctx->skbaddr, (__u64)ctx->location, reason, rx_sk, evflags, MODE_PROBED);
 }
 
 /* Kernels before drop reasons: tcp_drop(sk, skb), where it is not inlined. */
@@ -515,12 +683,12 @@ int BPF_KPROBE(tcpdrop_kprobe, struct sock *sk, struct sk_buff *skb)
 	__u64 ret_ip;
 
 	BPF_KPROBE_READ_RET_IP(ret_ip, ctx);
-	return handle(ctx, skb, ret_ip, 0, sk, TCPDROP_F_NO_REASON);
+	return handle(ctx, skb, ret_ip, 0, sk, TCPDROP_F_NO_REASON, MODE_PROBED);
 }
 
 SEC("fentry/tcp_drop")
 int BPF_PROG(tcpdrop_fentry, struct sock *sk, struct sk_buff *skb)
 {
 	/* No caller address here: the core takes the location from the stack. */
-	return handle(ctx, skb, 0, 0, sk, TCPDROP_F_NO_REASON);
+	return handle(ctx, skb, 0, 0, sk, TCPDROP_F_NO_REASON, MODE_BTF);
 }

@@ -71,6 +71,7 @@ void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
 	kf->has_btf = btf != NULL;
 	kf->tp_nargs = probe__tp_nargs(btf);
 	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
+	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
 }
 
 int tracefs_ensure(void)
@@ -251,11 +252,11 @@ static void close_rings(struct probe *p)
 	p->nrings = 0;
 }
 
-static struct bpf_program *prog_for(struct tcpdrop_bpf *skel, enum probe_mode m)
+static struct bpf_program *prog_for(struct tcpdrop_bpf *skel, enum probe_mode m, int cast)
 {
 	switch (m) {
 	case PROBE_TP_BTF:
-		return skel->progs.tcpdrop_tp_btf;
+		return cast ? skel->progs.tcpdrop_tp_btf : skel->progs.tcpdrop_tp_btf_compat;
 	case PROBE_RAW_TP:
 		return skel->progs.tcpdrop_raw_tp;
 	case PROBE_TRACEPOINT:
@@ -285,8 +286,8 @@ static const char *explain(int err)
 	}
 }
 
-static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mode m, char *why,
-		    size_t len)
+static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mode m, int cast,
+		    char *why, size_t len)
 {
 	struct tcpdrop_bpf *skel;
 	struct bpf_program *prog, *chosen;
@@ -309,7 +310,7 @@ static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mod
 	/* The probe asks for a wake-up once a quarter of its ring is waiting. */
 	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
-	chosen = prog_for(skel, m);
+	chosen = prog_for(skel, m, cast);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(skel->obj, prog))
 		bpf_program__set_autoload(prog, prog == chosen);
@@ -340,6 +341,18 @@ fail:
 	return err;
 }
 
+/* tp_btf has a faster program for kernels with bpf_rdonly_cast, never a needed one. */
+static int load_mode(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf,
+		     enum probe_mode m, char *why, size_t len)
+{
+	if (m == PROBE_TP_BTF && kf->has_rdonly_cast) {
+		if (!try_mode(p, po, m, 1, why, len))
+			return 0;
+		vmsg("probe tp_btf with bpf_rdonly_cast: %s; the plain one next", why);
+	}
+	return try_mode(p, po, m, 0, why, len);
+}
+
 int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out)
 {
 	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
@@ -367,7 +380,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 		why[0] = '\0';
 		err = precheck(m, kf, p->tp_nargs, why, sizeof(why));
 		if (!err)
-			err = try_mode(p, po, m, why, sizeof(why));
+			err = load_mode(p, po, kf, m, why, sizeof(why));
 		if (!err) {
 			vmsg("probe: %s on kfree_skb%s (%d tracepoint arguments)",
 			     probe_mode_name(m),

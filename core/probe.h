@@ -15,6 +15,7 @@ struct kernel_facts {
 	int has_btf;
 	int tp_nargs; /* arguments of the kfree_skb tracepoint, 0 if unknown */
 	int has_tcp_drop; /* tcp_drop() is a function in BTF (fentry can attach) */
+	int has_rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): the cheaper tp_btf program */
 };
 
 /* Fill facts from the vmlinux BTF (NULL: none). */
