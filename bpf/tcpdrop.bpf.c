@@ -67,6 +67,30 @@ struct {
 	__type(value, struct stack_budget);
 } budgets SEC(".maps");
 
+/*
+ * Kernels whose kfree_skb tracepoint has no reason (before 5.17) free the
+ * packets TCP itself drops with __kfree_skb(), which no tracepoint sees. One
+ * function on that path is not inlined and drops every packet it refuses:
+ * tcp_validate_incoming(). Its entry reads the packet while it lives and
+ * stashes the event here, keyed by the skb (fentry) or by the stack pointer
+ * (kprobe); its exit submits it if the function said false, and forgets it
+ * either way. LRU, so that an exit never seen cannot fill the map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1); /* sized by the core where the pair is loaded */
+	__type(key, __u64);
+	__type(value, struct tcpdrop_event);
+} pending SEC(".maps");
+
+/* Where an entry builds its event: too large for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpdrop_event);
+} scratch SEC(".maps");
+
 /* What the packet (or, failing that, its socket) says about the drop. */
 struct flow {
 	__u8 saddr[16] __attribute__((aligned(8)));
@@ -423,6 +447,18 @@ static __always_inline int stack_allowed(__u64 now)
 	return 1;
 }
 
+/* Whether the storm guard would allow a stack now, without spending it. */
+static __always_inline int stack_room(__u64 now)
+{
+	__u32 zero = 0;
+	struct stack_budget *b;
+
+	if (!cfg.stack_rate)
+		return 1;
+	b = bpf_map_lookup_elem(&budgets, &zero);
+	return b && (now - b->window_start >= NSEC_PER_SEC || b->used < cfg.stack_rate);
+}
+
 /* What the packet and its socket say about a drop, read while the packet is alive. */
 struct drop {
 	struct flow f;
@@ -473,14 +509,9 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	return 1;
 }
 
-/* The fixed head of an event: what every drop carries. */
-static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop *d, __u64 now,
-				      __u64 location, __u32 reason, __u32 cpu, const int mode)
+/* Who was running: the task that the dropping code ran in (or interrupted). */
+static __always_inline void fill_task(struct tcpdrop_event *e, const int mode)
 {
-	e->ts_ns = now;
-	e->loc_addr = location;
-	__builtin_memcpy(e->saddr_raw, d->f.saddr, 16);
-	__builtin_memcpy(e->daddr_raw, d->f.daddr, 16);
 	if (mode == MODE_BTF_CAST) {
 		/* One helper call where two would copy the same task's fields. */
 		struct task_struct *t = bpf_get_current_task_btf();
@@ -496,13 +527,21 @@ static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop
 		e->tid = (__u32)pid_tgid;
 		bpf_get_current_comm(e->comm_raw, sizeof(e->comm_raw));
 	}
+}
+
+/* What the packet and its socket said. */
+static __always_inline void fill_drop(struct tcpdrop_event *e, const struct drop *d, __u64 location,
+				      __u32 reason)
+{
+	e->loc_addr = location;
+	__builtin_memcpy(e->saddr_raw, d->f.saddr, 16);
+	__builtin_memcpy(e->daddr_raw, d->f.daddr, 16);
 	e->reason_code = reason;
 	e->netns = d->netns;
 	e->ifindex = d->ifindex;
 	e->seq = d->f.seq;
 	e->ack_seq = d->f.ack_seq;
 	e->len = d->len;
-	e->cpu = cpu;
 	e->sport = d->f.sport;
 	e->dport = d->f.dport;
 	e->win = d->f.win;
@@ -512,6 +551,16 @@ static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop
 	e->family = d->f.family;
 	e->state_code = d->state;
 	e->tcp_flags = d->f.tcp_flags;
+}
+
+/* The fixed head of an event: what every drop carries. */
+static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop *d, __u64 now,
+				      __u64 location, __u32 reason, __u32 cpu, const int mode)
+{
+	e->ts_ns = now;
+	e->cpu = cpu;
+	fill_drop(e, d, location, reason);
+	fill_task(e, mode);
 }
 
 /* The packet's bytes from its IP header on, as many as -w keeps. */
@@ -619,6 +668,121 @@ lost:
 	return 0;
 }
 
+/*
+ * The frame inside the watched function becomes the drop's location: the core
+ * starts the stack there, skipping the program and trampoline frames above it
+ * (which old kernels do not name in kallsyms).
+ */
+static __always_inline void locate(struct tcpdrop_event *e)
+{
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		if (i >= e->nstack)
+			break;
+		if (e->stack_addr[i] - cfg.pair_loc < 32) {
+			e->loc_addr = e->stack_addr[i];
+			break;
+		}
+	}
+}
+
+/*
+ * Entry of tcp_validate_incoming(sk, skb, ...): the event as it would be if
+ * the packet were dropped. A kretprobe's stack on old kernels holds only the
+ * trampoline, so the kprobe takes it here (stack_now), if the guard has room.
+ */
+static __always_inline int pair_entry(void *ctx, __u64 key, struct sk_buff *skb, struct sock *sk,
+				      const int mode, const int stack_now)
+{
+	struct drop d = { .evflags = TCPDROP_F_NO_REASON };
+	struct tcpdrop_event *e;
+	__u32 zero = 0;
+
+	if (!skb || !sk || inspect(skb, sk, &d, mode) <= 0)
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	fill_drop(e, &d, cfg.pair_loc, 0);
+	if (cfg.want_pkt && d.f.from_pkt)
+		copy_packet(e, skb, &d.f, mode);
+	if (!cfg.want_stack) {
+		d.evflags |= TCPDROP_F_NO_STACK;
+	} else if (stack_now && stack_room(bpf_ktime_get_ns())) {
+		long n = bpf_get_stack(ctx, e->stack_addr, sizeof(e->stack_addr), 0);
+
+		if (n > 0) {
+			e->nstack = n / sizeof(__u64);
+			locate(e);
+		} else {
+			d.evflags |= TCPDROP_F_STACK_FAILED;
+		}
+	}
+	e->evflags = d.evflags;
+	bpf_map_update_elem(&pending, &key, e, BPF_ANY);
+	return 0;
+}
+
+/*
+ * Exit: `dropped` is the function's false. The packet may be freed by now:
+ * only the stashed copy is read. The task is the entry's (same call).
+ */
+static __always_inline int pair_exit(void *ctx, __u64 key, int dropped, const int stack_now)
+{
+	struct tcpdrop_event *e = bpf_map_lookup_elem(&pending, &key);
+	void *rb = &events;
+	__u32 cpu;
+	__u64 now;
+	__u8 evflags;
+	long err;
+
+	if (!e)
+		return 0;
+	if (!dropped)
+		goto out;
+	cpu = bpf_get_smp_processor_id();
+	if (cfg.percpu_rings) {
+		rb = bpf_map_lookup_elem(&rings, &cpu);
+		if (!rb) {
+			stat_add(TCPDROP_STAT_LOST);
+			goto out;
+		}
+	}
+	now = bpf_ktime_get_ns();
+	e->ts_ns = now;
+	e->cpu = cpu;
+	fill_task(e, MODE_PROBED);
+	evflags = e->evflags;
+	/* A stack taken at the entry is spent from the guard's budget only now. */
+	if (cfg.want_stack && !(evflags & TCPDROP_F_STACK_FAILED)) {
+		if ((!stack_now && !e->nstack) || !stack_allowed(now)) {
+			e->nstack = 0;
+			evflags |= TCPDROP_F_STACK_SKIPPED;
+			stat_add(TCPDROP_STAT_STACK_SKIPPED);
+		} else if (stack_now) {
+			long n = bpf_get_stack(ctx, e->stack_addr, sizeof(e->stack_addr), 0);
+
+			if (n > 0) {
+				e->nstack = n / sizeof(__u64);
+				locate(e);
+			} else {
+				evflags |= TCPDROP_F_STACK_FAILED;
+			}
+		}
+	}
+	if (evflags & TCPDROP_F_STACK_FAILED)
+		stat_add(TCPDROP_STAT_STACK_FAILED);
+	e->evflags = evflags;
+	if (e->nstack || e->pkt_len)
+		err = bpf_ringbuf_output(rb, e, sizeof(*e), BPF_RB_NO_WAKEUP);
+	else
+		err = bpf_ringbuf_output(rb, e, TCPDROP_EVENT_HEAD_SIZE, BPF_RB_NO_WAKEUP);
+	stat_add(err ? TCPDROP_STAT_LOST : TCPDROP_STAT_EVENTS);
+out:
+	bpf_map_delete_elem(&pending, &key);
+	return 0;
+}
+
 /* Typed arguments: (skb, location[, reason[, rx_sk]]) depending on the kernel. */
 static __always_inline int tp_btf(__u64 *ctx, const int mode)
 {
@@ -691,4 +855,36 @@ int BPF_PROG(tcpdrop_fentry, struct sock *sk, struct sk_buff *skb)
 {
 	/* No caller address here: the core takes the location from the stack. */
 	return handle(ctx, skb, 0, 0, sk, TCPDROP_F_NO_REASON, MODE_BTF);
+}
+
+/* The pair on tcp_validate_incoming(sk, skb, th, syn_inerr), which returns bool. */
+SEC("fentry/tcp_validate_incoming")
+int BPF_PROG(tcpdrop_pair_fentry, struct sock *sk, struct sk_buff *skb)
+{
+	return pair_entry(ctx, (__u64)skb, skb, sk, MODE_BTF, 0);
+}
+
+SEC("fexit/tcp_validate_incoming")
+int tcpdrop_pair_fexit(__u64 *ctx)
+{
+	/* A bool in a 64-bit slot: only its low byte is the value. */
+	return pair_exit(ctx, ctx[1], !(__u8)ctx[4], 1);
+}
+
+/*
+ * Keyed by the stack pointer: the entry's, which the return has popped by 8.
+ * The core attaches the kretprobe first: a kprobe registered after it runs
+ * before it, and so still sees the real return address, not the kretprobe's
+ * trampoline that old kernels cannot unwind through.
+ */
+SEC("kprobe/tcp_validate_incoming")
+int BPF_KPROBE(tcpdrop_pair_kprobe, struct sock *sk, struct sk_buff *skb)
+{
+	return pair_entry(ctx, PT_REGS_SP(ctx), skb, sk, MODE_PROBED, 1);
+}
+
+SEC("kretprobe/tcp_validate_incoming")
+int BPF_KRETPROBE(tcpdrop_pair_kretprobe)
+{
+	return pair_exit(ctx, PT_REGS_SP(ctx) - 8, !(__u8)PT_REGS_RC(ctx), 0);
 }

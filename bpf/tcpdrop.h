@@ -108,6 +108,7 @@ struct tcpdrop_config {
 	__u8 want_pkt; /* copy the packet's bytes into pkt[] (for -w) */
 	__u8 percpu_rings; /* one ring per CPU in `rings`, else the shared `events` */
 	__u8 _pad[6];
+	__u64 pair_loc; /* tcp_validate_incoming's address: where the entry/exit pair's drops are */
 };
 
 #endif

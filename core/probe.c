@@ -15,9 +15,20 @@
 
 #include "tcpdrop.skel.h"
 
+/* Which entry/exit pair watches tcp_validate_incoming(), if any (see bpf/tcpdrop.bpf.c). */
+enum pair_kind {
+	PAIR_NONE,
+	PAIR_FENTRY,
+	PAIR_KPROBE,
+};
+
+#define MAX_LINKS 3
+
 struct probe {
-	struct tcpdrop_bpf *skel;
-	struct bpf_link *link;
+	struct tcpdrop_bpf *skel; /* owns the rings and counters */
+	struct tcpdrop_bpf *pair_skel; /* the pair, added to a kfree_skb probe: shares them */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
 	enum probe_mode mode;
 	int tp_nargs;
 	int ncpus;
@@ -26,6 +37,8 @@ struct probe {
 	int percpu;
 	size_t ring_bytes; /* each ring's size */
 	int tmpl_fd; /* inner map template, needed until load */
+	enum pair_kind pair;
+	unsigned long long pair_loc; /* tcp_validate_incoming's address, 0 if unknown */
 };
 
 #define CAP_SYS_ADMIN 21
@@ -66,12 +79,40 @@ int probe__tp_nargs(const struct kbtf *btf)
 	return kbtf__vlen(btf, id) - 1; /* the first argument is the tracepoint's own data */
 }
 
+/* Through typedefs and qualifiers (const, volatile, restrict) to the type itself. */
+static uint32_t resolve(const struct kbtf *btf, uint32_t id)
+{
+	int kind;
+
+	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || (kind >= 9 && kind <= 11)))
+		id = kbtf__ref(btf, id);
+	return id;
+}
+
+/*
+ * The pair reads tcp_validate_incoming(sk, skb, th, syn_inerr)'s arguments and
+ * takes its bool result for "dropped": only that exact shape will do.
+ */
+static int validate_incoming_fits(const struct kbtf *btf)
+{
+	uint32_t fn = kbtf__find(btf, "tcp_validate_incoming", KBTF_FUNC), proto, ret;
+
+	if (!fn)
+		return 0;
+	proto = kbtf__ref(btf, fn);
+	if (kbtf__kind(btf, proto) != KBTF_FUNC_PROTO || kbtf__vlen(btf, proto) != 4)
+		return 0;
+	ret = resolve(btf, kbtf__ref(btf, proto));
+	return ret && kbtf__kind(btf, ret) == KBTF_INT && !strcmp(kbtf__name(btf, ret), "_Bool");
+}
+
 void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
 {
 	kf->has_btf = btf != NULL;
 	kf->tp_nargs = probe__tp_nargs(btf);
 	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
 	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
+	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
 }
 
 int tracefs_ensure(void)
@@ -86,24 +127,58 @@ int tracefs_ensure(void)
 	return stat("/sys/kernel/tracing/events", &st) ? -ENOENT : 0;
 }
 
-static int kallsyms_has(const char *name)
+/*
+ * The addresses of the two functions the kprobe and fentry modes watch, from
+ * /proc/kallsyms: 0 if a function is not there, 1 if it is but its address is
+ * hidden from us (kptr_restrict). Read once: the file is large.
+ */
+static struct {
+	int read;
+	unsigned long long tcp_drop;
+	unsigned long long validate_incoming;
+} fns;
+
+static int sym_is(const char *sym, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(sym, name, len) && (sym[len] == '\n' || sym[len] == '\t');
+}
+
+static void read_fns(void)
 {
 	char line[512];
-	size_t len = strlen(name);
-	FILE *f = fopen("/proc/kallsyms", "re");
-	int found = 0;
+	FILE *f;
 
+	if (fns.read)
+		return;
+	fns.read = 1;
+	f = fopen("/proc/kallsyms", "re");
 	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return;
+	while ((!fns.tcp_drop || !fns.validate_incoming) && fgets(line, sizeof(line), f)) {
 		char *sym = strchr(line, ' ');
+		unsigned long long addr;
 
-		if (sym && sym[1] && sym[2] == ' ' && !strncmp(sym + 3, name, len) &&
-		    (sym[3 + len] == '\n' || sym[3 + len] == '\t'))
-			found = 1;
+		if (!sym || !sym[1] || sym[2] != ' ')
+			continue;
+		addr = strtoull(line, NULL, 16);
+		if (sym_is(sym + 3, "tcp_drop"))
+			fns.tcp_drop = addr ? addr : 1;
+		else if (sym_is(sym + 3, "tcp_validate_incoming"))
+			fns.validate_incoming = addr ? addr : 1;
 	}
 	fclose(f);
-	return found;
+}
+
+static int has_kprobes(void)
+{
+	struct stat st;
+
+	tracefs_ensure();
+	return !stat("/sys/bus/event_source/devices/kprobe", &st) ||
+	       !stat("/sys/kernel/tracing/kprobe_events", &st) ||
+	       !stat("/sys/kernel/debug/tracing/kprobe_events", &st);
 }
 
 /* What must hold before a mode is worth loading; fills why when it does not. */
@@ -137,25 +212,25 @@ static int precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nar
 		}
 		return 0;
 	case PROBE_KPROBE:
-		tracefs_ensure();
-		if (stat("/sys/bus/event_source/devices/kprobe", &st) &&
-		    stat("/sys/kernel/tracing/kprobe_events", &st) &&
-		    stat("/sys/kernel/debug/tracing/kprobe_events", &st)) {
+		if (!has_kprobes()) {
 			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
 			return -EOPNOTSUPP;
 		}
-		if (!kallsyms_has("tcp_drop")) {
+		read_fns();
+		if (!fns.tcp_drop && !fns.validate_incoming) {
 			snprintf(why, len,
-				 "tcp_drop() is not in this kernel (inlined, or gone since 5.17 "
-				 "where drop reasons replaced it)");
+				 "neither tcp_drop() nor tcp_validate_incoming() is in this "
+				 "kernel's "
+				 "symbols (inlined)");
 			return -ENOENT;
 		}
 		return 0;
 	case PROBE_FENTRY:
-		if (!kf->has_tcp_drop) {
+		if (!kf->has_tcp_drop && !kf->has_validate_incoming) {
 			snprintf(why, len,
-				 "tcp_drop() is not in this kernel's BTF (inlined, or gone since "
-				 "5.17 where drop reasons replaced it)");
+				 "neither tcp_drop() nor tcp_validate_incoming(sk, skb, th, "
+				 "syn_inerr) "
+				 "returning bool is in this kernel's BTF");
 			return -ENOENT;
 		}
 		return 0;
@@ -252,22 +327,57 @@ static void close_rings(struct probe *p)
 	p->nrings = 0;
 }
 
-static struct bpf_program *prog_for(struct tcpdrop_bpf *skel, enum probe_mode m, int cast)
+static const char *pair_name(enum pair_kind k)
 {
-	switch (m) {
+	return k == PAIR_FENTRY ? "fentry/fexit" : "kprobe/kretprobe";
+}
+
+/* What one load attaches: a kfree_skb (or tcp_drop) program, the pair, or both. */
+struct plan {
+	enum probe_mode mode; /* PROBE_AUTO: no such program, the pair alone */
+	int cast; /* tp_btf: the program that needs bpf_rdonly_cast */
+	enum pair_kind pair;
+};
+
+static int plan_progs(struct tcpdrop_bpf *skel, const struct plan *pl,
+		      struct bpf_program *progs[MAX_LINKS])
+{
+	int n = 0;
+
+	switch (pl->mode) {
 	case PROBE_TP_BTF:
-		return cast ? skel->progs.tcpdrop_tp_btf : skel->progs.tcpdrop_tp_btf_compat;
+		progs[n++] =
+			pl->cast ? skel->progs.tcpdrop_tp_btf : skel->progs.tcpdrop_tp_btf_compat;
+		break;
 	case PROBE_RAW_TP:
-		return skel->progs.tcpdrop_raw_tp;
+		progs[n++] = skel->progs.tcpdrop_raw_tp;
+		break;
 	case PROBE_TRACEPOINT:
-		return skel->progs.tcpdrop_tracepoint;
+		progs[n++] = skel->progs.tcpdrop_tracepoint;
+		break;
 	case PROBE_KPROBE:
-		return skel->progs.tcpdrop_kprobe;
+		progs[n++] = skel->progs.tcpdrop_kprobe;
+		break;
 	case PROBE_FENTRY:
-		return skel->progs.tcpdrop_fentry;
+		progs[n++] = skel->progs.tcpdrop_fentry;
+		break;
 	default:
-		return NULL;
+		break;
 	}
+	if (pl->pair == PAIR_FENTRY) {
+		progs[n++] = skel->progs.tcpdrop_pair_fentry;
+		progs[n++] = skel->progs.tcpdrop_pair_fexit;
+	} else if (pl->pair == PAIR_KPROBE) {
+		/*
+		 * The kretprobe first: kprobes without a post handler registered
+		 * later on the same address run earlier, so the entry's stack still
+		 * has the real caller, not the kretprobe's trampoline (5.10 cannot
+		 * unwind through that).
+		 */
+		progs[n++] = skel->progs.tcpdrop_pair_kretprobe;
+		progs[n++] = skel->progs.tcpdrop_pair_kprobe;
+	}
+	return n;
 }
 
 static const char *explain(int err)
@@ -275,7 +385,8 @@ static const char *explain(int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		return "permission denied (the verifier or a security module refused it)";
+		return "permission denied (refused by the verifier, a security module, or a kernel "
+		       "without this kind of hook: fentry needs BPF trampolines)";
 	case 524: /* ENOTSUPP, kernel-internal */
 	case EOPNOTSUPP:
 		return "not supported by this kernel";
@@ -286,13 +397,32 @@ static const char *explain(int err)
 	}
 }
 
-static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mode m, int cast,
-		    char *why, size_t len)
+/* The maps events travel through, from the probe already loaded. */
+static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
+{
+	int err = bpf_map__reuse_fd(skel->maps.events, bpf_map__fd(base->maps.events));
+
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.rings, bpf_map__fd(base->maps.rings));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.stats, bpf_map__fd(base->maps.stats));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.budgets, bpf_map__fd(base->maps.budgets));
+	return err;
+}
+
+/*
+ * Load the plan's programs and attach them. Alone (base NULL) the load owns the
+ * rings and counters; added to base (the pair beside a kfree_skb probe) it
+ * writes into base's, so that the core reads one set.
+ */
+static int load_plan(struct probe *p, const struct probe_opts *po, const struct plan *pl,
+		     struct tcpdrop_bpf *base, char *why, size_t len)
 {
 	struct tcpdrop_bpf *skel;
-	struct bpf_program *prog, *chosen;
+	struct bpf_program *progs[MAX_LINKS], *prog;
 	struct tcpdrop_config cfg = po->cfg;
-	int err;
+	int n, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
 	if (!skel) {
@@ -302,55 +432,170 @@ static int try_mode(struct probe *p, const struct probe_opts *po, enum probe_mod
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
 	p->tmpl_fd = -1;
-	err = size_rings(p, skel, &cfg, po->ring_bytes);
+	if (base) {
+		err = share_maps(skel, base);
+		cfg.percpu_rings = (__u8)p->percpu;
+	} else {
+		err = size_rings(p, skel, &cfg, po->ring_bytes);
+	}
 	if (err) {
-		snprintf(why, len, "cannot size the ring buffers: %s", explain(err));
+		snprintf(why, len, "cannot set up the ring buffers: %s", explain(err));
 		goto fail;
+	}
+	if (pl->pair) {
+		/* Entries live from a call's start to its end: a few per CPU at a time. */
+		err = bpf_map__set_max_entries(skel->maps.pending, (__u32)p->ncpus * 64);
+		if (err) {
+			snprintf(why, len, "cannot size the map of pending drops: %s",
+				 explain(err));
+			goto fail;
+		}
+		cfg.pair_loc = p->pair_loc;
 	}
 	/* The probe asks for a wake-up once a quarter of its ring is waiting. */
 	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
-	chosen = prog_for(skel, m, cast);
+	n = plan_progs(skel, pl, progs);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
-	     prog = bpf_object__next_program(skel->obj, prog))
-		bpf_program__set_autoload(prog, prog == chosen);
+	     prog = bpf_object__next_program(skel->obj, prog)) {
+		int want = 0;
+
+		for (int i = 0; i < n; i++)
+			want |= prog == progs[i];
+		bpf_program__set_autoload(prog, want);
+	}
 	err = tcpdrop_bpf__load(skel);
-	close(p->tmpl_fd);
-	p->tmpl_fd = -1;
-	if (!err)
-		err = fill_rings(p, skel);
-	if (err) {
-		snprintf(why, len, "cannot load: %s", explain(err));
-		goto fail;
-	}
-	p->link = bpf_program__attach(chosen);
-	if (!p->link) {
-		err = -errno;
-		snprintf(why, len, "cannot attach: %s", explain(err));
-		goto fail;
-	}
-	p->skel = skel;
-	p->mode = m;
-	return 0;
-fail:
 	if (p->tmpl_fd >= 0)
 		close(p->tmpl_fd);
 	p->tmpl_fd = -1;
-	close_rings(p);
+	if (!err && !base)
+		err = fill_rings(p, skel);
+	if (err) {
+		if (pl->pair)
+			snprintf(why, len, "cannot load %s on tcp_validate_incoming: %s",
+				 pair_name(pl->pair), explain(err));
+		else
+			snprintf(why, len, "cannot load: %s", explain(err));
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+
+		if (!link) {
+			err = -errno;
+			snprintf(why, len, "cannot attach %s: %s",
+				 bpf_program__section_name(progs[i]), explain(err));
+			goto fail;
+		}
+		p->links[p->nlinks++] = link;
+	}
+	if (base)
+		p->pair_skel = skel;
+	else
+		p->skel = skel;
+	return 0;
+fail:
+	while (p->nlinks > first_link)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	if (p->tmpl_fd >= 0)
+		close(p->tmpl_fd);
+	p->tmpl_fd = -1;
+	if (!base)
+		close_rings(p);
 	tcpdrop_bpf__destroy(skel);
 	return err;
 }
 
-/* tp_btf has a faster program for kernels with bpf_rdonly_cast, never a needed one. */
+/* The entry/exit pair's prechecks; fills why when it cannot be tried. */
+static int pair_possible(struct probe *p, enum pair_kind k, const struct kernel_facts *kf,
+			 char *why, size_t len)
+{
+	unsigned long long addr;
+
+	read_fns();
+	addr = fns.validate_incoming;
+	if (k == PAIR_FENTRY && !kf->has_validate_incoming) {
+		snprintf(why, len,
+			 "no tcp_validate_incoming(sk, skb, th, syn_inerr) returning bool in this "
+			 "kernel's BTF");
+		return 0;
+	}
+	if (k == PAIR_KPROBE) {
+		if (!has_kprobes()) {
+			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
+			return 0;
+		}
+		/* Without BTF the name is all there is to go by; with it, the shape must fit. */
+		if (!addr || (kf->has_btf && !kf->has_validate_incoming)) {
+			snprintf(why, len, "no tcp_validate_incoming() to probe in this kernel");
+			return 0;
+		}
+	}
+	p->pair_loc = addr > 1 ? addr : 0;
+	return 1;
+}
+
+/*
+ * One mode on its own. kprobe and fentry watch tcp_drop() where it exists,
+ * else tcp_validate_incoming() with the pair, which sees what TCP itself
+ * refuses there (out-of-window segments, bad SYNs and RSTs, PAWS).
+ */
 static int load_mode(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf,
 		     enum probe_mode m, char *why, size_t len)
 {
+	struct plan pl = { .mode = m };
+
+	p->pair = PAIR_NONE;
 	if (m == PROBE_TP_BTF && kf->has_rdonly_cast) {
-		if (!try_mode(p, po, m, 1, why, len))
+		/* The program that reads headers in place is only faster: never needed. */
+		pl.cast = 1;
+		if (!load_plan(p, po, &pl, NULL, why, len))
 			return 0;
 		vmsg("probe tp_btf with bpf_rdonly_cast: %s; the plain one next", why);
+		pl.cast = 0;
 	}
-	return try_mode(p, po, m, 0, why, len);
+	read_fns();
+	if ((m == PROBE_KPROBE && !fns.tcp_drop) || (m == PROBE_FENTRY && !kf->has_tcp_drop)) {
+		enum pair_kind k = m == PROBE_KPROBE ? PAIR_KPROBE : PAIR_FENTRY;
+
+		if (!pair_possible(p, k, kf, why, len))
+			return -ENOENT;
+		pl.mode = PROBE_AUTO;
+		pl.pair = k;
+		p->pair = k;
+	}
+	return load_plan(p, po, &pl, NULL, why, len);
+}
+
+/*
+ * Beside a kfree_skb probe without reasons: the pair, which sees the drops
+ * TCP makes with __kfree_skb() there. They never reach the tracepoint, so
+ * nothing is counted twice. fentry first (cheaper, and a kretprobe's stack on
+ * such kernels is only its trampoline), else kprobes.
+ */
+static void add_pair(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf)
+{
+	static const enum pair_kind kinds[] = { PAIR_FENTRY, PAIR_KPROBE };
+	char why[256], all[600] = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		size_t used = strlen(all);
+
+		if (pair_possible(p, kinds[i], kf, why, sizeof(why))) {
+			struct plan pl = { .mode = PROBE_AUTO, .pair = kinds[i] };
+
+			if (!load_plan(p, po, &pl, p->skel, why, sizeof(why))) {
+				p->pair = kinds[i];
+				return;
+			}
+		}
+		vmsg("probe %s on tcp_validate_incoming: %s", pair_name(kinds[i]), why);
+		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
+			 pair_name(kinds[i]), why);
+	}
+	vmsg("drops inside TCP (tcp_validate_incoming, via tcp_drop) are not visible on this "
+	     "kernel (%s)",
+	     all);
 }
 
 int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out)
@@ -376,16 +621,26 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	for (size_t i = 0; i < nmodes; i++) {
 		enum probe_mode m = modes[i];
 		size_t used = strlen(all);
+		int tracepoint = m == PROBE_TP_BTF || m == PROBE_RAW_TP || m == PROBE_TRACEPOINT;
 
 		why[0] = '\0';
 		err = precheck(m, kf, p->tp_nargs, why, sizeof(why));
 		if (!err)
 			err = load_mode(p, po, kf, m, why, sizeof(why));
 		if (!err) {
-			vmsg("probe: %s on kfree_skb%s (%d tracepoint arguments)",
-			     probe_mode_name(m),
-			     m == PROBE_KPROBE || m == PROBE_FENTRY ? " via tcp_drop" : "",
-			     p->tp_nargs);
+			if (tracepoint && p->tp_nargs < 3 && po->mode == PROBE_AUTO)
+				add_pair(p, po, kf);
+			p->mode = m;
+			if (tracepoint)
+				vmsg("probe: %s on kfree_skb (%d tracepoint arguments)%s%s%s",
+				     probe_mode_name(m), p->tp_nargs, p->pair ? " + " : "",
+				     p->pair ? pair_name(p->pair) : "",
+				     p->pair ? " on tcp_validate_incoming" : "");
+			else if (p->pair)
+				vmsg("probe: %s on tcp_validate_incoming (drops inside TCP only)",
+				     pair_name(p->pair));
+			else
+				vmsg("probe: %s on tcp_drop", probe_mode_name(m));
 			*out = p;
 			return 0;
 		}
@@ -405,8 +660,10 @@ void probe__close(struct probe *p)
 {
 	if (!p)
 		return;
-	bpf_link__destroy(p->link);
+	while (p->nlinks)
+		bpf_link__destroy(p->links[--p->nlinks]);
 	close_rings(p);
+	tcpdrop_bpf__destroy(p->pair_skel);
 	tcpdrop_bpf__destroy(p->skel);
 	free(p);
 }

@@ -16,13 +16,18 @@ struct kernel_facts {
 	int tp_nargs; /* arguments of the kfree_skb tracepoint, 0 if unknown */
 	int has_tcp_drop; /* tcp_drop() is a function in BTF (fentry can attach) */
 	int has_rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): the cheaper tp_btf program */
+	int has_validate_incoming; /* tcp_validate_incoming(sk, skb, th, syn_inerr) -> bool */
 };
 
 /* Fill facts from the vmlinux BTF (NULL: none). */
 void probe__facts(const struct kbtf *vmlinux, struct kernel_facts *kf);
 
 struct probe_opts {
-	enum probe_mode mode; /* PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn */
+	/*
+	 * PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn, and where
+	 * the tracepoint has no reason adds the tcp_validate_incoming pair.
+	 */
+	enum probe_mode mode;
 	struct tcpdrop_config cfg; /* in-kernel filters and capture settings */
 	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
 };

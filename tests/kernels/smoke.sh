@@ -58,6 +58,14 @@ record() {
 
 has_tcp_drop=no
 grep -q ' tcp_drop$' /proc/kallsyms 2>/dev/null && has_tcp_drop=yes
+# kprobe and fentry watch tcp_drop(), else tcp_validate_incoming() (an entry/exit pair that sees
+# only the drops TCP makes there). Both need the kernel's function tracing: where kprobes exist
+# so does fentry in every kernel seen (5.10, 6.1, 6.12 have both, the build machine neither).
+fn_mode=no
+if grep -q -e ' tcp_drop$' -e ' tcp_validate_incoming$' /proc/kallsyms 2>/dev/null &&
+	[ -d /sys/bus/event_source/devices/kprobe ]; then
+	fn_mode=yes
+fi
 
 # An ESTABLISHED connection on loopback (tests/helpers/tcpconn), to see what each mode shows for
 # a segment far outside its window: which reason, and whether the socket's state is known.
@@ -87,12 +95,15 @@ for m in $modes; do
 	"$TCPDROP" --probe "$m" -v --dport "$port" --dport "$eport" -c 2 -d 60 >"$out" 2>"$err" &
 	pid=$!
 	if wait_for "$err" 900 '^tcpdrop: probe: ' "$pid"; then
+		# The pair alone does not see a SYN to a closed port: only the segment out of window.
+		pair=no
+		grep -q '^tcpdrop: probe: .* on tcp_validate_incoming (' "$err" && pair=yes
 		if [ -n "$econn" ]; then
 			out_of_window
 			sleep 1
 		fi
 		i=0
-		while [ "$i" -lt 10 ] && ! grep -q "> 127.0.0.1:$port " "$out"; do
+		while [ $pair = no ] && [ "$i" -lt 10 ] && ! grep -q "> 127.0.0.1:$port " "$out"; do
 			knock
 			sleep 0.3
 			i=$((i + 1))
@@ -105,7 +116,18 @@ for m in $modes; do
 				sed 's/^[^ ]* [^ ]* [46] [^ ]* > [^ ]* //')
 			echo "ESTAB kernel=$kernel mode=$m | ${eline:-not seen}"
 		fi
-		if [ -n "$line" ]; then
+		if [ $pair = yes ]; then
+			if [ -n "$econn" ] && [ -n "$eline" ]; then
+				record "$m" yes yes "on tcp_validate_incoming: $eline"
+				pass "smoke $m attaches to tcp_validate_incoming and sees a drop there"
+			else
+				record "$m" yes no "on tcp_validate_incoming: no event for a segment out of window"
+				why="saw no drop"
+				[ -n "$econn" ] || why="had no ESTABLISHED connection to drop on"
+				fail "smoke $m" "attached to tcp_validate_incoming but $why"
+				sed 's/^/    /' "$err" | tail -n 5
+			fi
+		elif [ -n "$line" ]; then
 			record "$m" yes yes "$line"
 			pass "smoke $m attaches and sees a drop"
 		else
@@ -125,7 +147,7 @@ for m in $modes; do
 	record "$m" no no "$why"
 	case $m in
 	tp_btf | raw_tp | tracepoint) must=yes ;;
-	*) must=$has_tcp_drop ;;
+	*) must=$fn_mode ;;
 	esac
 	if [ "$must" = yes ]; then
 		fail "smoke $m" "did not attach (rc $rc): $why"
@@ -139,12 +161,15 @@ for m in $modes; do
 		pass "smoke $m refused in one clear line"
 	fi
 done
-[ -n "$econn" ] && kill "$econn" 2>/dev/null && wait "$econn" 2>/dev/null
 
-# What the automatic choice is on this kernel.
-"$TCPDROP" -v --dport "$port" -c 1 -d 60 >"$tmp/auto.out" 2>"$tmp/auto.err" &
+# What the automatic choice is on this kernel, and what it shows of both drops.
+"$TCPDROP" -v --dport "$port" --dport "$eport" -c 2 -d 60 >"$tmp/auto.out" 2>"$tmp/auto.err" &
 pid=$!
 if wait_for "$tmp/auto.err" 900 '^tcpdrop: probe: ' "$pid"; then
+	if [ -n "$econn" ]; then
+		out_of_window
+		sleep 1
+	fi
 	i=0
 	while [ "$i" -lt 10 ] && kill -0 "$pid" 2>/dev/null; do
 		knock
@@ -153,6 +178,11 @@ if wait_for "$tmp/auto.err" 900 '^tcpdrop: probe: ' "$pid"; then
 	done
 	stop "$pid"
 	auto=$(grep '^tcpdrop: probe: ' "$tmp/auto.err" | head -n 1 | sed 's/^tcpdrop: probe: //')
+	if [ -n "$econn" ]; then
+		eline=$(grep "> 127.0.0.1:$eport " "$tmp/auto.out" | head -n 1 | tr -s ' ' |
+			sed 's/^[^ ]* [^ ]* [46] [^ ]* > [^ ]* //')
+		echo "ESTAB kernel=$kernel mode=auto | ${eline:-not seen}"
+	fi
 	record auto yes - "$auto"
 	pass "smoke auto attaches"
 else
@@ -160,6 +190,8 @@ else
 	record auto no - "$(last_msg "$tmp/auto.err")"
 	fail "smoke auto" "no probe attached: $(last_msg "$tmp/auto.err")"
 fi
+
+[ -n "$econn" ] && kill "$econn" 2>/dev/null && wait "$econn" 2>/dev/null
 
 nreasons=$("$TCPDROP" --list-reasons 2>/dev/null | wc -l | tr -d ' ')
 echo "REASONS kernel=$kernel count=$nreasons"

@@ -378,7 +378,7 @@ core() {
 	elif [ "$2" = 1 ]; then
 		fail "$m-established" "no ESTABLISHED connection to drop on (see live-setup)"
 	else
-		echo "NOTE live: $m on a kernel without drop reasons cannot see drops in tcp_drop()"
+		echo "NOTE live: --probe $m alone on a kernel without drop reasons cannot see TCP's own drops (tcp_drop, inlined); the automatic choice adds the tcp_validate_incoming pair for them"
 	fi
 }
 
@@ -386,22 +386,69 @@ for m in tp_btf raw_tp tracepoint; do
 	core $m $HAS_REASON
 done
 
-# kprobe and fentry attach to tcp_drop(), gone since 5.17 (drop reasons replaced it); kprobe
-# also needs CONFIG_KPROBES. Where they cannot work they must fail with one clear line.
-HAS_TCP_DROP=0
-grep -q ' tcp_drop$' /proc/kallsyms && HAS_TCP_DROP=1
+# kprobe and fentry watch tcp_drop() (gone since 5.17, inlined in 5.10), else the pair on
+# tcp_validate_incoming(), which sees the drops TCP itself makes there, with their socket. Both
+# need the kernel's function tracing: where kprobes exist, so does fentry in every kernel seen
+# (the matrix's 5.10, 6.1, 6.12 have both; the build machine neither). Where they cannot work
+# they must fail with one clear line.
+HAS_DROP_FN=0
+grep -q -e ' tcp_drop$' -e ' tcp_validate_incoming$' /proc/kallsyms && HAS_DROP_FN=1
 HAS_KPROBES=0
 [ -d /sys/bus/event_source/devices/kprobe ] && HAS_KPROBES=1
+
+# The automatic choice. Where the tracepoint has no reason (5.10), TCP's own drops bypass it:
+# tcpdrop adds the tcp_validate_incoming pair, and shows them with their socket's state.
+if [ $HAS_REASON = 0 ] && [ $HAS_DROP_FN = 1 ] && [ $HAS_KPROBES = 1 ]; then
+	PAIR=1
+	n=6
+elif [ $HAS_REASON = 0 ]; then
+	PAIR=0
+	n=2
+	echo "NOTE live: auto on a kernel without drop reasons and without kprobes cannot see drops in tcp_drop()"
+else
+	PAIR=0
+	n=6
+fi
+if [ $HAVE_ESTAB = 1 ]; then
+	start auto -v -c $n -d 10 $MINE
+	syn_closed4 40009
+	oow4
+	synest4
+	oow6
+	synest6
+	finish
+	{
+		rows_closed4 40009
+		if [ $PAIR = 1 ]; then
+			# The pair has the socket, and no reason to give.
+			est=$EST EST=ESTABLISHED REASONS=0
+			rows_estab
+			EST=$est REASONS=$HAS_REASON
+		elif [ $HAS_REASON = 1 ]; then
+			rows_estab
+		fi
+	} | want auto
+	verify auto 0
+	if [ $PAIR = 1 ]; then
+		check_grep "auto: -v names the pair beside the tracepoint" \
+			"^tcpdrop: probe: tp_btf on kfree_skb (2 tracepoint arguments) + [a-z/]* on tcp_validate_incoming\$" \
+			"$W/auto.err"
+	fi
+else
+	fail auto "no ESTABLISHED connection to drop on (see live-setup)"
+fi
+
 for m in kprobe fentry; do
 	"$TDUTIL" timeout 10 "$TCPDROP" --probe $m -d 1 $MINE >"$W/$m.out" 2>"$W/$m.err"
 	rc=$?
-	if [ $rc = 0 ] && [ $HAS_TCP_DROP = 1 ]; then
-		pass "$m: attaches on this kernel (tcp_drop exists)"
-		REASONS=0
+	if [ $rc = 0 ] && [ $HAS_DROP_FN = 1 ]; then
+		pass "$m: attaches on this kernel (tcp_drop or tcp_validate_incoming exists)"
+		est=$EST EST=ESTABLISHED REASONS=0
 		core $m 1
-		REASONS=$HAS_REASON
-	elif [ $HAS_TCP_DROP = 1 ] && [ $m = kprobe ] && [ $HAS_KPROBES = 1 ]; then
-		fail "$m: should attach here (tcp_drop and kprobes exist)" "exit $rc: $(head -2 "$W/$m.err")"
+		EST=$est REASONS=$HAS_REASON
+	elif [ $HAS_DROP_FN = 1 ] && [ $HAS_KPROBES = 1 ]; then
+		fail "$m: should attach here (tcp_drop or tcp_validate_incoming, and kprobes exist)" \
+			"exit $rc: $(head -2 "$W/$m.err")"
 	else
 		check_eq "$m: cannot attach: exit code is not 0" 1 "$([ $rc != 0 ] && echo 1)"
 		check_eq "$m: cannot attach: one line on stderr" 1 "$(grep -c . "$W/$m.err")"
