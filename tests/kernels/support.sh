@@ -66,8 +66,12 @@ for name in "$@"; do
 		row="$row | none: the probe point has no reason"
 	fi
 	row="$row | \`${seen:-nothing}\`"
+	# What the automatic choice shows (it may attach more than one probe); older runs
+	# recorded only the chosen mode forced.
+	estab=$(sed -n "s/^ESTAB kernel=[^ ]* mode=auto | //p" "$out" | head -n 1)
 	chosen=${auto%% *}
-	estab=$(sed -n "s/^ESTAB kernel=[^ ]* mode=$chosen | //p" "$out" | head -n 1)
+	[ -n "$estab" ] ||
+		estab=$(sed -n "s/^ESTAB kernel=[^ ]* mode=$chosen | //p" "$out" | head -n 1)
 	case $estab in
 	'') row="$row | not measured" ;;
 	'not seen') row="$row | nothing: this kernel's probe point does not see it" ;;
