@@ -190,9 +190,25 @@ static const struct ksym *find(struct ksyms *ks, uint64_t addr)
 	return lo ? &ks->syms[lo - 1] : NULL;
 }
 
-const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off)
+/*
+ * kallsyms gives no sizes: an address far past the nearest symbol below (a BPF JIT image or
+ * trampoline on kernels that do not list them) is not inside it. No kernel function is
+ * anywhere near this long.
+ */
+#define SYMBOL_SPAN_MAX 0x40000
+
+static const struct ksym *lookup(struct ksyms *ks, uint64_t addr)
 {
 	const struct ksym *s = find(ks, addr);
+
+	if (s && !s->verbatim && addr - s->addr >= SYMBOL_SPAN_MAX)
+		return NULL;
+	return s;
+}
+
+const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off)
+{
+	const struct ksym *s = lookup(ks, addr);
 
 	if (!s)
 		return NULL;
@@ -203,7 +219,7 @@ const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off)
 
 int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 {
-	const struct ksym *s = find(ks, addr);
+	const struct ksym *s = lookup(ks, addr);
 	int n;
 
 	if (s && s->verbatim && s->addr == addr)

@@ -235,6 +235,20 @@ static void test_stack_start(void)
 	ksyms__free(ks);
 }
 
+/* Far past the nearest symbol below (a JIT image, a trampoline): not inside it. */
+static void test_span(void)
+{
+	struct ksyms *ks = ksyms__new();
+
+	ksyms__add(ks, 0xffffffffc0000000ULL, "cleanup_module", 0);
+	formats_to(ks, "span: near a symbol", 0xffffffffc0005650ULL, "cleanup_module+0x5650");
+	formats_to(ks, "span: 1 MiB past it is unknown", 0xffffffffc0100000ULL,
+		   "0xffffffffc0100000");
+	check("span: map_addr says unknown", !ksyms__map_addr(ks, 0xffffffffc0100000ULL, NULL),
+	      "mapped");
+	ksyms__free(ks);
+}
+
 int main(void)
 {
 	fixture_path();
@@ -243,5 +257,6 @@ int main(void)
 	test_truncated_last_line();
 	test_intern();
 	test_stack_start();
+	test_span();
 	return failures ? 1 : 0;
 }
