@@ -1,5 +1,6 @@
 /* pcap-filter expressions: compiled once by libpcap, run over each event's headers in a batch. */
 #include "pcapfilter.h"
+#include "pcapng.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,13 +11,12 @@
 
 #define IP4_HDR 20
 #define IP6_HDR 40
-#define TCP_HDR 20
 
 struct pcapfilter {
 	struct bpf_program prog;
 	uint64_t rejected;
 	/* Where a packet is rebuilt from event fields: the largest header pair, no options. */
-	unsigned char scratch[IP6_HDR + TCP_HDR] __attribute__((aligned(8)));
+	unsigned char scratch[PCAPNG_SYNTH_MAX] __attribute__((aligned(8)));
 };
 
 int pcapfilter__new(const char *expr, struct pcapfilter **out)
@@ -54,55 +54,6 @@ void pcapfilter__free(struct pcapfilter *pf)
 	free(pf);
 }
 
-static void put16(unsigned char *p, unsigned int v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-/* The headers the event describes, in wire order; their length, or 0 for a family we lack. */
-static unsigned int synthesise(unsigned char *b, const struct tcpdrop_event *ev)
-{
-	unsigned char *th;
-	unsigned int len;
-
-	if (ev->family == 4) {
-		len = IP4_HDR + TCP_HDR;
-		memset(b, 0, len);
-		b[0] = 0x45;
-		put16(b + 2, len);
-		b[9] = 6; /* TCP */
-		memcpy(b + 12, ev->saddr_raw, 4);
-		memcpy(b + 16, ev->daddr_raw, 4);
-		th = b + IP4_HDR;
-	} else if (ev->family == 6) {
-		len = IP6_HDR + TCP_HDR;
-		memset(b, 0, len);
-		b[0] = 0x60;
-		put16(b + 4, TCP_HDR);
-		b[6] = 6; /* TCP, with no extension header between */
-		memcpy(b + 8, ev->saddr_raw, 16);
-		memcpy(b + 24, ev->daddr_raw, 16);
-		th = b + IP6_HDR;
-	} else {
-		return 0;
-	}
-	put16(th, ev->sport);
-	put16(th + 2, ev->dport);
-	put32(th + 4, ev->seq);
-	put32(th + 8, ev->ack_seq);
-	th[12] = (TCP_HDR / 4) << 4;
-	th[13] = ev->tcp_flags;
-	put16(th + 14, ev->win);
-	return len;
-}
-
 /* The packet's length on the wire, from its IP header: `len`, `greater` and `less` use it. */
 static unsigned int wire_len(const unsigned char *p, unsigned int caplen)
 {
@@ -125,10 +76,10 @@ int pcapfilter__match(struct pcapfilter *pf, const struct tcpdrop_event *ev)
 		h.caplen = ev->pkt_len < TCPDROP_PKT_MAX ? ev->pkt_len : TCPDROP_PKT_MAX;
 		h.len = wire_len(p, h.caplen);
 	} else {
-		p = pf->scratch;
-		h.caplen = h.len = synthesise(pf->scratch, ev);
-		if (!h.caplen)
+		if (ev->family != 4 && ev->family != 6)
 			return 0;
+		p = pf->scratch;
+		h.caplen = h.len = (unsigned int)pcapng__synthesise(pf->scratch, ev);
 	}
 	return pcap_offline_filter(&pf->prog, &h, p) != 0;
 }

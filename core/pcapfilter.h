@@ -18,8 +18,8 @@ void pcapfilter__free(struct pcapfilter *pf);
 
 /*
  * Whether the drop matches. The packet is the event's pkt[] when the probe
- * copied it, else an IPv4/IPv6 + TCP header pair rebuilt from the event's
- * fields (header fields the event does not carry read as 0; no payload).
+ * copied it, else the IPv4/IPv6 + TCP header pair -w records for it
+ * (pcapng__synthesise), so a filter matches the same drops live and replayed.
  */
 int pcapfilter__match(struct pcapfilter *pf, const struct tcpdrop_event *ev);
 

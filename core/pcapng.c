@@ -271,8 +271,7 @@ static void be32(uint8_t *p, uint32_t v)
 	be16(p + 2, v);
 }
 
-/* An IP + TCP header pair saying what the event knows, for drops seen without a packet. */
-static size_t synthesise(uint8_t *p, const struct tcpdrop_event *ev)
+size_t pcapng__synthesise(uint8_t *p, const struct tcpdrop_event *ev)
 {
 	uint8_t *th;
 	size_t ipl;
@@ -368,7 +367,7 @@ void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, str
 
 	stack[0] = '\0';
 	if (!caplen) {
-		caplen = synthesise(synth, ev);
+		caplen = pcapng__synthesise(synth, ev);
 		data = synth;
 	}
 	origlen = ev->len > caplen ? ev->len : (uint32_t)caplen;

@@ -175,4 +175,12 @@ struct pcapng_skipped {
 };
 const struct pcapng_skipped *pcapng_decoder__skipped(const struct pcapng_decoder *d);
 
+/*
+ * The IPv4 or IPv6 + TCP header pair an event describes, for drops seen without their packet:
+ * what -w records and what pcap filters match (DF, TTL 64, a valid IP checksum; no payload).
+ * p has room for PCAPNG_SYNTH_MAX bytes; returns the length.
+ */
+#define PCAPNG_SYNTH_MAX 60
+size_t pcapng__synthesise(uint8_t *p, const struct tcpdrop_event *ev);
+
 #endif

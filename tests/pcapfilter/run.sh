@@ -56,6 +56,11 @@ expect seq 00100 'tcp[4:4] == 123456789' "$A" "$B" "$C" "$D" "$E"
 expect ack 01000 'tcp[8:4] == 1000' "$A" "$B" "$C" "$D" "$E"
 expect win 00100 'tcp[14:2] == 65535' "$A" "$B" "$C" "$D" "$E"
 
+# Rebuilt headers are the ones -w records (TTL 64, hop limit 64, DF), so a filter matches the
+# same drops live and when their recording is replayed.
+expect rebuilt-ttl 11100 'ip[8] == 64 and ip[6] & 0x40 != 0' "$A" "$B" "$C" "$D" "$E"
+expect rebuilt-hlim 00011 'ip6[7] == 64' "$A" "$B" "$C" "$D" "$E"
+
 expect ip4 11100 'ip' "$A" "$B" "$C" "$D" "$E"
 expect ip6 00011 'ip6' "$A" "$B" "$C" "$D" "$E"
 expect ip6-host 00010 'ip6 and host 2001:db8::1' "$A" "$B" "$C" "$D" "$E"
