@@ -327,3 +327,75 @@ int64_t names__next_reason(struct names *nm, int64_t pos)
 			return i;
 	return -1;
 }
+
+/* Closest known reason to a misspelt one (case aside), within three edits; NULL if none. */
+static const char *nearest_reason(struct names *nm, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 4;
+
+	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
+		const char *r = names__reason(nm, (uint32_t)c);
+		size_t la = strlen(name), lb = strlen(r), d;
+		size_t prev[64], cur[64];
+
+		if (la >= 63 || lb >= 63)
+			continue;
+		for (size_t j = 0; j <= lb; j++)
+			prev[j] = j;
+		for (size_t i = 1; i <= la; i++) {
+			cur[0] = i;
+			for (size_t j = 1; j <= lb; j++) {
+				size_t sub =
+					prev[j - 1] + ((name[i - 1] & ~0x20) != (r[j - 1] & ~0x20));
+				size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+				cur[j] = sub < del ? (sub < ins ? sub : ins)
+						   : (del < ins ? del : ins);
+			}
+			memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+		}
+		d = prev[lb];
+		if (d < best_d) {
+			best_d = d;
+			best = r;
+		}
+	}
+	return best;
+}
+
+int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
+			uint8_t *n, unsigned int max)
+{
+	char *save = NULL, *tok, *copy;
+	int ret = 0;
+
+	if (!list)
+		return 0;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int64_t code = names__reason_code(nm, tok);
+
+		if (code < 0) {
+			const char *near = nearest_reason(nm, tok);
+
+			if (names__next_reason(nm, -1) < 0)
+				msg("--reason: %s no drop reason '%s' (it names none)", source,
+				    tok);
+			else
+				msg("--reason: %s no drop reason '%s'%s%s%s", source, tok,
+				    near ? " (did you mean " : "", near ? near : "",
+				    near ? "?)" : "");
+			ret = -EINVAL;
+			break;
+		}
+		if (*n >= max) {
+			msg("--reason: at most %u reasons", max);
+			ret = -EINVAL;
+			break;
+		}
+		codes[(*n)++] = (uint32_t)code;
+	}
+	free(copy);
+	return ret;
+}

@@ -29,6 +29,13 @@ const char *names__state(struct names *nm, unsigned int code);
 
 /* The code of a reason name (with or without SKB_DROP_REASON_), or -1. */
 int64_t names__reason_code(struct names *nm, const char *name);
+/*
+ * A comma-separated list of reason names (NULL: none) appended to codes[*n], at most max in
+ * all. 0, or -EINVAL after one line: "--reason: SOURCE no drop reason 'X'", with the nearest
+ * known name when one is close ("this kernel has", "FILE names").
+ */
+int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
+			uint8_t *n, unsigned int max);
 /* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */
 int64_t names__next_reason(struct names *nm, int64_t pos);
 

@@ -175,34 +175,6 @@ static int pass(const struct tcpdrop_config *c, const struct tcpdrop_event *ev)
 }
 
 /* --reason names, looked up in the names the file carries. */
-static int resolve_reasons(struct replay *rp, struct names *nm, struct tcpdrop_config *c)
-{
-	char *copy, *save = NULL, *tok;
-	int ret = 0;
-
-	if (!rp->o->reasons)
-		return 0;
-	copy = xstrdup(rp->o->reasons);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int64_t code = names__reason_code(nm, tok);
-
-		if (code < 0) {
-			msg("--reason: %s names no drop reason '%s'%s", rp->file, tok,
-			    names__next_reason(nm, -1) < 0 ? " (it carries no reason names)" : "");
-			ret = -EINVAL;
-			break;
-		}
-		if (c->nreasons >= TCPDROP_MAX_REASONS) {
-			msg("--reason: at most %d reasons", TCPDROP_MAX_REASONS);
-			ret = -EINVAL;
-			break;
-		}
-		c->reasons[c->nreasons++] = (__u32)code;
-	}
-	free(copy);
-	return ret;
-}
-
 /* Hand the batch to the runtime; the undelivered event at batch[n] (if keep) moves to the front. */
 static int dispatch(struct replay *rp, int keep)
 {
@@ -282,6 +254,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	struct options *o = rp->o;
 	struct tcpdrop_config cfg = o->cfg;
 	struct run_stats rs = { 0 };
+	char source[600];
 	uint64_t stop_at = UINT64_MAX, last = 0;
 	double interval = 0;
 	int have, ret = 0, code;
@@ -297,7 +270,9 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		list_reasons(nm);
 		return 0;
 	}
-	if (resolve_reasons(rp, nm, &cfg))
+	snprintf(source, sizeof(source), "%s names", rp->file);
+	if (names__resolve_list(nm, o->reasons, source, cfg.reasons, &cfg.nreasons,
+				TCPDROP_MAX_REASONS))
 		return 2;
 	if (runtime__new(ro, nm, ks, &rp->rt))
 		return 2;

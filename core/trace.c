@@ -135,72 +135,6 @@ static int netns_of_pid(int pid, uint32_t *ino)
 	return 0;
 }
 
-/* Closest known reason to a misspelt one, for the error message. */
-static const char *nearest_reason(struct names *nm, const char *name)
-{
-	const char *best = NULL;
-	size_t best_d = 4;
-
-	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
-		const char *r = names__reason(nm, (uint32_t)c);
-		size_t la = strlen(name), lb = strlen(r), d;
-		size_t prev[64], cur[64];
-
-		if (la >= 63 || lb >= 63)
-			continue;
-		for (size_t j = 0; j <= lb; j++)
-			prev[j] = j;
-		for (size_t i = 1; i <= la; i++) {
-			cur[0] = i;
-			for (size_t j = 1; j <= lb; j++) {
-				size_t sub =
-					prev[j - 1] + ((name[i - 1] & ~0x20) != (r[j - 1] & ~0x20));
-				size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-				cur[j] = sub < del ? (sub < ins ? sub : ins)
-						   : (del < ins ? del : ins);
-			}
-			memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-		}
-		d = prev[lb];
-		if (d < best_d) {
-			best_d = d;
-			best = r;
-		}
-	}
-	return best;
-}
-
-static int resolve_reasons(struct options *o, struct names *nm)
-{
-	char *save = NULL, *tok, *copy;
-	int ret = 0;
-
-	if (!o->reasons)
-		return 0;
-	copy = xstrdup(o->reasons);
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int64_t code = names__reason_code(nm, tok);
-
-		if (code < 0) {
-			const char *near = nearest_reason(nm, tok);
-
-			msg("--reason: this kernel has no drop reason '%s'%s%s%s", tok,
-			    near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
-			ret = -EINVAL;
-			break;
-		}
-		if (o->cfg.nreasons >= TCPDROP_MAX_REASONS) {
-			msg("--reason: at most %d reasons", TCPDROP_MAX_REASONS);
-			ret = -EINVAL;
-			break;
-		}
-		o->cfg.reasons[o->cfg.nreasons++] = (__u32)code;
-	}
-	free(copy);
-	return ret;
-}
-
 int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
 	       struct pcapfilter *pf)
 {
@@ -245,7 +179,8 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
 		return 0;
 	}
-	if (resolve_reasons(o, nm))
+	if (names__resolve_list(nm, o->reasons, "this kernel has", o->cfg.reasons, &o->cfg.nreasons,
+				TCPDROP_MAX_REASONS))
 		return 2;
 	if (o->pid_netns && netns_of_pid(o->pid_netns, &o->netns_id))
 		return 2;
