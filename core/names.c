@@ -399,3 +399,9 @@ int names__resolve_list(struct names *nm, const char *list, const char *source, 
 	free(copy);
 	return ret;
 }
+
+void names__print_reasons(struct names *nm, FILE *out)
+{
+	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
+		fprintf(out, "%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
+}

@@ -3,6 +3,7 @@
 #define TCPDROP_NAMES_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct kbtf;
 struct names;
@@ -36,6 +37,8 @@ int64_t names__reason_code(struct names *nm, const char *name);
  */
 int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
 			uint8_t *n, unsigned int max);
+/* --list-reasons: "NAME CODE" lines, by code. */
+void names__print_reasons(struct names *nm, FILE *out);
 /* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */
 int64_t names__next_reason(struct names *nm, int64_t pos);
 

@@ -225,12 +225,6 @@ static int tick_to(struct replay *rp, uint64_t t, int keep)
 	return ret;
 }
 
-static void list_reasons(struct names *nm)
-{
-	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
-		printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
-}
-
 static void report_skipped(struct replay *rp)
 {
 	const struct pcapng_skipped *s = pcapng_decoder__skipped(rp->dec);
@@ -267,7 +261,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 		if (names__next_reason(nm, -1) < 0)
 			msg("%s carries no drop reason names (it was not recorded by tcpdrop)",
 			    rp->file);
-		list_reasons(nm);
+		names__print_reasons(nm, stdout);
 		return 0;
 	}
 	snprintf(source, sizeof(source), "%s names", rp->file);

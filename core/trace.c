@@ -175,8 +175,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 			    "show the reason UNKNOWN");
 			return 1;
 		}
-		for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c))
-			printf("%-32s %lld\n", names__reason(nm, (uint32_t)c), (long long)c);
+		names__print_reasons(nm, stdout);
 		return 0;
 	}
 	if (names__resolve_list(nm, o->reasons, "this kernel has", o->cfg.reasons, &o->cfg.nreasons,
