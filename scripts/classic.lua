@@ -2,24 +2,40 @@
 --
 -- TIME     PID    IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)
 -- 14:46:49 0      4  10.0.0.2:80          > 10.0.0.1:33280       - (SYN)
+--
+-- Lines are built in a buffer, as in the default printer (see there why).
 
-local fmt = string.format
+local out = require("tcpdrop.out")
+local pad, put_addr, put_stack, write = out.pad, out.put_addr, out.put_stack, out.write
+local b = out.new()
 
 function init()
-	io.write(fmt("%-8s %-6s %-2s %-20s > %-20s %s (%s)\n", "TIME", "PID", "IP",
+	io.write(string.format("%-8s %-6s %-2s %-20s > %-20s %s (%s)\n", "TIME", "PID", "IP",
 		"SADDR:SPORT", "DADDR:DPORT", "STATE", "FLAGS"))
 end
 
 function drop(e)
-	io.write(fmt("%-8s %-6d %-2d %-20s > %-20s %s (%s)\n", e.timestr, e.pid, e.family,
-		e.saddr .. ":" .. e.sport, e.daddr .. ":" .. e.dport, e.state, e.flags))
-	local stack = e.stack
-	if stack then
-		for i = 1, #stack do
-			io.write("\t", stack[i], "\n")
-		end
-	elseif e.stack_status ~= "off" then
-		io.write("\t[stack ", e.stack_status, "]\n") -- skipped by the storm guard, or failed
-	end
-	io.write("\n")
+	local family = e.family
+	local m = #b
+	b:put(e.timestr)
+	pad(b, m, 8)
+	m = #b + 1
+	b:put(" ", e.pid)
+	pad(b, m, 6)
+	m = #b + 1
+	b:put(" ", family)
+	pad(b, m, 2)
+	m = #b + 1
+	b:put(" ")
+	put_addr(b, family, e.saddr_raw)
+	b:put(":", e.sport)
+	pad(b, m, 20)
+	b:put(" > ")
+	m = #b
+	put_addr(b, family, e.daddr_raw)
+	b:put(":", e.dport)
+	pad(b, m, 20)
+	b:put(" ", e.state, " (", e.flags, ")\n")
+	put_stack(b, e)
+	write(b)
 end

@@ -4,25 +4,44 @@
 -- 14:46:49 0       4  10.0.0.2:80          > 10.0.0.1:33280       - (SYN)              NO_SOCKET (3)
 --         tcp_v4_rcv+0x99
 --         ...
+--
+-- Each line is built in a buffer (tcpdrop.out), not with string.format: in a storm this printer
+-- runs a million times a second, and a string per field was most of its cost.
 
-local fmt = string.format
+local out = require("tcpdrop.out")
+local pad, put_addr, put_stack, write = out.pad, out.put_addr, out.put_stack, out.write
+local b = out.new()
 
 function init()
-	io.write(fmt("%-8s %-7s %-2s %-20s > %-20s %-20s %s\n", "TIME", "PID", "IP",
+	io.write(string.format("%-8s %-7s %-2s %-20s > %-20s %-20s %s\n", "TIME", "PID", "IP",
 		"SADDR:SPORT", "DADDR:DPORT", "STATE (FLAGS)", "REASON (CODE)"))
 end
 
 function drop(e)
-	io.write(fmt("%-8s %-7d %-2d %-20s > %-20s %-20s %s (%d)\n", e.timestr, e.pid, e.family,
-		e.saddr .. ":" .. e.sport, e.daddr .. ":" .. e.dport,
-		e.state .. " (" .. e.flags .. ")", e.reason, e.reason_code))
-	local stack = e.stack
-	if stack then
-		for i = 1, #stack do
-			io.write("\t", stack[i], "\n")
-		end
-	elseif e.stack_status ~= "off" then
-		io.write("\t[stack ", e.stack_status, "]\n") -- skipped by the storm guard, or failed
-	end
-	io.write("\n")
+	local family = e.family
+	local m = #b
+	b:put(e.timestr)
+	pad(b, m, 8)
+	m = #b + 1
+	b:put(" ", e.pid)
+	pad(b, m, 7)
+	m = #b + 1
+	b:put(" ", family)
+	pad(b, m, 2)
+	m = #b + 1
+	b:put(" ")
+	put_addr(b, family, e.saddr_raw)
+	b:put(":", e.sport)
+	pad(b, m, 20)
+	b:put(" > ")
+	m = #b
+	put_addr(b, family, e.daddr_raw)
+	b:put(":", e.dport)
+	pad(b, m, 20)
+	m = #b + 1
+	b:put(" ", e.state, " (", e.flags, ")")
+	pad(b, m, 20)
+	b:put(" ", e.reason, " (", e.reason_code, ")\n")
+	put_stack(b, e)
+	write(b)
 end
