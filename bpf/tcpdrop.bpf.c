@@ -20,6 +20,7 @@
 #define TCP_NEW_SYN_RECV_STATE 12
 #define NSEC_PER_SEC 1000000000ULL
 #define WAKEUP_CHECK 16 /* events between two looks at a ring's fill */
+#define WAKEUP_GAP_NS 1000000ULL /* at most one forced wake-up a millisecond per CPU */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -54,10 +55,12 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Per CPU: the storm guard's window, and when the reader was last woken from here. */
 struct stack_budget {
 	__u64 window_start;
 	__u32 used;
 	__u32 _pad;
+	__u64 last_wake;
 };
 
 struct {
@@ -459,6 +462,22 @@ static __always_inline int stack_room(__u64 now)
 	return b && (now - b->window_start >= NSEC_PER_SEC || b->used < cfg.stack_rate);
 }
 
+/*
+ * Whether to force a wake-up now. While the reader is still busy with the last
+ * batch, each one more is an interrupt (a self-IPI, a VM exit on a guest) that
+ * only slows the CPU that is dropping.
+ */
+static __always_inline int wake_due(__u64 now)
+{
+	__u32 zero = 0;
+	struct stack_budget *b = bpf_map_lookup_elem(&budgets, &zero);
+
+	if (!b || now - b->last_wake < WAKEUP_GAP_NS)
+		return 0;
+	b->last_wake = now;
+	return 1;
+}
+
 /* What the packet and its socket say about a drop, read while the packet is alive. */
 struct drop {
 	struct flow f;
@@ -659,7 +678,8 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	 * helper call off the others; the threshold is far above their size.
 	 */
 	n = stat_add(TCPDROP_STAT_EVENTS);
-	if (!(n % WAKEUP_CHECK) && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes)
+	if (!(n % WAKEUP_CHECK) && bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
+	    wake_due(now))
 		wake = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, wake);
 	return 0;
