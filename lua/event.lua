@@ -108,14 +108,24 @@ local function hms(e)
 end
 
 local iso_min, iso_prefix = -1, nil
-local function isotime(e)
+local function iso_parts(e) -- to the minute, the seconds, the microseconds
 	local sec = seconds(e)
 	local m = floor(sec / 60)
 	if m ~= iso_min then
 		iso_min, iso_prefix = m, os.date("!%Y-%m-%dT%H:%M:", m * 60)
 	end
-	return (fmt("%s%s.%06dZ", iso_prefix, two_digits[sec - m * 60],
-		tonumber(e.ts_ns % 1000000000ULL) / 1000))
+	return iso_prefix, two_digits[sec - m * 60], tonumber(e.ts_ns % 1000000000ULL) / 1000
+end
+
+local function isotime(e)
+	local minute, sec, usec = iso_parts(e)
+	return (fmt("%s%s.%06dZ", minute, sec, usec))
+end
+
+-- The same appended to a string.buffer, without making a string.
+local function put_isotime(b, e)
+	local minute, sec, usec = iso_parts(e)
+	b:putf("%s%s.%06dZ", minute, sec, usec)
 end
 
 local function reason_of(e)
@@ -265,6 +275,7 @@ return {
 	flag_names = flag_names,
 	ntop = ntop,
 	put_addr = put_addr,
+	put_isotime = put_isotime,
 	ksym = ksym,
 	mono = function() return (C.mono()) end,
 	set_suggest = function(f) suggest = f end,

@@ -19,7 +19,7 @@ for n = 1, 64 do
 	pads[n] = string.rep(" ", n)
 end
 
-local M = { put_addr = event.put_addr }
+local M = { put_addr = event.put_addr, put_isotime = event.put_isotime }
 
 -- A buffer to build lines in.
 function M.new()

@@ -9,31 +9,37 @@
 --
 -- Strings are valid JSON whatever the bytes: control characters are escaped and bytes that are
 -- not UTF-8 become U+FFFD. "stack" is null when no stack was captured (see stack_status).
+-- Lines are built in a buffer, as in the default printer (see there why).
 
-local q = tcpdrop.json -- a JSON string literal for a Lua string
-local fmt, concat = string.format, table.concat
-
-local function stack_json(e)
-	local stack = e.stack
-	if not stack then
-		return "null"
-	end
-	for i = 1, #stack do
-		stack[i] = q(stack[i])
-	end
-	return "[" .. concat(stack, ",") .. "]"
-end
+local out = require("tcpdrop.out")
+local put_isotime, write = out.put_isotime, out.write
+local q = tcpdrop.json -- a JSON string literal for a Lua string (kept: the same ones recur)
+local b = out.new()
 
 function drop(e)
 	local ns = e.ts_ns
-	io.write(fmt('{"time":%s,"ts":%d.%06d,"timestr":%s,"pid":%d,"tid":%d,"comm":%s,"cpu":%d,'
-		.. '"family":%d,"saddr":%s,"sport":%d,"daddr":%s,"dport":%d,"state":%s,'
-		.. '"state_code":%d,"flags":%s,"tcp_flags":%d,"reason":%s,"reason_code":%d,"seq":%d,'
-		.. '"ack":%d,"win":%d,"len":%d,"netns":%d,"ifindex":%d,"location":%s,"stack":%s,'
-		.. '"stack_status":%s,"has_socket":%s,"from_packet":%s}\n',
-		q(e.isotime), tonumber(ns / 1000000000ULL), tonumber(ns % 1000000000ULL / 1000ULL),
-		q(e.timestr), e.pid, e.tid, q(e.comm), e.cpu, e.family, q(e.saddr), e.sport,
-		q(e.daddr), e.dport, q(e.state), e.state_code, q(e.flags), e.tcp_flags, q(e.reason),
-		e.reason_code, e.seq, e.ack, e.win, e.len, e.netns, e.ifindex, q(e.location),
-		stack_json(e), q(e.stack_status), tostring(e.has_socket), tostring(e.from_packet)))
+	b:put('{"time":"')
+	put_isotime(b, e)
+	b:putf('","ts":%d.%06d,"timestr":', tonumber(ns / 1000000000ULL),
+		tonumber(ns % 1000000000ULL / 1000ULL))
+	b:put(q(e.timestr), ',"pid":', e.pid, ',"tid":', e.tid, ',"comm":', q(e.comm), ',"cpu":',
+		e.cpu, ',"family":', e.family, ',"saddr":', q(e.saddr), ',"sport":', e.sport,
+		',"daddr":', q(e.daddr), ',"dport":', e.dport, ',"state":', q(e.state),
+		',"state_code":', e.state_code, ',"flags":', q(e.flags), ',"tcp_flags":', e.tcp_flags,
+		',"reason":', q(e.reason), ',"reason_code":', e.reason_code, ',"seq":', e.seq,
+		',"ack":', e.ack, ',"win":', e.win, ',"len":', e.len, ',"netns":', e.netns,
+		',"ifindex":', e.ifindex, ',"location":', q(e.location), ',"stack":')
+	local stack = e.stack
+	if stack then
+		b:put("[")
+		for i = 1, #stack do
+			b:put(i > 1 and "," or "", q(stack[i]))
+		end
+		b:put("]")
+	else
+		b:put("null")
+	end
+	b:put(',"stack_status":', q(e.stack_status), ',"has_socket":', tostring(e.has_socket),
+		',"from_packet":', tostring(e.from_packet), "}\n")
+	write(b)
 end
