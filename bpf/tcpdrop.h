@@ -62,7 +62,12 @@ struct tcpdrop_event {
 	__u8 pkt[TCPDROP_PKT_MAX];
 };
 
-/* The event without its stack and packet: what a --no-stack probe reserves. */
+/*
+ * The event without its stack and packet: what a --no-stack probe reserves.
+ * In the ring, an event is this head alone; or, when it is sizeof(struct
+ * tcpdrop_event) bytes, the whole struct; or else a compact record: the head,
+ * nstack frames, then pkt_len packet bytes right after the frames.
+ */
 #define TCPDROP_EVENT_HEAD_SIZE 128
 
 #define TCPDROP_MAX_PORTS 8

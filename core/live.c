@@ -56,7 +56,8 @@ static int flush(struct live *lv)
 
 /*
  * Copy one event: the fixed head, then only the stack frames from the dropping
- * function on, then only the packet bytes captured.
+ * function on, then only the packet bytes captured. The ring holds heads, whole
+ * events and compact records (see TCPDROP_EVENT_HEAD_SIZE).
  */
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -77,15 +78,27 @@ static int on_event(void *ctx, void *data, size_t size)
 	e = (struct tcpdrop_event *)(lv->buf + lv->used);
 	memcpy(e, src, TCPDROP_EVENT_HEAD_SIZE);
 	e->ts_ns += (uint64_t)lv->mono_to_real;
-	if (size >= sizeof(*src)) {
+	if (size > TCPDROP_EVENT_HEAD_SIZE) {
+		const unsigned char *pkt = src->pkt;
+		size_t room = size - TCPDROP_EVENT_HEAD_SIZE;
+
 		nstack = src->nstack < TCPDROP_STACK_MAX ? src->nstack : TCPDROP_STACK_MAX;
+		plen = src->pkt_len < TCPDROP_PKT_MAX ? src->pkt_len : TCPDROP_PKT_MAX;
+		if (size != sizeof(*src)) {
+			/* Compact: what it says it holds must be there. */
+			if (nstack * sizeof(__u64) > room)
+				nstack = (unsigned int)(room / sizeof(__u64));
+			room -= nstack * sizeof(__u64);
+			if (plen > room)
+				plen = (unsigned int)room;
+			pkt = (const unsigned char *)&src->stack_addr[nstack];
+		}
 		start = nstack ? ksyms__stack_start(lv->ks, src->stack_addr, nstack, src->loc_addr)
 			       : 0;
-		nstack -= start;
-		plen = src->pkt_len < TCPDROP_PKT_MAX ? src->pkt_len : TCPDROP_PKT_MAX;
-		memcpy(e->stack_addr, src->stack_addr + start, nstack * sizeof(__u64));
 		/* The packet follows the frames kept, not the whole stack array. */
-		memcpy((unsigned char *)&e->stack_addr[nstack], src->pkt, plen);
+		memcpy((unsigned char *)&e->stack_addr[nstack - start], pkt, plen);
+		memcpy(e->stack_addr, src->stack_addr + start, (nstack - start) * sizeof(__u64));
+		nstack -= start;
 		if (!e->loc_addr && nstack)
 			e->loc_addr = e->stack_addr[0];
 	}

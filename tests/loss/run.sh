@@ -65,3 +65,26 @@ if [ -n "$seen" ] && [ -n "$lost" ]; then
 else
 	fail "loss: done(stats) counts" "no 'seen N lost N' line: $(head -3 "$W/out")"
 fi
+
+# A recorded drop without a stack takes its head and packet bytes in the ring, not the whole
+# 640-byte event: a 16 KiB ring holds 60 of them (about 190 bytes each; 25 if whole) while the
+# reader stalls. Their packets come out whole from the compact records.
+SENT=60
+"$TCPDROP" --ring-kb 16 --no-stack --netns-id "$NETNS" --dport 9 -s "$W/stall.lua" -d 4 \
+	-w "$W/rec.pcapng" >"$W/out" 2>"$W/err" &
+pid=$!
+sleep 1
+"$IP" netns exec "$NS" "$SEGSEND" -n 1 127.0.0.1 40000 127.0.0.1 9 S
+sleep 0.2
+"$IP" netns exec "$NS" "$SEGSEND" -n $SENT 127.0.0.1 40001 127.0.0.1 9 S
+wait $pid
+rc=$?
+echo "loss: -w in a 16 KiB ring: $(cat "$W/out"); stderr: $(head -2 "$W/err")"
+check_eq "loss: -w compact: exit code" 0 "$rc"
+check_eq "loss: -w compact: every drop fits" "seen $((SENT + 1)) lost 0" "$(cat "$W/out")"
+"$TCPDROP" -r "$W/rec.pcapng" \
+	-e 'print(e.pkt_len .. " " .. e.hdr_len .. " " .. e.packet:byte(24) .. " " .. e.dport)' \
+	>"$W/replay" 2>"$W/rerr"
+check_eq "loss: -w compact: replayed" "$((SENT + 1))" "$(wc -l <"$W/replay" | tr -d ' ')"
+check_eq "loss: -w compact: each packet whole (IP+TCP, dport byte 9)" "40 40 9 9" \
+	"$(sort -u "$W/replay")"
