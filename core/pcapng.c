@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 1u
@@ -457,6 +458,7 @@ struct capreader {
 	size_t cap, pos, end;
 	uint64_t base; /* file offset of buf[0] */
 	int eof;
+	int regular; /* a regular file: a read never waits, so nothing is ever pending */
 	int kind;
 	int swap;
 	int started;
@@ -516,6 +518,7 @@ int capreader__open(const char *path, struct capreader **out)
 {
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	struct capreader *cr;
+	struct stat st;
 
 	if (fd < 0) {
 		int err = -errno;
@@ -525,6 +528,7 @@ int capreader__open(const char *path, struct capreader **out)
 	}
 	cr = reader_new(strcmp(path, "-") ? path : "standard input");
 	cr->fd = fd;
+	cr->regular = !fstat(fd, &st) && S_ISREG(st.st_mode);
 	cr->cap = READ_CHUNK;
 	cr->buf = xmalloc(cr->cap);
 	*out = cr;
@@ -596,7 +600,7 @@ int capreader__pending(const struct capreader *cr)
 	size_t have = cr->end - cr->pos;
 	uint32_t len;
 
-	if (cr->fd < 0 || cr->eof)
+	if (cr->fd < 0 || cr->eof || cr->regular)
 		return 0;
 	if (cr->kind == KIND_PCAPNG) {
 		if (have < 8)
@@ -727,6 +731,8 @@ static uint64_t to_ns(const struct iface *f, uint64_t units)
 
 	if (f->shift >= 0)
 		ns = (uint64_t)(((unsigned __int128)units * 1000000000u) >> f->shift);
+	else if (f->div == 1)
+		ns = units * f->mul; /* no 64-bit division per packet for the usual resolutions */
 	else
 		ns = units / f->div * f->mul;
 	return ns + (uint64_t)f->offset * 1000000000u;
@@ -775,11 +781,14 @@ static int pcap_next(struct capreader *cr, struct cap_rec *rec)
 	if (!r)
 		return truncated(cr, "packet record", off, 16 + (uint64_t)incl);
 	h = cr->buf + cr->pos;
-	memset(rec, 0, sizeof(*rec));
 	rec->kind = CAP_PACKET;
 	rec->offset = off;
 	rec->what = "packet record";
 	rec->swap = cr->swap;
+	rec->ifid = 0;
+	rec->opts = NULL;
+	rec->optlen = 0;
+	rec->start = rec->end = 0;
 	rec->ts = (uint64_t)rd32(h, cr->swap) * 1000000000u +
 		  (uint64_t)rd32(h + 4, cr->swap) * cr->frac_mul;
 	rec->linktype = cr->linktype;
@@ -808,19 +817,22 @@ static int packet(struct capreader *cr, struct cap_rec *rec, uint32_t type, cons
 		return bad(cr, what, off, why);
 	}
 	f = &cr->ifs[ifid];
-	memset(rec, 0, sizeof(*rec));
+	/* Field by field, not memset: a small memset becomes rep stos, slow once per packet. */
 	rec->kind = CAP_PACKET;
+	rec->swap = cr->swap;
 	rec->offset = off;
 	rec->what = what;
-	rec->swap = cr->swap;
 	rec->linktype = f->linktype;
 	rec->ifid = ifid;
+	rec->start = rec->end = 0;
 	if (type == BT_SPB) {
 		rec->origlen = rd32(body, cr->swap);
 		rec->caplen = blen - 4 < rec->origlen ? blen - 4 : rec->origlen;
 		if (f->snaplen && rec->caplen > f->snaplen)
 			rec->caplen = f->snaplen;
 		rec->data = body + 4;
+		rec->opts = NULL;
+		rec->optlen = 0;
 		rec->ts = cr->last_ts;
 		return 1;
 	}
@@ -1028,6 +1040,9 @@ struct pcapng_decoder {
 	uint8_t last_reason[NAME_MAX_LEN + 1];
 	size_t last_reason_len;
 	uint32_t last_reason_code;
+	uint8_t last_state[NAME_MAX_LEN + 1];
+	size_t last_state_len;
+	uint8_t last_state_code;
 	uint8_t last_loc[FRAME_MAX];
 	size_t last_loc_len;
 	uint64_t last_loc_addr;
@@ -1156,6 +1171,8 @@ int pcapng__decode_section(struct pcapng_decoder *d, const struct cap_rec *r, co
 	struct pcapng_opt o;
 	int ret;
 
+	/* A new section's tables may rename a code: the next drop's names are set again. */
+	d->last_reason_len = d->last_state_len = 0;
 	while ((ret = pcapng__opt_next(&p, end, r->swap, &o)) > 0) {
 		uint16_t tag;
 		size_t len;
@@ -1422,6 +1439,19 @@ not_tcp:
 	return 0;
 }
 
+/*
+ * n packet bytes into ev->pkt, with room readable bytes at src. Short packets (the usual
+ * headers) take one fixed-size copy: a memcpy of a bounded variable length is inlined as
+ * rep movsq, whose start-up costs more than the copy; bytes past pkt_len are stale anyway.
+ */
+static void copy_pkt(uint8_t *dst, const uint8_t *src, size_t n, size_t room)
+{
+	if (n <= 64 && room >= 64)
+		memcpy(dst, src, 64);
+	else
+		memcpy(dst, src, n);
+}
+
 static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_event *ev,
 		       const uint8_t *f, const char *file)
 {
@@ -1456,7 +1486,7 @@ static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct
 	if (pkt_len > TCPDROP_PKT_MAX)
 		pkt_len = TCPDROP_PKT_MAX;
 	ev->pkt_len = pkt_len;
-	memcpy(ev->pkt, r->data, pkt_len);
+	copy_pkt(ev->pkt, r->data, pkt_len, (size_t)(r->opts + r->optlen - r->data));
 	(void)d;
 	return 0;
 }
@@ -1470,7 +1500,7 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 	const uint8_t *fields = NULL, *reason = NULL, *state = NULL, *loc = NULL, *stack = NULL;
 	size_t reason_len = 0, state_len = 0, loc_len = 0, stack_len = 0;
 	struct pcapng_opt o;
-	int ret;
+	int ret, same_reason, same_state;
 
 	/* The head only: like a live event, frames past nstack and bytes past pkt_len are stale. */
 	memcpy(ev, &zero_head, TCPDROP_EVENT_HEAD_SIZE);
@@ -1518,11 +1548,16 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 	ret = from_fields(d, r, ev, fields, file);
 	if (ret)
 		return ret;
-	if ((reason && !printable(reason, reason_len)) || (state && !printable(state, state_len)))
+	/* The names the last drop had were checked then: the same bytes need no check again. */
+	same_reason = reason && d->last_reason_len && reason_len == d->last_reason_len &&
+		      !memcmp(reason, d->last_reason, reason_len);
+	same_state = state && d->last_state_len && state_len == d->last_state_len &&
+		     !memcmp(state, d->last_state, state_len);
+	if ((reason && !same_reason && !printable(reason, reason_len)) ||
+	    (state && !same_state && !printable(state, state_len)))
 		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
 	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON) &&
-	    !(d->last_reason_len && ev->reason_code == d->last_reason_code &&
-	      reason_len == d->last_reason_len && !memcmp(reason, d->last_reason, reason_len))) {
+	    !(same_reason && ev->reason_code == d->last_reason_code)) {
 		char name[NAME_MAX_LEN + 1];
 
 		cstr(name, sizeof(name), reason, reason_len);
@@ -1533,11 +1568,16 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 			d->last_reason_code = ev->reason_code;
 		}
 	}
-	if (state && ev->state_code) {
+	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state_code)) {
 		char name[NAME_MAX_LEN + 1];
 
 		cstr(name, sizeof(name), state, state_len);
 		set_state(d, ev->state_code, name);
+		if (state_len <= NAME_MAX_LEN) {
+			memcpy(d->last_state, state, state_len);
+			d->last_state_len = state_len;
+			d->last_state_code = ev->state_code;
+		}
 	}
 	if (stack && load_stack(d, stack, stack_len, ev))
 		return corrupt(r, file, "tcpdrop's stack has more than 32 frames");
