@@ -1095,6 +1095,25 @@ static int printable(const uint8_t *p, size_t len)
 	return len > 0;
 }
 
+/* Whether n bytes at a and b are the same: names are short, a call to memcmp costs more. */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+
+	if (n < 8 || n > 32)
+		return !memcmp(a, b, n);
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	/* The last 8 bytes, overlapping what was compared. */
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
 /* Our custom option, or NULL: its tag and data. */
 static const uint8_t *ours(const struct pcapng_opt *o, int swap, uint16_t *tag, size_t *len)
 {
@@ -1452,10 +1471,10 @@ static void copy_pkt(uint8_t *dst, const uint8_t *src, size_t n, size_t room)
 		memcpy(dst, src, n);
 }
 
-static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_event *ev,
-		       const uint8_t *f, const char *file)
+/* The fields in a byte order known when compiled (s is a constant): no test per field. */
+static inline __attribute__((always_inline)) uint16_t read_fields(struct tcpdrop_event *ev,
+								  const uint8_t *f, const int s)
 {
-	int s = r->swap;
 	uint16_t pkt_len = rd16(f + 42, s);
 
 	ev->reason_code = rd32(f, s);
@@ -1478,6 +1497,14 @@ static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct
 	memcpy(ev->saddr_raw, f + 52, 16);
 	memcpy(ev->daddr_raw, f + 68, 16);
 	memcpy(ev->comm_raw, f + 84, 16);
+	return pkt_len;
+}
+
+static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_event *ev,
+		       const uint8_t *f, const char *file)
+{
+	uint16_t pkt_len = r->swap ? read_fields(ev, f, 1) : read_fields(ev, f, 0);
+
 	if (ev->family != 4 && ev->family != 6)
 		return corrupt(r, file, "tcpdrop's record has an address family other than 4 or 6");
 	/* Tools that cut packets short keep the options: take the bytes that are left. */
@@ -1550,9 +1577,9 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 		return ret;
 	/* The names the last drop had were checked then: the same bytes need no check again. */
 	same_reason = reason && d->last_reason_len && reason_len == d->last_reason_len &&
-		      !memcmp(reason, d->last_reason, reason_len);
+		      same_bytes(reason, d->last_reason, reason_len);
 	same_state = state && d->last_state_len && state_len == d->last_state_len &&
-		     !memcmp(state, d->last_state, state_len);
+		     same_bytes(state, d->last_state, state_len);
 	if ((reason && !same_reason && !printable(reason, reason_len)) ||
 	    (state && !same_state && !printable(state, state_len)))
 		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
@@ -1587,7 +1614,7 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 		    (stack_len == loc_len || stack[loc_len] == '\n'))
 			ev->loc_addr = ev->stack_addr[0];
 		else if (d->last_loc_len && loc_len == d->last_loc_len &&
-			 !memcmp(loc, d->last_loc, loc_len))
+			 same_bytes(loc, d->last_loc, loc_len))
 			ev->loc_addr = d->last_loc_addr;
 		else
 			ev->loc_addr = intern(d->ks, loc, loc_len);

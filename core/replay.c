@@ -251,7 +251,7 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	char source[600];
 	uint64_t stop_at = UINT64_MAX, last = 0;
 	double interval = 0;
-	int have, ret = 0, code;
+	int have, ret = 0, code, filtering;
 
 	cfg.netns = o->netns_id;
 	have = next_event(rp);
@@ -289,6 +289,8 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 	if (o->duration > 0)
 		stop_at = rp->start + (uint64_t)(o->duration * 1e9);
 
+	filtering = cfg.family || cfg.netns || cfg.nsports || cfg.ndports || cfg.nports ||
+		    cfg.nnets || cfg.nreasons;
 	while (have > 0 && !stop_signal) {
 		struct tcpdrop_event *ev = &rp->batch[rp->n];
 
@@ -296,12 +298,17 @@ static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, str
 			break;
 		if (ev->ts_ns > last)
 			last = ev->ts_ns;
-		ret = tick_to(rp, ev->ts_ns, 1);
-		ev = &rp->batch[rp->n];
-		if (!ret && pass(&cfg, ev) && ++rp->n == BATCH)
+		if (rp->interval_ns && ev->ts_ns >= rp->next_tick) {
+			ret = tick_to(rp, ev->ts_ns, 1);
+			ev = &rp->batch[rp->n];
+			if (ret)
+				break;
+		}
+		if ((!filtering || pass(&cfg, ev)) && ++rp->n == BATCH) {
 			ret = dispatch(rp, 0);
-		if (ret)
-			break;
+			if (ret)
+				break;
+		}
 		have = next_event(rp);
 		ret = rp->halt;
 		if (ret)
