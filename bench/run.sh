@@ -343,6 +343,7 @@ else
 		gen 2 $((DUR * 4)) "$REC_N"
 		stop
 		rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
+		rec_lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
 		if ! "$TD" -r "$tmp/rec.pcapng" -e '' >/dev/null 2>"$tmp/rerr"; then
 			replay_na "-r: $(head -1 "$tmp/rerr")"
 		else
@@ -352,7 +353,7 @@ else
 			"$TD" -r "$tmp/rec.pcapng" -c 1 -e '' >/dev/null 2>&1
 			startup=$(($(date +%s%N) - t0))
 			row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
-				- - - "$size MiB file"
+				"${rec_lost:--}" - - "$size MiB file, of $(gen_field sent) sent"
 			replay "empty drop(): -e ''" -e ''
 			replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
 			replay "-e 'count(e.reason)'" -e 'count(e.reason)'
