@@ -560,10 +560,8 @@ void capreader__free(struct capreader *cr)
 }
 
 /* Make n bytes from pos readable: 1, 0 when the input ends first, or -errno. */
-static int ensure(struct capreader *cr, size_t n)
+static int read_more(struct capreader *cr, size_t n)
 {
-	if (cr->end - cr->pos >= n)
-		return 1;
 	if (cr->fd < 0 || cr->eof)
 		return 0;
 	if (cr->pos + n > cr->cap) {
@@ -593,6 +591,17 @@ static int ensure(struct capreader *cr, size_t n)
 		cr->end += (size_t)r;
 	}
 	return 1;
+}
+
+/* The same, inline for the usual case: the bytes are there already. */
+static inline int ensure(struct capreader *cr, size_t n)
+{
+	return cr->end - cr->pos >= n ? 1 : read_more(cr, n);
+}
+
+int capreader__may_wait(const struct capreader *cr)
+{
+	return cr->fd >= 0 && !cr->regular;
 }
 
 int capreader__pending(const struct capreader *cr)

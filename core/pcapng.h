@@ -140,6 +140,8 @@ void capreader__free(struct capreader *cr);
 int capreader__next(struct capreader *cr, struct cap_rec *r);
 /* Whether the next record needs a read that may wait (a pipe): time to hand on a batch. */
 int capreader__pending(const struct capreader *cr);
+/* Whether a read can ever wait: not for memory or a regular file, so no need to ask the above. */
+int capreader__may_wait(const struct capreader *cr);
 
 /* The next option of a block: 1 (o filled), 0 at the end, -1 when the options are malformed. */
 struct pcapng_opt {

@@ -43,6 +43,7 @@ struct replay {
 	int have_recorded;
 	int err; /* the file was bad: exit 1 after done() */
 	int halt; /* what a dispatch inside next_event() said: stop (1) or failed (<0) */
+	int may_wait; /* reading the file can wait (a pipe) */
 };
 
 /* Options that only mean something when tracing: refused rather than silently ignored. */
@@ -76,7 +77,7 @@ static int next_event(struct replay *rp)
 		int ret;
 
 		/* A pipe: what we have goes out before we wait for more. */
-		if (rp->rt && rp->n && capreader__pending(rp->cr)) {
+		if (rp->may_wait && rp->rt && rp->n && capreader__pending(rp->cr)) {
 			rp->halt = dispatch(rp, 0);
 			if (rp->halt)
 				return 0;
@@ -359,6 +360,7 @@ int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm, st
 		rp.file = "standard input";
 	if (capreader__open(o->read_path, &rp.cr))
 		return 1;
+	rp.may_wait = capreader__may_wait(rp.cr);
 	/* Frames come from the file, never from this machine's kallsyms. */
 	ks = ksyms__new();
 	rp.dec = pcapng_decoder__new(nm, ks);
