@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int code;
 
+	timing_mark("main");
 	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
 		msg("%s", err);
 		fprintf(stderr, "Try 'tcpdrop -h' for help.\n");
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	timing_mark("options");
 	nm = names__new();
 	ks = ksyms__new();
 	ksyms__set_lazy(ks, "/proc/kallsyms");

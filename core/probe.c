@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,10 @@ struct probe {
 	int nrings;
 	int percpu;
 	size_t ring_bytes; /* each ring's size */
-	int tmpl_fd; /* inner map template, needed until load */
+	int outer_fd; /* the array of per-CPU rings, ours: libbpf is handed a copy */
+	pthread_t filler; /* puts the rings in their slots while the programs load */
+	int filling;
+	int fill_err;
 	enum pair_kind pair;
 	unsigned long long pair_loc; /* tcp_validate_incoming's address, 0 if unknown */
 };
@@ -260,10 +264,50 @@ static int percpu_rings_supported(void)
 }
 
 /*
+ * Putting a map into an array of maps waits for an RCU grace period (~10 ms
+ * here) per update, one per batch where the kernel takes batches. So the
+ * per-CPU rings are made and put in place by a thread while the main one
+ * loads the programs, which takes longer and does not care what the slots hold.
+ */
+static void *fill_thread(void *arg)
+{
+	struct probe *p = arg;
+	__u32 *keys = xcalloc((size_t)p->nrings, sizeof(*keys));
+	__u32 count = (__u32)p->nrings;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err;
+
+	for (int i = 0; i < p->nrings; i++)
+		keys[i] = (__u32)i;
+	err = bpf_map_update_batch(p->outer_fd, keys, p->ring_fds, &count, &opts);
+	if (err) {
+		/* Kernels before batch support for arrays of maps: one update each. */
+		err = 0;
+		for (int i = 0; i < p->nrings && !err; i++)
+			err = bpf_map_update_elem(p->outer_fd, &keys[i], &p->ring_fds[i], BPF_ANY);
+		if (err)
+			err = -errno;
+	}
+	free(keys);
+	p->fill_err = err;
+	return NULL;
+}
+
+/* The per-CPU rings in their slots, or why not. */
+static int fill_wait(struct probe *p)
+{
+	if (p->filling) {
+		pthread_join(p->filler, NULL);
+		p->filling = 0;
+	}
+	return p->fill_err;
+}
+
+/*
  * Size the rings before load: per CPU when possible, else one shared ring of
- * the same total. The array of maps takes its inner map's shape from a
- * template fd of ours (libbpf 1.1 cannot resize its own template); without
- * per-CPU support the template is a plain array, which every kernel takes.
+ * the same total. The array of maps is made here, from a template ring of the
+ * right size (libbpf 1.1 cannot resize its own template), and handed to libbpf;
+ * without per-CPU support its template is a plain array, which every kernel takes.
  */
 static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_config *cfg,
 		      size_t per_cpu)
@@ -271,10 +315,13 @@ static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_
 	size_t page = (size_t)getpagesize(), pow = page;
 	/* The shared fallback gets the room of a few CPUs' rings, not of all of them. */
 	size_t want = p->percpu ? per_cpu : per_cpu * (size_t)(p->ncpus < 8 ? p->ncpus : 8);
-	int tmpl, err;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int tmpl, err = 0;
 
 	while (pow * 2 <= want && pow < (1u << 30))
 		pow *= 2;
+	p->ring_bytes = pow;
+	cfg->percpu_rings = (__u8)p->percpu;
 	if (p->percpu)
 		tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
 	else
@@ -282,19 +329,32 @@ static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_
 				      NULL);
 	if (tmpl < 0)
 		return -errno;
-	err = bpf_map__set_inner_map_fd(skel->maps.rings, tmpl);
+	opts.inner_map_fd = (__u32)tmpl;
+	p->outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "rings", sizeof(__u32),
+				     sizeof(__u32), p->percpu ? (__u32)p->ncpus : 1, &opts);
+	if (p->outer_fd < 0)
+		err = -errno;
+	close(tmpl);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.rings, p->percpu ? (__u32)p->ncpus : 1);
+		err = bpf_map__reuse_fd(skel->maps.rings, p->outer_fd);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.events, (__u32)(p->percpu ? page : pow));
-	/* libbpf keeps using the template fd until load: close it after. */
-	p->tmpl_fd = tmpl;
-	p->ring_bytes = pow;
-	cfg->percpu_rings = (__u8)p->percpu;
+	if (err || !p->percpu)
+		return err;
+	p->ring_fds = xcalloc((size_t)p->ncpus, sizeof(int));
+	for (int cpu = 0; cpu < p->ncpus; cpu++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
+
+		if (fd < 0)
+			return -errno;
+		p->ring_fds[p->nrings++] = fd;
+	}
+	err = -pthread_create(&p->filler, NULL, fill_thread, p);
+	p->filling = !err;
 	return err;
 }
 
-/* After load: make one ring per CPU and put it in its slot. */
+/* After load: the shared ring is libbpf's; per-CPU ones must be in their slots by now. */
 static int fill_rings(struct probe *p, struct tcpdrop_bpf *skel)
 {
 	if (!p->percpu) {
@@ -303,28 +363,20 @@ static int fill_rings(struct probe *p, struct tcpdrop_bpf *skel)
 		p->nrings = 1;
 		return 0;
 	}
-	p->ring_fds = xcalloc((size_t)p->ncpus, sizeof(int));
-	for (int cpu = 0; cpu < p->ncpus; cpu++) {
-		__u32 key = (__u32)cpu;
-		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)p->ring_bytes,
-					NULL);
-
-		if (fd < 0)
-			return -errno;
-		p->ring_fds[p->nrings++] = fd;
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rings), &key, &fd, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	return fill_wait(p);
 }
 
 static void close_rings(struct probe *p)
 {
+	fill_wait(p);
 	for (int i = 0; p->percpu && i < p->nrings; i++)
 		close(p->ring_fds[i]);
 	free(p->ring_fds);
 	p->ring_fds = NULL;
 	p->nrings = 0;
+	if (p->outer_fd >= 0)
+		close(p->outer_fd);
+	p->outer_fd = -1;
 }
 
 static const char *pair_name(enum pair_kind k)
@@ -431,7 +483,6 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		return err;
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
-	p->tmpl_fd = -1;
 	if (base) {
 		err = share_maps(skel, base);
 		cfg.percpu_rings = (__u8)p->percpu;
@@ -464,12 +515,12 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 			want |= prog == progs[i];
 		bpf_program__set_autoload(prog, want);
 	}
+	timing_mark("BPF object opened, rings sized");
 	err = tcpdrop_bpf__load(skel);
-	if (p->tmpl_fd >= 0)
-		close(p->tmpl_fd);
-	p->tmpl_fd = -1;
+	timing_mark("BPF object loaded");
 	if (!err && !base)
 		err = fill_rings(p, skel);
+	timing_mark("rings made");
 	if (err) {
 		if (pl->pair)
 			snprintf(why, len, "cannot load %s on tcp_validate_incoming: %s",
@@ -497,9 +548,6 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 fail:
 	while (p->nlinks > first_link)
 		bpf_link__destroy(p->links[--p->nlinks]);
-	if (p->tmpl_fd >= 0)
-		close(p->tmpl_fd);
-	p->tmpl_fd = -1;
 	if (!base)
 		close_rings(p);
 	tcpdrop_bpf__destroy(skel);
@@ -609,6 +657,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	char why[256], all[1024] = "";
 	int err = -ENOENT;
 
+	p->outer_fd = -1;
 	/* Without BTF for the tracepoint, assume its oldest form: (skb, location). */
 	p->tp_nargs = kf->tp_nargs;
 	if (!p->tp_nargs)

@@ -164,6 +164,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 			return 1;
 		}
 	}
+	timing_mark("kernel BTF read");
 	names__load_kernel(nm, btf);
 	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
 	probe__facts(btf, &kf);
@@ -204,8 +205,10 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 			ro->exec_code = "";
 	}
 
+	timing_mark("names");
 	/* A script that does not load fails before anything attaches. */
 	err = runtime__new(ro, nm, ks, &app.rt);
+	timing_mark("Lua runtime");
 	if (err) {
 		recorder__close(app.rec, NULL);
 		return 2;
@@ -220,6 +223,7 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	if (!o->no_stack)
 		ksyms__preload(ks);
 	err = probe__open(&po, &kf, &app.probe);
+	timing_mark("probe attached");
 	if (err) {
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
@@ -232,8 +236,10 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		code = 1;
 		goto out;
 	}
+	timing_mark("ring reader");
 	/* init may end the run (tcpdrop.exit) or fail; done(stats) runs either way. */
 	err = runtime__init(app.rt, &interval);
+	timing_mark("init()");
 	fflush(stdout);
 	if (!err) {
 		lo.interval = interval;

@@ -129,3 +129,24 @@ uint64_t now_ns(int clock)
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
+
+void timing_mark(const char *what)
+{
+	static int on = -1;
+	static uint64_t t0;
+	char *status, *p;
+	double hwm = 0;
+
+	if (on < 0) {
+		on = getenv("TCPDROP_TIMING") != NULL;
+		t0 = now_ns(CLOCK_MONOTONIC);
+	}
+	if (!on)
+		return;
+	status = read_file("/proc/self/status", 1 << 16, NULL);
+	if (status && (p = strstr(status, "\nVmHWM:")))
+		hwm = strtod(p + 8, NULL) / 1024;
+	free(status);
+	fprintf(stderr, "tcpdrop: [timing] +%.1f ms %s (hwm %.1f MiB)\n",
+		(double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6, what, hwm);
+}
