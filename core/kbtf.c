@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ struct rec {
 
 struct kbtf {
 	char *data;
+	size_t mapped; /* data is a read-only mapping of this length, not malloc'ed */
 	const char *types, *strs;
 	uint32_t types_len, strs_len;
 	uint32_t *offs; /* record offset of each of our types */
@@ -95,13 +97,14 @@ static int index_types(struct kbtf *b)
 	return off == b->types_len ? 0 : -EINVAL;
 }
 
-/* Takes ownership of data (malloc'ed). */
-static struct kbtf *parse(char *data, uint32_t len, const struct kbtf *base)
+/* Takes ownership of data: malloc'ed, or mapped when mapped is its length. */
+static struct kbtf *parse(char *data, uint32_t len, size_t mapped, const struct kbtf *base)
 {
 	struct kbtf *b = xcalloc(1, sizeof(*b));
 	struct hdr h;
 
 	b->data = data;
+	b->mapped = mapped;
 	if (len < sizeof(h))
 		goto bad;
 	memcpy(&h, b->data, sizeof(h));
@@ -132,7 +135,7 @@ struct kbtf *kbtf__from_mem(const void *data, uint32_t len, const struct kbtf *b
 	char *copy = xmalloc(len ? len : 1);
 
 	memcpy(copy, data, len);
-	return parse(copy, len, base);
+	return parse(copy, len, 0, base);
 }
 
 struct kbtf *kbtf__open(const char *path, const struct kbtf *base)
@@ -148,7 +151,16 @@ struct kbtf *kbtf__open(const char *path, const struct kbtf *base)
 	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (256 << 20)) {
 		close(fd);
 		data = read_file(path, 256u << 20, &len);
-		return data ? parse(data, (uint32_t)len, base) : NULL;
+		return data ? parse(data, (uint32_t)len, 0, base) : NULL;
+	}
+	/*
+	 * Since 6.16 the kernel maps its BTF straight into us: no copy, and none of
+	 * the thousand page-sized reads sysfs answers with otherwise.
+	 */
+	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data != MAP_FAILED) {
+		close(fd);
+		return parse(data, (uint32_t)st.st_size, (size_t)st.st_size, base);
 	}
 	data = xmalloc((size_t)st.st_size);
 	while (len < (size_t)st.st_size) {
@@ -161,14 +173,17 @@ struct kbtf *kbtf__open(const char *path, const struct kbtf *base)
 		len += (size_t)r;
 	}
 	close(fd);
-	return parse(data, (uint32_t)len, base);
+	return parse(data, (uint32_t)len, 0, base);
 }
 
 void kbtf__free(struct kbtf *b)
 {
 	if (!b)
 		return;
-	free(b->data);
+	if (b->mapped)
+		munmap(b->data, b->mapped);
+	else
+		free(b->data);
 	free(b->offs);
 	free(b);
 }
