@@ -1,25 +1,40 @@
-/* Kernel symbol lookup: a sorted table of text symbols, loaded from kallsyms on first need. */
+/* Kernel symbol lookup: a compact sorted table of text symbols, loaded from kallsyms early. */
+#define _GNU_SOURCE /* mremap */
 #include "ksyms.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+/*
+ * One symbol in 12 bytes: a distribution kernel has ~120k text symbols, and
+ * their names take ~3 MB more. Both live in anonymous mappings that grow in
+ * place (mremap), so nothing is copied as they grow and only what is used is
+ * resident: the table costs what it holds, no more.
+ */
 struct ksym {
 	uint64_t addr;
-	uint32_t name; /* offset into the string arena */
-	uint32_t verbatim;
+	uint32_t name; /* offset into the names, | VERBATIM */
+} __attribute__((packed));
+
+#define VERBATIM 0x80000000u
+
+struct area {
+	char *p;
+	size_t len, cap;
 };
 
 struct ksyms {
-	struct ksym *syms;
-	size_t n, cap;
-	char *arena;
-	size_t arena_len, arena_cap;
+	struct area syms; /* struct ksym[n] */
+	struct area names; /* NUL-terminated, one after the other */
+	size_t n;
 	int sorted;
 	char *lazy_path; /* loaded on first lookup when set */
 	pthread_t loader; /* ksyms__preload's thread, joined before any lookup */
@@ -32,6 +47,46 @@ struct ksyms {
 /* Interned replay frames get made-up addresses, a page apart; a replay loads no kallsyms. */
 #define INTERN_BASE 0xfffffff000000000ULL
 #define INTERN_STEP 0x1000ULL
+
+/* Room for more bytes at the end of an area; where they go. */
+static char *area_room(struct area *a, size_t more)
+{
+	if (a->len + more > a->cap) {
+		size_t cap = a->cap ? a->cap : 64 << 10;
+		void *p;
+
+		while (cap < a->len + more)
+			cap *= 2;
+		p = a->p ? mremap(a->p, a->cap, cap, MREMAP_MAYMOVE)
+			 : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				0);
+		if (p == MAP_FAILED) {
+			msg("out of memory for kernel symbols");
+			abort();
+		}
+		a->p = p;
+		a->cap = cap;
+	}
+	return a->p + a->len;
+}
+
+static void area_free(struct area *a)
+{
+	if (a->p)
+		munmap(a->p, a->cap);
+	a->p = NULL;
+	a->len = a->cap = 0;
+}
+
+static struct ksym *sym(const struct ksyms *ks, size_t i)
+{
+	return (struct ksym *)ks->syms.p + i;
+}
+
+static const char *name_of(const struct ksyms *ks, const struct ksym *s)
+{
+	return ks->names.p + (s->name & ~VERBATIM);
+}
 
 struct ksyms *ksyms__new(void)
 {
@@ -48,37 +103,25 @@ void ksyms__free(struct ksyms *ks)
 		return;
 	if (ks->loading)
 		pthread_join(ks->loader, NULL);
-	free(ks->syms);
-	free(ks->arena);
+	area_free(&ks->syms);
+	area_free(&ks->names);
 	free(ks->lazy_path);
 	free(ks->itab);
 	free(ks);
 }
 
-static uint32_t arena_add(struct ksyms *ks, const char *s, size_t len)
-{
-	uint32_t at = (uint32_t)ks->arena_len;
-
-	if (ks->arena_len + len + 1 > ks->arena_cap) {
-		ks->arena_cap = (ks->arena_cap + len + 1) * 2;
-		ks->arena = xrealloc(ks->arena, ks->arena_cap);
-	}
-	memcpy(ks->arena + ks->arena_len, s, len);
-	ks->arena[ks->arena_len + len] = '\0';
-	ks->arena_len += len + 1;
-	return at;
-}
-
 static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len, int verbatim)
 {
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? ks->cap * 2 : 1024;
-		ks->syms = xrealloc(ks->syms, ks->cap * sizeof(*ks->syms));
-	}
-	ks->syms[ks->n].addr = addr;
-	ks->syms[ks->n].name = arena_add(ks, name, len);
-	ks->syms[ks->n].verbatim = verbatim;
-	if (ks->n && ks->syms[ks->n - 1].addr > addr)
+	struct ksym *s = (struct ksym *)area_room(&ks->syms, sizeof(*s));
+	char *dst = area_room(&ks->names, len + 1);
+
+	s->addr = addr;
+	s->name = (uint32_t)ks->names.len | (verbatim ? VERBATIM : 0);
+	memcpy(dst, name, len);
+	dst[len] = '\0';
+	ks->names.len += len + 1;
+	ks->syms.len += sizeof(*s);
+	if (ks->n && sym(ks, ks->n - 1)->addr > addr)
 		ks->sorted = 0;
 	ks->n++;
 }
@@ -88,33 +131,80 @@ void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim)
 	add_len(ks, addr, name, strlen(name), verbatim);
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One "addr type name[\t[module]]" line, without its newline: text symbols only. */
+static void parse_line(struct ksyms *ks, const char *line, size_t len)
+{
+	const char *end = line + len, *p = line, *name;
+	uint64_t addr = 0;
+	size_t nlen = 0;
+	int v;
+
+	while (p < end && (v = hexval((unsigned char)*p)) >= 0) {
+		addr = addr << 4 | (uint64_t)v;
+		p++;
+	}
+	if (p == line || p - line > 16 || end - p < 4 || p[0] != ' ' || p[2] != ' ')
+		return;
+	if (p[1] != 't' && p[1] != 'T' && p[1] != 'w' && p[1] != 'W')
+		return;
+	name = p + 3;
+	while (name + nlen < end && name[nlen] != ' ' && name[nlen] != '\t')
+		nlen++;
+	if (addr && nlen)
+		add_len(ks, addr, name, nlen, 0);
+}
+
 int ksyms__load_file(struct ksyms *ks, const char *path)
 {
-	char line[512];
-	FILE *f = fopen(path, "re");
+	/* On the stack: the loader thread then needs no malloc arena of its own. */
+	char buf[64 << 10];
+	size_t have = 0;
+	int skipping = 0, err = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *end, *name;
-		uint64_t addr = strtoull(line, &end, 16);
-		char type;
-		size_t len;
+	/* Big reads: kallsyms answers each with as many whole lines as fit. */
+	for (;;) {
+		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+		char *p = buf, *end, *nl;
 
-		/* "addr type name": a line cut short must not pick up an earlier line's name. */
-		if (end == line || *end != ' ' || !end[1] || end[2] != ' ')
+		if (r < 0 && errno == EINTR)
 			continue;
-		type = end[1];
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		name = end + 3;
-		len = strcspn(name, " \t\n");
-		if (!addr || !len)
-			continue;
-		add_len(ks, addr, name, len, 0);
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
+		if (r == 0) {
+			if (have && !skipping)
+				parse_line(ks, buf, have);
+			break;
+		}
+		end = buf + have + r;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			if (!skipping)
+				parse_line(ks, p, (size_t)(nl - p));
+			skipping = 0;
+			p = nl + 1;
+		}
+		have = (size_t)(end - p);
+		if (have == sizeof(buf)) {
+			/* A line longer than the buffer is no symbol of ours: drop it whole. */
+			skipping = 1;
+			have = 0;
+		}
+		memmove(buf, p, have);
 	}
-	fclose(f);
-	return 0;
+	close(fd);
+	return err;
 }
 
 void ksyms__set_lazy(struct ksyms *ks, const char *path)
@@ -125,9 +215,9 @@ void ksyms__set_lazy(struct ksyms *ks, const char *path)
 
 static int cmp_sym(const void *a, const void *b)
 {
-	const struct ksym *x = a, *y = b;
+	uint64_t x = ((const struct ksym *)a)->addr, y = ((const struct ksym *)b)->addr;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	return x < y ? -1 : x > y;
 }
 
 static void load_lazy(struct ksyms *ks)
@@ -147,7 +237,7 @@ static void load_lazy(struct ksyms *ks)
 		free(path);
 	}
 	if (!ks->sorted) {
-		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_sym);
+		qsort(ks->syms.p, ks->n, sizeof(struct ksym), cmp_sym);
 		ks->sorted = 1;
 	}
 }
@@ -182,12 +272,12 @@ static const struct ksym *find(struct ksyms *ks, uint64_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ks->syms[mid].addr <= addr)
+		if (sym(ks, mid)->addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo ? &ks->syms[lo - 1] : NULL;
+	return lo ? sym(ks, lo - 1) : NULL;
 }
 
 /*
@@ -201,7 +291,7 @@ static const struct ksym *lookup(struct ksyms *ks, uint64_t addr)
 {
 	const struct ksym *s = find(ks, addr);
 
-	if (s && !s->verbatim && addr - s->addr >= SYMBOL_SPAN_MAX)
+	if (s && !(s->name & VERBATIM) && addr - s->addr >= SYMBOL_SPAN_MAX)
 		return NULL;
 	return s;
 }
@@ -214,7 +304,7 @@ const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off)
 		return NULL;
 	if (off)
 		*off = addr - s->addr;
-	return ks->arena + s->name;
+	return name_of(ks, s);
 }
 
 int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
@@ -222,10 +312,10 @@ int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 	const struct ksym *s = lookup(ks, addr);
 	int n;
 
-	if (s && s->verbatim && s->addr == addr)
-		n = snprintf(buf, len, "%s", ks->arena + s->name);
-	else if (s && !s->verbatim)
-		n = snprintf(buf, len, "%s+0x%" PRIx64, ks->arena + s->name, addr - s->addr);
+	if (s && (s->name & VERBATIM) && s->addr == addr)
+		n = snprintf(buf, len, "%s", name_of(ks, s));
+	else if (s && !(s->name & VERBATIM))
+		n = snprintf(buf, len, "%s+0x%" PRIx64, name_of(ks, s), addr - s->addr);
 	else
 		n = snprintf(buf, len, "0x%" PRIx64, addr);
 	if (n < 0)
@@ -247,7 +337,7 @@ static const char *interned_name(struct ksyms *ks, uint64_t addr)
 {
 	const struct ksym *s = find(ks, addr);
 
-	return s && s->addr == addr ? ks->arena + s->name : "";
+	return s && s->addr == addr ? name_of(ks, s) : "";
 }
 
 static void itab_put(struct ksyms *ks, uint64_t addr)
