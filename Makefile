@@ -22,7 +22,11 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS)) -I$(OUT) -Ibpf \
 	  -DTCPDROP_VERSION='"$(VERSION)"'
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -lpthread
+# libpcap is dlopen()ed only when a filter expression is given (core/pcapfilter.c): the dynamic
+# build does not link it; -u makes the static one (contrib/static.mk) take it from libpcap.a.
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(filter-out libpcap,$(PKGS))) -lm -lpthread -ldl
+PCAP_SYMS := pcap_open_dead pcap_compile pcap_geterr pcap_close pcap_freecode pcap_offline_filter
+tcpdrop-static: LDFLAGS += $(foreach s,$(PCAP_SYMS),-Wl,-u,$(s))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
 	      -Wall -Werror
 

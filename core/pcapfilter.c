@@ -3,11 +3,75 @@
 #include "pcapng.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * libpcap is loaded only when an expression is given: it brings nine more
+ * libraries (D-Bus, systemd, gcrypt...), ~1 MiB of RSS and their loading on
+ * every start. The references are weak: the dynamic build does not name it
+ * (the Makefile links without it) and dlopen()s it here; the static build
+ * links it in (the Makefile's -u flags pull it from libpcap.a), and then the
+ * weak symbols are simply there.
+ */
+#pragma weak pcap_open_dead
+#pragma weak pcap_compile
+#pragma weak pcap_geterr
+#pragma weak pcap_close
+#pragma weak pcap_freecode
+#pragma weak pcap_offline_filter
+
+static struct {
+	pcap_t *(*open_dead)(int, int);
+	int (*compile)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32);
+	char *(*geterr)(pcap_t *);
+	void (*close)(pcap_t *);
+	void (*freecode)(struct bpf_program *);
+	int (*offline_filter)(const struct bpf_program *, const struct pcap_pkthdr *,
+			      const u_char *);
+} pcap;
+
+static int load_pcap(void)
+{
+	static const char *const names[] = { "libpcap.so.0.8", "libpcap.so.1", "libpcap.so" };
+	void *h = NULL;
+
+	if (pcap.offline_filter)
+		return 0;
+	if (pcap_open_dead && pcap_compile && pcap_geterr && pcap_close && pcap_freecode &&
+	    pcap_offline_filter) {
+		pcap.open_dead = pcap_open_dead;
+		pcap.compile = pcap_compile;
+		pcap.geterr = pcap_geterr;
+		pcap.close = pcap_close;
+		pcap.freecode = pcap_freecode;
+		pcap.offline_filter = pcap_offline_filter;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names) && !h; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		msg("pcap filter: libpcap is needed and cannot be loaded (%s)", dlerror());
+		return -ENOENT;
+	}
+	*(void **)&pcap.open_dead = dlsym(h, "pcap_open_dead");
+	*(void **)&pcap.compile = dlsym(h, "pcap_compile");
+	*(void **)&pcap.geterr = dlsym(h, "pcap_geterr");
+	*(void **)&pcap.close = dlsym(h, "pcap_close");
+	*(void **)&pcap.freecode = dlsym(h, "pcap_freecode");
+	*(void **)&pcap.offline_filter = dlsym(h, "pcap_offline_filter");
+	if (!pcap.open_dead || !pcap.compile || !pcap.geterr || !pcap.close || !pcap.freecode ||
+	    !pcap.offline_filter) {
+		msg("pcap filter: the libpcap found lacks pcap_compile() or its kin");
+		pcap.offline_filter = NULL;
+		return -ENOENT;
+	}
+	return 0; /* kept loaded until exit: its filters run to the end */
+}
 
 #define IP4_HDR 20
 #define IP6_HDR 40
@@ -25,23 +89,25 @@ int pcapfilter__new(const char *expr, struct pcapfilter **out)
 	pcap_t *dead;
 
 	*out = NULL;
+	if (load_pcap())
+		return -ENOENT;
 	/*
 	 * DLT_RAW: the packet starts at its IP header, which is where the probe's
 	 * copy starts; libpcap tells IPv4 from IPv6 by the version nibble.
 	 */
-	dead = pcap_open_dead(DLT_RAW, 65535);
+	dead = pcap.open_dead(DLT_RAW, 65535);
 	if (!dead) {
 		msg("pcap filter: libpcap cannot open a handle");
 		return -ENOMEM;
 	}
 	pf = xcalloc(1, sizeof(*pf));
-	if (pcap_compile(dead, &pf->prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
-		msg("pcap filter '%s': %s", expr, pcap_geterr(dead));
-		pcap_close(dead);
+	if (pcap.compile(dead, &pf->prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		msg("pcap filter '%s': %s", expr, pcap.geterr(dead));
+		pcap.close(dead);
 		free(pf);
 		return -EINVAL;
 	}
-	pcap_close(dead);
+	pcap.close(dead);
 	*out = pf;
 	return 0;
 }
@@ -50,7 +116,7 @@ void pcapfilter__free(struct pcapfilter *pf)
 {
 	if (!pf)
 		return;
-	pcap_freecode(&pf->prog);
+	pcap.freecode(&pf->prog);
 	free(pf);
 }
 
@@ -81,7 +147,7 @@ int pcapfilter__match(struct pcapfilter *pf, const struct tcpdrop_event *ev)
 		p = pf->scratch;
 		h.caplen = h.len = (unsigned int)pcapng__synthesise(pf->scratch, ev);
 	}
-	return pcap_offline_filter(&pf->prog, &h, p) != 0;
+	return pcap.offline_filter(&pf->prog, &h, p) != 0;
 }
 
 /* Move only what the event uses: its head, its stack frames and its packet bytes. */
