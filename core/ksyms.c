@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 /*
- * One symbol in 12 bytes: a distribution kernel has ~120k text symbols, and
- * their names take ~3 MB more. Both live in anonymous mappings that grow in
- * place (mremap), so nothing is copied as they grow and only what is used is
- * resident: the table costs what it holds, no more.
+ * One symbol in 12 bytes: a distribution kernel has ~120k text symbols. Their
+ * names (~3 MB as text) are kept as token numbers: a token is a run of
+ * separators and the word after it ("_rcv", ".cold"), ~13k distinct ones for
+ * 120k names, so most names take 5-10 bytes (1.3 MB in all, with the tokens).
+ * Everything lives in anonymous mappings that grow in place (mremap): nothing
+ * is copied as they grow, the loader thread needs no malloc arena, and only
+ * what is used is resident.
  */
 struct ksym {
 	uint64_t addr;
@@ -33,7 +36,13 @@ struct area {
 
 struct ksyms {
 	struct area syms; /* struct ksym[n] */
-	struct area names; /* NUL-terminated, one after the other */
+	struct area names; /* each name: its token numbers (LEB128), then 0 */
+	struct area toks; /* token texts, NUL-terminated, one after the other */
+	struct area tokoff; /* uint32_t[ntoks + 1]: where token i's text starts (0 is no token) */
+	struct area thash; /* uint32_t[]: open-addressing hash of the tokens' numbers, 0 = empty */
+	uint32_t ntoks;
+	char *dec; /* the name decoded last */
+	size_t dec_cap;
 	size_t n;
 	int sorted;
 	char *lazy_path; /* loaded on first lookup when set */
@@ -83,9 +92,43 @@ static struct ksym *sym(const struct ksyms *ks, size_t i)
 	return (struct ksym *)ks->syms.p + i;
 }
 
-static const char *name_of(const struct ksyms *ks, const struct ksym *s)
+static uint32_t tok_off(const struct ksyms *ks, uint32_t id)
 {
-	return ks->names.p + (s->name & ~VERBATIM);
+	return ((const uint32_t *)ks->tokoff.p)[id];
+}
+
+/* A symbol's name, spelled out again; valid until the next one is. */
+static const char *name_of(struct ksyms *ks, const struct ksym *s)
+{
+	const unsigned char *p = (const unsigned char *)ks->names.p + (s->name & ~VERBATIM);
+	size_t used = 0;
+
+	for (;;) {
+		uint32_t id = 0;
+		unsigned int shift = 0;
+		const char *t;
+		size_t tl;
+
+		do
+			id |= (uint32_t)(*p & 0x7f) << shift, shift += 7;
+		while (*p++ & 0x80);
+		if (!id || id > ks->ntoks)
+			break;
+		t = ks->toks.p + tok_off(ks, id);
+		tl = strlen(t);
+		if (used + tl + 1 > ks->dec_cap) {
+			ks->dec_cap = (used + tl + 1) * 2;
+			ks->dec = xrealloc(ks->dec, ks->dec_cap);
+		}
+		memcpy(ks->dec + used, t, tl);
+		used += tl;
+	}
+	if (!ks->dec_cap) {
+		ks->dec_cap = 64;
+		ks->dec = xmalloc(ks->dec_cap);
+	}
+	ks->dec[used] = '\0';
+	return ks->dec;
 }
 
 struct ksyms *ksyms__new(void)
@@ -105,22 +148,112 @@ void ksyms__free(struct ksyms *ks)
 		pthread_join(ks->loader, NULL);
 	area_free(&ks->syms);
 	area_free(&ks->names);
+	area_free(&ks->toks);
+	area_free(&ks->tokoff);
+	area_free(&ks->thash);
+	free(ks->dec);
 	free(ks->lazy_path);
 	free(ks->itab);
 	free(ks);
 }
 
+static uint32_t hash_tok(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* Double the token hash (at half full): a fresh zeroed mapping, every token put in again. */
+static void thash_grow(struct ksyms *ks)
+{
+	struct area old = ks->thash;
+	size_t cap = old.cap ? old.cap * 2 : 64 << 10;
+	uint32_t *tab, mask;
+
+	ks->thash = (struct area){ 0 };
+	tab = (uint32_t *)area_room(&ks->thash, cap);
+	ks->thash.len = cap;
+	mask = (uint32_t)(ks->thash.cap / sizeof(uint32_t)) - 1;
+	for (uint32_t id = 1; id <= ks->ntoks; id++) {
+		const char *t = ks->toks.p + tok_off(ks, id);
+		uint32_t i = hash_tok(t, strlen(t)) & mask;
+
+		while (tab[i])
+			i = (i + 1) & mask;
+		tab[i] = id;
+	}
+	area_free(&old);
+}
+
+/* The number of a token, given one if it is new. */
+static uint32_t token(struct ksyms *ks, const char *s, size_t len)
+{
+	uint32_t *tab, mask, i, id, off;
+	char *dst;
+
+	if ((ks->ntoks + 1) * 2 * sizeof(uint32_t) > ks->thash.len)
+		thash_grow(ks);
+	tab = (uint32_t *)ks->thash.p;
+	mask = (uint32_t)(ks->thash.cap / sizeof(uint32_t)) - 1;
+	for (i = hash_tok(s, len) & mask; (id = tab[i]); i = (i + 1) & mask) {
+		const char *t = ks->toks.p + tok_off(ks, id);
+
+		if (!strncmp(t, s, len) && !t[len])
+			return id;
+	}
+	if (!ks->tokoff.len) {
+		memset(area_room(&ks->tokoff, sizeof(uint32_t)), 0, sizeof(uint32_t));
+		ks->tokoff.len = sizeof(uint32_t);
+	}
+	off = (uint32_t)ks->toks.len;
+	memcpy(area_room(&ks->tokoff, sizeof(off)), &off, sizeof(off));
+	ks->tokoff.len += sizeof(off);
+	dst = area_room(&ks->toks, len + 1);
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	ks->toks.len += len + 1;
+	tab[i] = id = ++ks->ntoks;
+	return id;
+}
+
+static int is_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static void put_number(struct ksyms *ks, uint32_t v)
+{
+	unsigned char *dst = (unsigned char *)area_room(&ks->names, 5);
+	size_t n = 0;
+
+	do {
+		dst[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	ks->names.len += n;
+}
+
 static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len, int verbatim)
 {
 	struct ksym *s = (struct ksym *)area_room(&ks->syms, sizeof(*s));
-	char *dst = area_room(&ks->names, len + 1);
+	size_t i = 0;
 
 	s->addr = addr;
 	s->name = (uint32_t)ks->names.len | (verbatim ? VERBATIM : 0);
-	memcpy(dst, name, len);
-	dst[len] = '\0';
-	ks->names.len += len + 1;
 	ks->syms.len += sizeof(*s);
+	while (i < len) {
+		size_t start = i;
+
+		while (i < len && !is_word((unsigned char)name[i]))
+			i++;
+		while (i < len && is_word((unsigned char)name[i]))
+			i++;
+		put_number(ks, token(ks, name + start, i - start));
+	}
+	put_number(ks, 0);
 	if (ks->n && sym(ks, ks->n - 1)->addr > addr)
 		ks->sorted = 0;
 	ks->n++;

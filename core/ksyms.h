@@ -24,7 +24,10 @@ void ksyms__preload(struct ksyms *ks);
 /* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
 void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);
 
-/* The symbol at or below addr: its name and the offset; NULL when none. */
+/*
+ * The symbol at or below addr: its name and the offset; NULL when none. The
+ * name is spelled out in a buffer of ks's: valid until the next lookup.
+ */
 const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
 
 /* "name+0xoff" (or the verbatim name, or "0x..." when unknown) into buf; returns its length. */
