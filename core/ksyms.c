@@ -46,6 +46,7 @@ struct ksyms {
 	size_t n;
 	int sorted;
 	char *lazy_path; /* loaded on first lookup when set */
+	int lazy_done;
 	pthread_t loader; /* ksyms__preload's thread, joined before any lookup */
 	int loading;
 	uint64_t next_intern;
@@ -344,22 +345,80 @@ void ksyms__set_lazy(struct ksyms *ks, const char *path)
 {
 	free(ks->lazy_path);
 	ks->lazy_path = xstrdup(path);
+	ks->lazy_done = 0;
 }
 
-static int cmp_sym(const void *a, const void *b)
+static void swap_syms(struct ksym *a, struct ksym *b)
 {
-	uint64_t x = ((const struct ksym *)a)->addr, y = ((const struct ksym *)b)->addr;
+	struct ksym t = *a;
 
-	return x < y ? -1 : x > y;
+	*a = *b;
+	*b = t;
+}
+
+/* In place: the loader thread allocates nothing (qsort would: a copy of the whole table). */
+static void heapsort_syms(struct ksym *v, size_t n)
+{
+	for (size_t end = n, start = n / 2;;) {
+		size_t root, child;
+
+		if (start > 0) {
+			root = --start;
+		} else if (end > 1) {
+			swap_syms(&v[0], &v[--end]);
+			root = 0;
+		} else {
+			return;
+		}
+		while ((child = 2 * root + 1) < end) {
+			if (child + 1 < end && v[child].addr < v[child + 1].addr)
+				child++;
+			if (v[root].addr >= v[child].addr)
+				break;
+			swap_syms(&v[root], &v[child]);
+			root = child;
+		}
+	}
+}
+
+/*
+ * kallsyms lists the kernel's own symbols by address, then those of modules,
+ * BPF programs and trampolines in no order: sort only that tail, then merge it
+ * in from the back with a copy of the tail alone.
+ */
+static void sort_syms(struct ksyms *ks)
+{
+	size_t n = ks->n, p = 1, k, i, j, w;
+	struct area tmp = { 0 };
+	struct ksym *t;
+
+	while (p < n && sym(ks, p - 1)->addr <= sym(ks, p)->addr)
+		p++;
+	if (p >= n)
+		return;
+	k = n - p;
+	heapsort_syms(sym(ks, p), k);
+	if (sym(ks, p - 1)->addr <= sym(ks, p)->addr)
+		return;
+	t = (struct ksym *)area_room(&tmp, k * sizeof(*t));
+	memcpy(t, sym(ks, p), k * sizeof(*t));
+	for (i = p, j = k, w = n; j > 0;) {
+		if (i > 0 && sym(ks, i - 1)->addr > t[j - 1].addr)
+			*sym(ks, --w) = *sym(ks, --i);
+		else
+			*sym(ks, --w) = t[--j];
+	}
+	area_free(&tmp);
 }
 
 static void load_lazy(struct ksyms *ks)
 {
-	if (ks->lazy_path) {
-		char *path = ks->lazy_path;
+	/* Nothing here frees or allocates: the loader thread gets no malloc arena. */
+	if (ks->lazy_path && !ks->lazy_done) {
+		const char *path = ks->lazy_path;
 		int err;
 
-		ks->lazy_path = NULL;
+		ks->lazy_done = 1;
 		err = ksyms__load_file(ks, path);
 		if (err)
 			msg("cannot read %s: %s; stacks will show addresses", path, strerror(-err));
@@ -367,10 +426,9 @@ static void load_lazy(struct ksyms *ks)
 			msg("%s lists no addresses (kernel.kptr_restrict?); stacks will show "
 			    "addresses",
 			    path);
-		free(path);
 	}
 	if (!ks->sorted) {
-		qsort(ks->syms.p, ks->n, sizeof(struct ksym), cmp_sym);
+		sort_syms(ks);
 		ks->sorted = 1;
 	}
 }
@@ -383,7 +441,8 @@ static void *load_thread(void *arg)
 
 void ksyms__preload(struct ksyms *ks)
 {
-	if (ks->lazy_path && !ks->loading && !pthread_create(&ks->loader, NULL, load_thread, ks))
+	if (ks->lazy_path && !ks->lazy_done && !ks->loading &&
+	    !pthread_create(&ks->loader, NULL, load_thread, ks))
 		ks->loading = 1;
 }
 
