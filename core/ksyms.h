@@ -21,6 +21,13 @@ void ksyms__set_lazy(struct ksyms *ks, const char *path);
  */
 void ksyms__preload(struct ksyms *ks);
 
+/*
+ * The preload runs behind the main thread (at nice 10), whose probe load is
+ * what start-up waits for, until this is called: once the probe is attached
+ * and drops may need the symbols, it goes ahead (nice -5 where allowed).
+ */
+void ksyms__hurry(struct ksyms *ks);
+
 /* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
 void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);
 
