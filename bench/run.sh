@@ -314,22 +314,32 @@ done
 replay_na() {
 	row "replay" - - - - - - - "not available: $1"
 }
+# best_ns CMD...: the shortest wall time of three runs, in ns (this VM's speed drifts between
+# runs); exit status of the last run in rc.
+best_ns() {
+	best=
+	for _ in 1 2 3; do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>"$tmp/rerr"
+		rc=$?
+		t=$(($(date +%s%N) - t0))
+		[ $rc -ne 0 ] && return
+		{ [ -z "$best" ] || [ "$t" -lt "$best" ]; } && best=$t
+	done
+}
 replay() {
 	label=$1
 	shift
-	t0=$(date +%s%N)
-	"$TD" -r "$tmp/rec.pcapng" "$@" >/dev/null 2>"$tmp/rerr"
-	rc=$?
-	t1=$(date +%s%N)
+	best_ns "$TD" -r "$tmp/rec.pcapng" "$@"
 	if [ $rc -ne 0 ]; then
 		row "replay: $label" - - - - - - - "failed: $(head -1 "$tmp/rerr")"
 		return
 	fi
-	awk -v n="$rec_n" -v full=$((t1 - t0)) -v one="$startup" -v l="$label" 'BEGIN {
+	awk -v n="$rec_n" -v full="$best" -v one="$startup" -v l="$label" 'BEGIN {
 		d = (full - one) / 1e9
 		if (d <= 0) d = full / 1e9
 		printf "%-44s %3s %10.0f %6s %10s %9s %6s %7s  %s\n", "replay: " l, "-", n / d, "-",
-			n, "-", "-", "-", sprintf("events/s; %.0f ms in all, %.0f ms start-up", full / 1e6, one / 1e6)
+			n, "-", "-", "-", sprintf("events/s; best of 3: %.0f ms in all, %.0f ms start-up", full / 1e6, one / 1e6)
 	}'
 }
 if ! "$TD" --help | grep -q -- '--read'; then
@@ -349,9 +359,8 @@ else
 		else
 			size=$(du -m "$tmp/rec.pcapng" | cut -f1)
 			# Start-up is not replay: take off the time of a replay that stops at once.
-			t0=$(date +%s%N)
-			"$TD" -r "$tmp/rec.pcapng" -c 1 -e '' >/dev/null 2>&1
-			startup=$(($(date +%s%N) - t0))
+			best_ns "$TD" -r "$tmp/rec.pcapng" -c 1 -e ''
+			startup=$best
 			row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
 				"${rec_lost:--}" - - "$size MiB file, of $(gen_field sent) sent"
 			replay "empty drop(): -e ''" -e ''
