@@ -705,6 +705,23 @@ static void add_pair(struct probe *p, const struct probe_opts *po, const struct 
 	     all);
 }
 
+/*
+ * The BPF object inside the binary (~700 KB) is read once per load; libbpf
+ * keeps its own copies of what it needs. Once everything is loaded, the
+ * pages of it we touched are given back: they stay in the page cache, clean,
+ * and are read again should anything touch them.
+ */
+static void drop_object_pages(void)
+{
+	size_t len, page = (size_t)getpagesize();
+	uintptr_t at = (uintptr_t)tcpdrop_bpf__elf_bytes(&len);
+	uintptr_t from = (at + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t to = (at + len) & ~(uintptr_t)(page - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
 int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out)
 {
 	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
@@ -749,6 +766,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 				     pair_name(p->pair));
 			else
 				vmsg("probe: %s on tcp_drop", probe_mode_name(m));
+			drop_object_pages();
 			*out = p;
 			return 0;
 		}
