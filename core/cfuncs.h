@@ -7,6 +7,7 @@ struct tcpdrop_cfuncs {
 	int (*ntop)(int family, const void *addr, char *buf, int len);
 	int (*ksym)(__u64 addr, char *buf, int len);
 	double (*mono)(void); /* CLOCK_MONOTONIC in seconds: rate limits, elapsed time */
+	void (*out)(const void *p, __u32 n); /* bytes to stdout, through stdio as io.write */
 };
 
 #endif

@@ -56,10 +56,16 @@ static double c_mono(void)
 	return (double)now_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
+static void c_out(const void *p, __u32 n)
+{
+	fwrite(p, 1, n, stdout);
+}
+
 static const struct tcpdrop_cfuncs cfuncs = {
 	.ntop = c_ntop,
 	.ksym = c_ksym,
 	.mono = c_mono,
+	.out = c_out,
 };
 
 const struct embedded *embedded_script(const char *name)

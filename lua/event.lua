@@ -278,5 +278,6 @@ return {
 	put_isotime = put_isotime,
 	ksym = ksym,
 	mono = function() return (C.mono()) end,
+	cfuncs = C, -- the C functions (see core/cfuncs.h)
 	set_suggest = function(f) suggest = f end,
 }

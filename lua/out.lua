@@ -3,16 +3,8 @@
 --
 -- string.format and `..` intern every string they make (a hash, an allocation, later a
 -- collection): at storm rates that was most of the reader's time in the default output.
-local ffi = require("ffi")
 local buffer = require("string.buffer")
 local event = require("tcpdrop.event")
-
--- Names of our own, so that a script that declares fwrite or stdout itself does not clash.
-ffi.cdef([[
-size_t tcpdrop_fwrite(const void *p, size_t size, size_t n, void *f) __asm__("fwrite");
-extern void *tcpdrop_stdout __asm__("stdout");
-]])
-local C = ffi.C
 
 local pads = {} -- pads[n]: n spaces
 for n = 1, 64 do
@@ -34,10 +26,12 @@ function M.pad(b, mark, width)
 	end
 end
 
--- Write the buffer to stdout (through stdio) and empty it.
+-- Write the buffer to stdout and empty it. Through a C function the core hands over: a static
+-- build has no symbols for ffi.C to find, and io.write(buffer) is not compiled by the JIT.
+local C = event.cfuncs
 function M.write(b)
 	local p, n = b:ref()
-	C.tcpdrop_fwrite(p, 1, n, C.tcpdrop_stdout)
+	C.out(p, n)
 	b:reset()
 end
 
