@@ -16,20 +16,33 @@
 #include <unistd.h>
 
 /*
- * One symbol in 12 bytes: a distribution kernel has ~120k text symbols. Their
- * names (~3 MB as text) are kept as token numbers: a token is a run of
- * separators and the word after it ("_rcv", ".cold"), ~13k distinct ones for
- * 120k names, so most names take 5-10 bytes (1.3 MB in all, with the tokens).
- * Everything lives in anonymous mappings that grow in place (mremap): nothing
- * is copied as they grow, the loader thread needs no malloc arena, and only
- * what is used is resident.
+ * One symbol in 8 bytes: the low half of its address and its name; the high
+ * halves, shared by long runs of symbols (x86-64's kernel, modules and BPF
+ * programs all have one), are kept once per run. A distribution kernel has
+ * ~120k text symbols. Their names (~3 MB as text) are kept as token numbers:
+ * a token is a run of separators and the word after it ("_rcv", ".cold"),
+ * ~13k distinct ones for 120k names, so most names take 5-10 bytes (1.3 MB in
+ * all, with the tokens). Everything lives in anonymous mappings that grow in
+ * place (mremap): nothing is copied as they grow, the loader thread needs no
+ * malloc arena, and only what is used is resident.
  */
-struct ksym {
-	uint64_t addr;
+struct ksym8 {
+	uint32_t lo;
 	uint32_t name; /* offset into the names, | VERBATIM */
-} __attribute__((packed));
+};
 
 #define VERBATIM 0x80000000u
+
+struct run {
+	uint32_t hi;
+	uint32_t first; /* its first symbol */
+};
+
+/* A whole symbol: one out of address order, kept aside until sorted in; or a lookup's answer. */
+struct ksym {
+	uint64_t addr;
+	uint32_t name;
+} __attribute__((packed));
 
 struct area {
 	char *p;
@@ -37,7 +50,12 @@ struct area {
 };
 
 struct ksyms {
-	struct area syms; /* struct ksym[n] */
+	struct area syms; /* struct ksym8[n], by address */
+	struct area runs; /* struct run[nruns]: the high halves */
+	size_t nruns;
+	uint64_t last; /* the highest address in syms */
+	struct area aside; /* struct ksym[naside]: added below last, not yet sorted in */
+	size_t naside;
 	struct area names; /* each name: its token numbers (LEB128), then 0 */
 	struct area toks; /* token texts, NUL-terminated, one after the other */
 	struct area tokoff; /* uint32_t[ntoks + 1]: where token i's text starts (0 is no token) */
@@ -46,7 +64,7 @@ struct ksyms {
 	char *dec; /* the name decoded last */
 	size_t dec_cap;
 	size_t n;
-	int sorted;
+	struct ksym found; /* what find() answers */
 	char *lazy_path; /* loaded on first lookup when set */
 	int lazy_done;
 	pthread_t loader; /* ksyms__preload's thread, joined before any lookup */
@@ -92,9 +110,14 @@ static void area_free(struct area *a)
 	a->len = a->cap = 0;
 }
 
-static struct ksym *sym(const struct ksyms *ks, size_t i)
+static struct ksym8 *sym(const struct ksyms *ks, size_t i)
 {
-	return (struct ksym *)ks->syms.p + i;
+	return (struct ksym8 *)ks->syms.p + i;
+}
+
+static const struct run *run(const struct ksyms *ks, size_t i)
+{
+	return (const struct run *)ks->runs.p + i;
 }
 
 static uint32_t tok_off(const struct ksyms *ks, uint32_t id)
@@ -141,7 +164,6 @@ struct ksyms *ksyms__new(void)
 	struct ksyms *ks = xcalloc(1, sizeof(*ks));
 
 	ks->next_intern = INTERN_BASE;
-	ks->sorted = 1;
 	return ks;
 }
 
@@ -152,6 +174,8 @@ void ksyms__free(struct ksyms *ks)
 	if (ks->loading)
 		pthread_join(ks->loader, NULL);
 	area_free(&ks->syms);
+	area_free(&ks->runs);
+	area_free(&ks->aside);
 	area_free(&ks->names);
 	area_free(&ks->toks);
 	area_free(&ks->tokoff);
@@ -241,14 +265,32 @@ static void put_number(struct ksyms *ks, uint32_t v)
 	ks->names.len += n;
 }
 
+/* One more symbol at the end of the table, in address order. */
+static void append(struct ksyms *ks, uint64_t addr, uint32_t name)
+{
+	struct ksym8 *e = (struct ksym8 *)area_room(&ks->syms, sizeof(*e));
+	uint32_t hi = (uint32_t)(addr >> 32);
+
+	if (!ks->nruns || run(ks, ks->nruns - 1)->hi != hi) {
+		struct run *r = (struct run *)area_room(&ks->runs, sizeof(*r));
+
+		r->hi = hi;
+		r->first = (uint32_t)ks->n;
+		ks->runs.len += sizeof(*r);
+		ks->nruns++;
+	}
+	e->lo = (uint32_t)addr;
+	e->name = name;
+	ks->syms.len += sizeof(*e);
+	ks->last = addr;
+	ks->n++;
+}
+
 static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len, int verbatim)
 {
-	struct ksym *s = (struct ksym *)area_room(&ks->syms, sizeof(*s));
+	uint32_t at = (uint32_t)ks->names.len | (verbatim ? VERBATIM : 0);
 	size_t i = 0;
 
-	s->addr = addr;
-	s->name = (uint32_t)ks->names.len | (verbatim ? VERBATIM : 0);
-	ks->syms.len += sizeof(*s);
 	while (i < len) {
 		size_t start = i;
 
@@ -259,9 +301,16 @@ static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t le
 		put_number(ks, token(ks, name + start, i - start));
 	}
 	put_number(ks, 0);
-	if (ks->n && sym(ks, ks->n - 1)->addr > addr)
-		ks->sorted = 0;
-	ks->n++;
+	if (!ks->n || addr >= ks->last) {
+		append(ks, addr, at);
+	} else {
+		struct ksym *s = (struct ksym *)area_room(&ks->aside, sizeof(*s));
+
+		s->addr = addr;
+		s->name = at;
+		ks->aside.len += sizeof(*s);
+		ks->naside++;
+	}
 }
 
 void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim)
@@ -385,34 +434,72 @@ static void heapsort_syms(struct ksym *v, size_t n)
 	}
 }
 
-/*
- * kallsyms lists the kernel's own symbols by address, then those of modules,
- * BPF programs and trampolines in no order: sort only that tail, then merge it
- * in from the back with a copy of the tail alone.
- */
-static void sort_syms(struct ksyms *ks)
+/* The full address of symbol i, its run found from ri (a run at or after i's) down. */
+static uint64_t addr_at(const struct ksyms *ks, size_t i, size_t *ri)
 {
-	size_t n = ks->n, p = 1, k, i, j, w;
-	struct area tmp = { 0 };
-	struct ksym *t;
+	while (run(ks, *ri)->first > i)
+		(*ri)--;
+	return (uint64_t)run(ks, *ri)->hi << 32 | sym(ks, i)->lo;
+}
 
-	while (p < n && sym(ks, p - 1)->addr <= sym(ks, p)->addr)
-		p++;
-	if (p >= n)
+/*
+ * kallsyms lists the kernel's own symbols by address, then BPF programs and
+ * trampolines (and modules' symbols) in no order: those below the highest so
+ * far were kept aside. Sort them, in place (qsort would allocate a copy),
+ * and merge them in from the back; the runs are made anew as it goes.
+ */
+static void merge_aside(struct ksyms *ks)
+{
+	struct ksym *t = (struct ksym *)ks->aside.p;
+	size_t i = ks->n, j = ks->naside, w = ks->n + ks->naside, ri = ks->nruns - 1, nr = 0;
+	struct area runs = { 0 };
+	struct run *r;
+	uint32_t hi = 0;
+
+	if (!j)
 		return;
-	k = n - p;
-	heapsort_syms(sym(ks, p), k);
-	if (sym(ks, p - 1)->addr <= sym(ks, p)->addr)
-		return;
-	t = (struct ksym *)area_room(&tmp, k * sizeof(*t));
-	memcpy(t, sym(ks, p), k * sizeof(*t));
-	for (i = p, j = k, w = n; j > 0;) {
-		if (i > 0 && sym(ks, i - 1)->addr > t[j - 1].addr)
-			*sym(ks, --w) = *sym(ks, --i);
-		else
-			*sym(ks, --w) = t[--j];
+	heapsort_syms(t, j);
+	area_room(&ks->syms, j * sizeof(struct ksym8));
+	while (w > 0) {
+		uint64_t from = i ? addr_at(ks, i - 1, &ri) : 0;
+		struct ksym take;
+
+		if (i && (!j || from > t[j - 1].addr)) {
+			take.addr = from;
+			take.name = sym(ks, --i)->name;
+		} else {
+			take = t[--j];
+		}
+		w--;
+		sym(ks, w)->lo = (uint32_t)take.addr;
+		sym(ks, w)->name = take.name;
+		/* Runs come out last first: each is closed when the one below it begins. */
+		if (nr && hi != (uint32_t)(take.addr >> 32))
+			((struct run *)runs.p)[nr - 1].first = (uint32_t)w + 1;
+		if (!nr || hi != (uint32_t)(take.addr >> 32)) {
+			r = (struct run *)area_room(&runs, sizeof(*r));
+			r->hi = hi = (uint32_t)(take.addr >> 32);
+			runs.len += sizeof(*r);
+			nr++;
+		}
 	}
-	area_free(&tmp);
+	((struct run *)runs.p)[nr - 1].first = 0;
+	r = (struct run *)runs.p;
+	for (size_t a = 0, b = nr - 1; a < b; a++, b--) {
+		struct run x = r[a];
+
+		r[a] = r[b];
+		r[b] = x;
+	}
+	ks->n += ks->naside;
+	ks->syms.len = ks->n * sizeof(struct ksym8);
+	area_free(&ks->runs);
+	ks->runs = runs;
+	ks->nruns = nr;
+	ri = nr - 1;
+	ks->last = addr_at(ks, ks->n - 1, &ri);
+	area_free(&ks->aside);
+	ks->naside = 0;
 }
 
 static void load_lazy(struct ksyms *ks)
@@ -431,10 +518,7 @@ static void load_lazy(struct ksyms *ks)
 			    "addresses",
 			    path);
 	}
-	if (!ks->sorted) {
-		sort_syms(ks);
-		ks->sorted = 1;
-	}
+	merge_aside(ks);
 }
 
 /*
@@ -498,21 +582,50 @@ static void ensure_ready(struct ksyms *ks)
 	load_lazy(ks);
 }
 
+/* The symbol at or below addr, spelled out in ks->found; NULL when none. */
 static const struct ksym *find(struct ksyms *ks, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	uint32_t hi = (uint32_t)(addr >> 32), lo = (uint32_t)addr;
+	size_t a = 0, b, ri, end, idx;
 
 	ensure_ready(ks);
-	hi = ks->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	b = ks->nruns;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
 
-		if (sym(ks, mid)->addr <= addr)
-			lo = mid + 1;
+		if (run(ks, mid)->hi <= hi)
+			a = mid + 1;
 		else
-			hi = mid;
+			b = mid;
 	}
-	return lo ? sym(ks, lo - 1) : NULL;
+	if (!a)
+		return NULL;
+	ri = a - 1;
+	end = ri + 1 < ks->nruns ? run(ks, ri + 1)->first : ks->n;
+	if (run(ks, ri)->hi < hi) {
+		idx = end - 1; /* the whole run is below */
+	} else {
+		a = run(ks, ri)->first;
+		b = end;
+		while (a < b) {
+			size_t mid = a + (b - a) / 2;
+
+			if (sym(ks, mid)->lo <= lo)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		if (a == run(ks, ri)->first) {
+			/* Below the run's first symbol: the previous run's last, if any. */
+			if (!ri)
+				return NULL;
+			ri--;
+		}
+		idx = a - 1;
+	}
+	ks->found.addr = (uint64_t)run(ks, ri)->hi << 32 | sym(ks, idx)->lo;
+	ks->found.name = sym(ks, idx)->name;
+	return &ks->found;
 }
 
 /*

@@ -296,6 +296,48 @@ static void test_sort_tail(void)
 	ksyms__free(ks);
 }
 
+/*
+ * A kallsyms table is kept compact once loaded (8 bytes a symbol, the high halves of the
+ * addresses per run): lookups across runs, and a symbol added afterwards.
+ */
+static void test_compact_runs(void)
+{
+	char path[] = "/tmp/tcpdrop-ksyms-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct ksyms *ks;
+
+	if (!f) {
+		check("compact: temporary file", 0, "mkstemp: %s", strerror(errno));
+		return;
+	}
+	fputs("ffff800080001000 T run1_a\n"
+	      "ffff8000fffff000 t run1_b\n"
+	      "ffff800100000100 T run2_a\n"
+	      "ffff8001fffff000 T run2_b\n"
+	      "ffff800300000000 T run3_a\n"
+	      "ffff800080000800 t out_of_order\t[mod]\n",
+	      f);
+	fclose(f);
+	ks = ksyms__new();
+	ksyms__set_lazy(ks, path);
+	maps_to(ks, "compact: below everything", 0xffff800080000000, NULL, 0);
+	maps_to(ks, "compact: the unsorted one", 0xffff800080000810, "out_of_order", 0x10);
+	maps_to(ks, "compact: within a run", 0xffff800080001010, "run1_a", 0x10);
+	maps_to(ks, "compact: last of a run", 0xffff8000fffff004, "run1_b", 4);
+	maps_to(ks, "compact: below a run's first, from the run before", 0xffff800100000010,
+		"run1_b", 0x1010);
+	maps_to(ks, "compact: first of a run", 0xffff800100000100, "run2_a", 0);
+	maps_to(ks, "compact: last of a run, near its end", 0xffff8001fffff040, "run2_b", 0x40);
+	maps_to(ks, "compact: a high half with no run", 0xffff800200000010, "run2_b", 0x1010);
+	maps_to(ks, "compact: the last run", 0xffff800300000020, "run3_a", 0x20);
+	ksyms__add(ks, 0xffff800300001000, "added_later", 0);
+	maps_to(ks, "compact: a symbol added afterwards", 0xffff800300001008, "added_later", 8);
+	maps_to(ks, "compact: the others after an add", 0xffff800100000104, "run2_a", 4);
+	ksyms__free(ks);
+	unlink(path);
+}
+
 int main(void)
 {
 	fixture_path();
@@ -306,5 +348,6 @@ int main(void)
 	test_stack_start();
 	test_span();
 	test_sort_tail();
+	test_compact_runs();
 	return failures ? 1 : 0;
 }
