@@ -309,33 +309,184 @@ size_t pcapng__synthesise(uint8_t *p, const struct tcpdrop_event *ev)
 	return ipl + 20;
 }
 
-static const char *reason_str(const struct tcpdrop_event *ev, struct names *nm, char *num)
-{
-	const char *name;
+/*
+ * A drop's block is written straight into the buffer: its size is bounded before the first
+ * byte, so one reserve() covers every field. A storm repeats a few locations and frames,
+ * whose formatting (a search over ~200k symbols and a printf) costs more than the rest of the
+ * block: they are kept formatted in a direct-mapped cache, as are the lengths of names.
+ */
+#define TEXT_MAX 511 /* a comment's characters, as the 512-byte buffer it was once built in */
+#define FRAME_SLOTS 512 /* power of 2 */
+#define FRAME_SLOT_CHARS 118 /* longer frames are formatted every time */
+#define REASON_SLOTS 256 /* power of 2 */
+#define NO_LEN 0xffffu
 
-	if (ev->evflags & TCPDROP_F_NO_REASON)
-		return "UNKNOWN";
-	name = names__reason(nm, ev->reason_code);
-	if (name)
-		return name;
-	sprintf(num, "%u", ev->reason_code);
-	return num;
+struct frame_slot {
+	uint64_t addr;
+	uint16_t len; /* NO_LEN: empty */
+	char s[FRAME_SLOT_CHARS];
+};
+
+/* A name and its length, valid while the table still answers that pointer for the code. */
+struct name_len {
+	const char *p;
+	size_t len;
+	uint32_t code;
+};
+
+struct pcapng_enc {
+	struct names *nm;
+	struct ksyms *ks;
+	struct name_len reasons[REASON_SLOTS];
+	struct name_len states[256];
+	struct frame_slot frames[FRAME_SLOTS];
+};
+
+struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks)
+{
+	struct pcapng_enc *e = xcalloc(1, sizeof(*e));
+
+	e->nm = nm;
+	e->ks = ks;
+	for (size_t i = 0; i < FRAME_SLOTS; i++)
+		e->frames[i].len = NO_LEN;
+	return e;
 }
 
-static const char *state_str(const struct tcpdrop_event *ev, struct names *nm, char *num)
+void pcapng_enc__free(struct pcapng_enc *e)
 {
-	const char *name;
-
-	if (!(ev->evflags & TCPDROP_F_SOCK) || !ev->state_code)
-		return "-";
-	name = names__state(nm, ev->state_code);
-	if (name)
-		return name;
-	sprintf(num, "%u", ev->state_code);
-	return num;
+	free(e);
 }
 
-static void event_fields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nstack)
+static size_t name_len(struct name_len *c, const char *p, uint32_t code)
+{
+	if (c->p != p || c->code != code) {
+		c->p = p;
+		c->code = code;
+		c->len = strlen(p);
+	}
+	return c->len;
+}
+
+/* The reason's name (NULL: none) and its length. */
+static const char *reason_name(struct pcapng_enc *e, struct names *nm, uint32_t code, size_t *len)
+{
+	const char *p = names__reason(nm, code);
+
+	if (p)
+		*len = e ? name_len(&e->reasons[code & (REASON_SLOTS - 1)], p, code) : strlen(p);
+	return p;
+}
+
+static const char *state_name(struct pcapng_enc *e, struct names *nm, uint8_t code, size_t *len)
+{
+	const char *p = names__state(nm, code);
+
+	if (p)
+		*len = e ? name_len(&e->states[code], p, code) : strlen(p);
+	return p;
+}
+
+/*
+ * addr as ksyms__format() spells it into room bytes; returns the length. A cached string is
+ * the whole one, so it stands for the call whenever it fits in room - 1.
+ */
+static size_t frame(struct pcapng_enc *e, struct ksyms *ks, uint64_t addr, char *dst, size_t room)
+{
+	struct frame_slot *s;
+	int n;
+
+	if (room < 2)
+		return 0;
+	if (!e)
+		return (size_t)ksyms__format(ks, addr, dst, room);
+	s = &e->frames[((addr >> 4) ^ (addr >> 13)) & (FRAME_SLOTS - 1)];
+	if (s->addr == addr && s->len < room) {
+		memcpy(dst, s->s, s->len);
+		return s->len;
+	}
+	n = ksyms__format(ks, addr, dst, room);
+	if ((size_t)n + 1 < room && (size_t)n <= sizeof(s->s)) {
+		s->addr = addr;
+		s->len = (uint16_t)n;
+		memcpy(s->s, dst, (size_t)n);
+	}
+	return (size_t)n;
+}
+
+/* v in decimal; the digits stored where they go, not gathered and copied (a stall). */
+static char *put_u32(char *o, uint32_t v)
+{
+	size_t n = v < 10	    ? 1
+		   : v < 100	    ? 2
+		   : v < 1000	    ? 3
+		   : v < 10000	    ? 4
+		   : v < 100000	    ? 5
+		   : v < 1000000    ? 6
+		   : v < 10000000   ? 7
+		   : v < 100000000  ? 8
+		   : v < 1000000000 ? 9
+				    : 10;
+	char *p = o + n;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return o + n;
+}
+
+static char *put_str(char *o, const void *v, size_t n)
+{
+	memcpy(o, v, n);
+	return o + n;
+}
+
+static uint8_t *w16(uint8_t *o, uint16_t v)
+{
+	memcpy(o, &v, 2);
+	return o + 2;
+}
+
+static uint8_t *w32(uint8_t *o, uint32_t v)
+{
+	memcpy(o, &v, 4);
+	return o + 4;
+}
+
+/* Zeros up to the next 4-byte boundary of the block (which starts 4-aligned in b). */
+static uint8_t *wpad(uint8_t *o, const uint8_t *base)
+{
+	size_t n = (size_t)(4 - ((o - base) & 3)) & 3;
+
+	memset(o, 0, 4);
+	return o + n;
+}
+
+/* An option whose value is already at o + 4, n bytes long (capped as opt() does). */
+static uint8_t *wopt_done(uint8_t *o, const uint8_t *base, uint16_t code, size_t n)
+{
+	if (n > 0xffff)
+		n = 0xffff;
+	o = w16(o, code);
+	o = w16(o, (uint16_t)n);
+	return wpad(o + n, base);
+}
+
+/* A custom option of ours: header, then len bytes of v (capped as custom() does). */
+static uint8_t *wcustom(uint8_t *o, const uint8_t *base, uint16_t tag, const void *v, size_t len)
+{
+	if (len > 0xffff - 6)
+		len = 0xffff - 6;
+	o = w16(o, OPT_CUSTOM_BIN);
+	o = w16(o, (uint16_t)(len + 6));
+	o = w32(o, PCAPNG_PEN);
+	o = w16(o, tag);
+	memcpy(o, v, len);
+	return wpad(o + len, base);
+}
+
+static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nstack)
 {
 	uint32_t u32[9] = { ev->reason_code, ev->pid, ev->tid, ev->netns,  ev->ifindex,
 			    ev->cpu,	     ev->len, ev->seq, ev->ack_seq };
@@ -351,92 +502,187 @@ static void event_fields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t ns
 	memcpy(f + 52, ev->saddr_raw, 16);
 	memcpy(f + 68, ev->daddr_raw, 16);
 	memcpy(f + 84, ev->comm_raw, 16);
+	return f + PCAPNG_EVENT_LEN;
 }
 
-void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
-		       struct ksyms *ks)
+/*
+ * The comments are written whole and then cut at TEXT_MAX characters, as snprintf into the
+ * 512-byte buffer they were once built in cut them; what lies past the cut is overwritten.
+ */
+#define COMMENT_MAX(rlen, slen) ((rlen) + (slen) + 64)
+
+/* "REASON (CODE) state STATE pid PID comm COMM": at most COMMENT_MAX(rlen, slen) bytes. */
+static char *comment(char *o, const struct tcpdrop_event *ev, const char *reason, size_t rlen,
+		     const char *state, size_t slen)
 {
-	uint8_t fields[PCAPNG_EVENT_LEN], synth[60];
-	char comment[512], comm[17], rnum[16], snum[16];
-	char stack[TCPDROP_STACK_MAX * FRAME_MAX];
-	const char *reason = reason_str(ev, nm, rnum), *state = state_str(ev, nm, snum);
+	int i;
+
+	o = put_str(o, reason, rlen);
+	o = put_str(o, " (", 2);
+	o = put_u32(o, ev->reason_code);
+	o = put_str(o, ") state ", 8);
+	o = put_str(o, state, slen);
+	o = put_str(o, " pid ", 5);
+	o = put_u32(o, ev->pid);
+	o = put_str(o, " comm ", 6);
+	/* The comment is for people: printable ASCII only (the raw comm rides in the fields). */
+	for (i = 0; i < 16 && ev->comm_raw[i]; i++) {
+		unsigned char c = (unsigned char)ev->comm_raw[i];
+
+		*o++ = c < 0x20 || c > 0x7e ? '?' : (char)c;
+	}
+	if (!i)
+		*o++ = '-';
+	return o;
+}
+
+/* "stack: f0 <- f1 <- ...", until TEXT_MAX characters: at most TEXT_MAX + 4 + slen bytes. */
+static char *stack_comment(char *o, const char *stack, size_t slen)
+{
+	const char *start = o, *f = stack, *end = stack + slen, *nl;
+
+	o = put_str(o, "stack: ", 7);
+	for (;;) {
+		nl = memchr(f, '\n', (size_t)(end - f));
+		o = put_str(o, f, (size_t)((nl ? nl : end) - f));
+		if (!nl || o - start >= TEXT_MAX)
+			return o;
+		o = put_str(o, " <- ", 4);
+		f = nl + 1;
+	}
+}
+
+/* The bytes the packet's copy touches: whole 32-byte chunks (pkt[] is a multiple of 32). */
+#define PKT_COPY(n) (((n) + 31) & ~(size_t)31)
+
+/* A comment's length at o, written from opt + 4: cut at TEXT_MAX. */
+static size_t cut(const uint8_t *o, const uint8_t *opt)
+{
+	size_t n = (size_t)(o - opt - 4);
+
+	return n < TEXT_MAX ? n : TEXT_MAX;
+}
+
+static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct tcpdrop_event *ev,
+		      struct names *nm, struct ksyms *ks)
+{
+	char stack[TCPDROP_STACK_MAX * FRAME_MAX], rnum[16], snum[16];
+	const char *reason, *state, *rname = NULL, *sname = NULL;
+	size_t rlen = 0, stlen = 0, rnlen = 0, snlen = 0, slen = 0;
 	const uint8_t *data = ev->pkt;
+	uint8_t synth[PKT_COPY(PCAPNG_SYNTH_MAX)], *base, *o, *opt;
 	unsigned int nstack = ev->nstack < TCPDROP_STACK_MAX ? ev->nstack : TCPDROP_STACK_MAX;
-	size_t caplen = ev->pkt_len < TCPDROP_PKT_MAX ? ev->pkt_len : TCPDROP_PKT_MAX, slen = 0;
-	size_t start;
-	uint32_t origlen;
+	size_t caplen = ev->pkt_len < TCPDROP_PKT_MAX ? ev->pkt_len : TCPDROP_PKT_MAX;
+	uint32_t len;
 
 	stack[0] = '\0';
 	if (!caplen) {
 		caplen = pcapng__synthesise(synth, ev);
 		data = synth;
 	}
-	origlen = ev->len > caplen ? ev->len : (uint32_t)caplen;
-
-	start = block_begin(b, BT_EPB);
-	put32(b, 0);
-	ts_put(b, ev->ts_ns);
-	put32(b, (uint32_t)caplen);
-	put32(b, origlen);
-	put(b, data, caplen);
-	pad4(b);
-
-	/* The comment is for people: printable ASCII only (the raw comm rides in the fields). */
-	for (int i = 0; i < 16; i++) {
-		unsigned char c = (unsigned char)ev->comm_raw[i];
-
-		if (!c) {
-			comm[i] = '\0';
-			break;
-		}
-		comm[i] = c < 0x20 || c > 0x7e ? '?' : (char)c;
+	if (!(ev->evflags & TCPDROP_F_NO_REASON))
+		rname = reason_name(e, nm, ev->reason_code, &rnlen);
+	if (ev->state_code)
+		sname = state_name(e, nm, ev->state_code, &snlen);
+	if (ev->evflags & TCPDROP_F_NO_REASON) {
+		reason = "UNKNOWN";
+		rlen = 7;
+	} else if (rname) {
+		reason = rname;
+		rlen = rnlen;
+	} else {
+		reason = rnum;
+		rlen = (size_t)(put_u32(rnum, ev->reason_code) - rnum);
 	}
-	comm[16] = '\0';
-	if (!comm[0])
-		strcpy(comm, "-");
-	snprintf(comment, sizeof(comment), "%s (%u) state %s pid %u comm %s", reason,
-		 ev->reason_code, state, ev->pid, comm);
-	opt_str(b, OPT_COMMENT, comment);
-
-	for (unsigned int i = 0; i < nstack; i++) {
+	if (!(ev->evflags & TCPDROP_F_SOCK) || !ev->state_code) {
+		state = "-";
+		stlen = 1;
+	} else if (sname) {
+		state = sname;
+		stlen = snlen;
+	} else {
+		state = snum;
+		stlen = (size_t)(put_u32(snum, ev->state_code) - snum);
+	}
+	for (unsigned int i = 0; i < nstack && slen + 2 < sizeof(stack); i++) {
 		if (i)
 			stack[slen++] = '\n';
-		slen += (size_t)ksyms__format(ks, ev->stack_addr[i], stack + slen,
-					      sizeof(stack) - slen);
+		slen += frame(e, ks, ev->stack_addr[i], stack + slen, sizeof(stack) - slen);
 	}
+
+	/* Header, packet, two comments, five options of ours, end and trailer, padding each. */
+	reserve(b, 28 + PKT_COPY(caplen) + (4 + COMMENT_MAX(rlen, stlen) + 3) +
+			   (4 + TEXT_MAX + 4 + slen + 3) + (10 + PCAPNG_EVENT_LEN + 3) +
+			   (10 + rnlen + 3) + (10 + snlen + 3) + (10 + FRAME_MAX + 3) +
+			   (10 + slen + 3) + 8 + 8 /* wpad()'s zeros past the end */);
+	base = b->p + b->len;
+	o = w32(base, BT_EPB);
+	o += 4; /* the length, known at the end */
+	o = w32(o, 0);
+	o = w32(o, (uint32_t)(ev->ts_ns >> 32));
+	o = w32(o, (uint32_t)ev->ts_ns);
+	o = w32(o, (uint32_t)caplen);
+	o = w32(o, ev->len > caplen ? ev->len : (uint32_t)caplen);
+	/* In whole chunks, the excess overwritten: a copy of any length is a slow `rep movs`. */
+	for (size_t i = 0; i < caplen; i += 32)
+		memcpy(o + i, data + i, 32);
+	o = wpad(o + caplen, base);
+
+	opt = o;
+	o = (uint8_t *)comment((char *)opt + 4, ev, reason, rlen, state, stlen);
+	o = wopt_done(opt, base, OPT_COMMENT, cut(o, opt));
 	if (nstack) {
 		/* A second comment with the stack, so that Wireshark shows where it dropped. */
-		size_t n = (size_t)snprintf(comment, sizeof(comment), "stack:");
-
-		for (size_t i = 0, f = 0; i <= slen && n < sizeof(comment) - 1; i++) {
-			if (i == slen || stack[i] == '\n') {
-				n += (size_t)snprintf(comment + n, sizeof(comment) - n, " %s%.*s",
-						      f ? "<- " : "", (int)(i - f), stack + f);
-				f = i + 1;
-			}
-		}
-		opt_str(b, OPT_COMMENT, comment);
-	} else if (ev->evflags & (TCPDROP_F_STACK_SKIPPED | TCPDROP_F_STACK_FAILED)) {
-		opt_str(b, OPT_COMMENT,
-			ev->evflags & TCPDROP_F_STACK_SKIPPED ? "stack: skipped" : "stack: failed");
+		opt = o;
+		o = (uint8_t *)stack_comment((char *)opt + 4, stack, slen);
+		o = wopt_done(opt, base, OPT_COMMENT, cut(o, opt));
+	} else if (ev->evflags & TCPDROP_F_STACK_SKIPPED) {
+		opt = o;
+		memcpy(opt + 4, "stack: skipped", 14);
+		o = wopt_done(opt, base, OPT_COMMENT, 14);
+	} else if (ev->evflags & TCPDROP_F_STACK_FAILED) {
+		opt = o;
+		memcpy(opt + 4, "stack: failed", 13);
+		o = wopt_done(opt, base, OPT_COMMENT, 13);
 	}
 
-	event_fields(fields, ev, (uint16_t)nstack);
-	custom(b, PCAPNG_TAG_EVENT, fields, sizeof(fields));
-	if (!(ev->evflags & TCPDROP_F_NO_REASON) && reason != rnum)
-		custom(b, PCAPNG_TAG_REASON, reason, strlen(reason));
-	if (ev->state_code && names__state(nm, ev->state_code))
-		custom(b, PCAPNG_TAG_STATE, names__state(nm, ev->state_code),
-		       strlen(names__state(nm, ev->state_code)));
+	o = w16(o, OPT_CUSTOM_BIN);
+	o = w16(o, 6 + PCAPNG_EVENT_LEN);
+	o = w32(o, PCAPNG_PEN);
+	o = w16(o, PCAPNG_TAG_EVENT);
+	o = wpad(wfields(o, ev, (uint16_t)nstack), base);
+	if (rname)
+		o = wcustom(o, base, PCAPNG_TAG_REASON, rname, rnlen);
+	if (sname)
+		o = wcustom(o, base, PCAPNG_TAG_STATE, sname, snlen);
 	if (ev->loc_addr) {
-		char loc[FRAME_MAX];
-		int n = ksyms__format(ks, ev->loc_addr, loc, sizeof(loc));
-
-		custom(b, PCAPNG_TAG_LOCATION, loc, (size_t)n);
+		opt = o;
+		len = (uint32_t)frame(e, ks, ev->loc_addr, (char *)opt + 10, FRAME_MAX);
+		o = w16(o, OPT_CUSTOM_BIN);
+		o = w16(o, (uint16_t)(len + 6));
+		o = w32(o, PCAPNG_PEN);
+		o = w16(o, PCAPNG_TAG_LOCATION);
+		o = wpad(o + len, base);
 	}
 	if (nstack)
-		custom(b, PCAPNG_TAG_STACK, stack, slen);
-	block_end(b, start, 1);
+		o = wcustom(o, base, PCAPNG_TAG_STACK, stack, slen);
+	o = w32(o, 0); /* opt_endofopt */
+	len = (uint32_t)(o + 4 - base);
+	o = w32(o, len);
+	memcpy(base + 4, &len, 4);
+	b->len += len;
+}
+
+void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
+		       struct ksyms *ks)
+{
+	put_event(b, NULL, ev, nm, ks);
+}
+
+void pcapng_enc__put_event(struct pcapng_enc *e, struct pcapng_buf *b,
+			   const struct tcpdrop_event *ev)
+{
+	put_event(b, e, ev, e->nm, e->ks);
 }
 
 /* ---------------------------------------------------------------- reading */

@@ -98,6 +98,16 @@ void pcapng__put_idb(struct pcapng_buf *b, uint16_t linktype, uint32_t snaplen, 
  */
 void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
 		       struct ksyms *ks);
+/*
+ * The same bytes for a stream of drops (-w), several times cheaper: the frames it formats and
+ * the lengths of names are kept between calls. Symbols added to ks after the first drop are
+ * not seen for addresses already formatted; names may change (their lengths are re-read).
+ */
+struct pcapng_enc;
+struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks);
+void pcapng_enc__free(struct pcapng_enc *e);
+void pcapng_enc__put_event(struct pcapng_enc *e, struct pcapng_buf *b,
+			   const struct tcpdrop_event *ev);
 /* An Interface Statistics Block: st NULL marks the start of the run, else its end and counts. */
 void pcapng__put_isb(struct pcapng_buf *b, uint64_t now, uint64_t start, uint64_t end,
 		     const struct run_stats *st, uint64_t written);

@@ -21,8 +21,7 @@ struct recorder {
 	char *path; /* for messages */
 	int created; /* we made the file: remove it if the run never starts */
 	int is_reg; /* a regular file: can be cut back to the last whole block */
-	struct names *nm;
-	struct ksyms *ks;
+	struct pcapng_enc *enc; /* formats drops; keeps what a storm repeats */
 	struct pcapng_buf buf;
 	uint64_t file_len; /* bytes safely written */
 	uint64_t buffered; /* events in buf */
@@ -160,13 +159,13 @@ int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksym
 
 	r->fd = -1;
 	r->path = xstrdup(strcmp(ro->path, "-") ? ro->path : "standard output");
-	r->nm = nm;
-	r->ks = ks;
+	r->enc = pcapng_enc__new(nm, ks);
 	r->max_events = ro->max_events;
 	err = open_out(r, ro);
 	if (err) {
 		if (r->fd >= 0)
 			close(r->fd);
+		pcapng_enc__free(r->enc);
 		free(r->path);
 		free(r);
 		return err;
@@ -213,7 +212,7 @@ int recorder__write(struct recorder *r, const struct tcpdrop_event *ev, unsigned
 	if (r->max_events && r->taken + n > r->max_events)
 		n = (unsigned int)(r->max_events - r->taken);
 	for (unsigned int i = 0; i < n; i++)
-		pcapng__put_event(&r->buf, &ev[i], r->nm, r->ks);
+		pcapng_enc__put_event(r->enc, &r->buf, &ev[i]);
 	r->taken += n;
 	r->buffered += n;
 	if (r->buf.len >= FLUSH_BYTES)
@@ -244,6 +243,7 @@ int recorder__close(struct recorder *r, const struct run_stats *st)
 	if (r->fd >= 0)
 		close(r->fd);
 	pcapng_buf__free(&r->buf);
+	pcapng_enc__free(r->enc);
 	free(r->path);
 	free(r);
 	return err;
