@@ -1,4 +1,9 @@
-/* The -w writer: whole pcapng blocks, written out at least once a second, never half a block. */
+/*
+ * The -w writer: whole pcapng blocks, written out at least once a second, never half a block.
+ * Full buffers go to a thread of their own: a file's write() costs the page cache's copy (and,
+ * where pages are zeroed on allocation, a memset) for every byte, which would otherwise come
+ * out of the time the reader has to drain the rings in a storm.
+ */
 #include "record.h"
 #include "pcapng.h"
 #include "runtime.h"
@@ -6,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +29,21 @@ struct recorder {
 	int created; /* we made the file: remove it if the run never starts */
 	int is_reg; /* a regular file: can be cut back to the last whole block */
 	struct pcapng_enc *enc; /* formats drops; keeps what a storm repeats */
-	struct pcapng_buf buf;
-	uint64_t file_len; /* bytes safely written */
+	struct pcapng_buf buf; /* being filled */
 	uint64_t buffered; /* events in buf */
-	uint64_t written; /* events in the file */
 	uint64_t max_events, taken;
 	uint64_t start;
-	int err; /* the first write error, as -errno */
+	/* The writer's, while busy; the caller's when it is not (see wait_idle). */
+	uint64_t file_len; /* bytes safely written */
+	uint64_t written; /* events in the file */
+	int err; /* the first write error, as -errno (read atomically) */
+	struct pcapng_buf out; /* being written by the thread */
+	uint64_t out_events;
+	/* The writer thread, started at the first full buffer. */
+	pthread_t thread;
+	int threaded, busy, quit;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 };
 
 static int open_out(struct recorder *r, const struct recorder_opts *ro)
@@ -102,12 +117,12 @@ static size_t whole_blocks(const struct pcapng_buf *b, size_t n, uint64_t *event
 	return at;
 }
 
-static int fail(struct recorder *r, int err, size_t done)
+static int fail(struct recorder *r, struct pcapng_buf *b, uint64_t *buffered, int err, size_t done)
 {
 	uint64_t events;
-	size_t keep = whole_blocks(&r->buf, done, &events);
+	size_t keep = whole_blocks(b, done, &events);
 
-	r->err = err;
+	__atomic_store_n(&r->err, err, __ATOMIC_RELAXED);
 	r->written += events;
 	/* Cut a half-written block off, so that readers find the file whole up to its end. */
 	if (r->is_reg && keep < done && ftruncate(r->fd, (off_t)(r->file_len + keep)) == 0)
@@ -116,36 +131,107 @@ static int fail(struct recorder *r, int err, size_t done)
 	msg("writing %s: %s; it holds the first %llu drops%s", r->path, strerror(-err),
 	    (unsigned long long)r->written,
 	    keep < done ? ", then part of a block readers will report as cut short" : "");
-	r->buf.len = 0;
-	r->buffered = 0;
+	b->len = 0;
+	*buffered = 0;
 	return err;
 }
 
-int recorder__flush(struct recorder *r)
+/* b's blocks (holding *buffered events) into the file; b emptied. 0 or -errno (said once). */
+static int write_out(struct recorder *r, struct pcapng_buf *b, uint64_t *buffered)
 {
 	size_t done = 0;
 
-	if (!r)
-		return 0;
 	if (r->err)
 		return r->err;
-	while (done < r->buf.len) {
-		ssize_t n = write(r->fd, r->buf.p + done, r->buf.len - done);
+	while (done < b->len) {
+		ssize_t n = write(r->fd, b->p + done, b->len - done);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return fail(r, -errno, done);
+			return fail(r, b, buffered, -errno, done);
 		}
 		if (n == 0)
-			return fail(r, -ENOSPC, done);
+			return fail(r, b, buffered, -ENOSPC, done);
 		done += (size_t)n;
 	}
 	r->file_len += done;
-	r->written += r->buffered;
-	r->buf.len = 0;
-	r->buffered = 0;
+	r->written += *buffered;
+	b->len = 0;
+	*buffered = 0;
 	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct recorder *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->busy && !r->quit)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (!r->busy)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		write_out(r, &r->out, &r->out_events);
+		pthread_mutex_lock(&r->lock);
+		r->busy = 0;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Until the thread has written what it was given: then the file's fields are ours. */
+static void wait_idle(struct recorder *r)
+{
+	if (!r->threaded)
+		return;
+	pthread_mutex_lock(&r->lock);
+	while (r->busy)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Give the full buffer to the thread (started now if need be), or write it here if none. */
+static int hand_over(struct recorder *r)
+{
+	struct pcapng_buf t;
+
+	if (!r->threaded) {
+		sigset_t all, old;
+		int err;
+
+		/* Signals are the main loop's (a signalfd): none may land on this thread. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		err = pthread_create(&r->thread, NULL, writer, r);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err)
+			return write_out(r, &r->buf, &r->buffered);
+		r->threaded = 1;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (r->busy)
+		pthread_cond_wait(&r->cond, &r->lock);
+	t = r->out;
+	r->out = r->buf;
+	r->buf = t;
+	r->buf.len = 0;
+	r->out_events = r->buffered;
+	r->buffered = 0;
+	r->busy = 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+int recorder__flush(struct recorder *r)
+{
+	if (!r)
+		return 0;
+	wait_idle(r);
+	return write_out(r, &r->buf, &r->buffered);
 }
 
 int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksyms *ks,
@@ -158,6 +244,8 @@ int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksym
 	int err;
 
 	r->fd = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
 	r->path = xstrdup(strcmp(ro->path, "-") ? ro->path : "standard output");
 	r->enc = pcapng_enc__new(nm, ks);
 	r->max_events = ro->max_events;
@@ -166,6 +254,8 @@ int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksym
 		if (r->fd >= 0)
 			close(r->fd);
 		pcapng_enc__free(r->enc);
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->cond);
 		free(r->path);
 		free(r);
 		return err;
@@ -207,8 +297,10 @@ void recorder__start(struct recorder *r)
 
 int recorder__write(struct recorder *r, const struct tcpdrop_event *ev, unsigned int n)
 {
-	if (r->err)
-		return r->err;
+	int err = __atomic_load_n(&r->err, __ATOMIC_RELAXED);
+
+	if (err)
+		return err;
 	if (r->max_events && r->taken + n > r->max_events)
 		n = (unsigned int)(r->max_events - r->taken);
 	for (unsigned int i = 0; i < n; i++)
@@ -216,7 +308,7 @@ int recorder__write(struct recorder *r, const struct tcpdrop_event *ev, unsigned
 	r->taken += n;
 	r->buffered += n;
 	if (r->buf.len >= FLUSH_BYTES)
-		return recorder__flush(r);
+		return hand_over(r);
 	return 0;
 }
 
@@ -226,6 +318,14 @@ int recorder__close(struct recorder *r, const struct run_stats *st)
 
 	if (!r)
 		return 0;
+	if (r->threaded) {
+		pthread_mutex_lock(&r->lock);
+		r->quit = 1;
+		pthread_cond_broadcast(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+		r->threaded = 0;
+	}
 	if (st) {
 		uint64_t end = now_ns(CLOCK_REALTIME);
 
@@ -243,7 +343,10 @@ int recorder__close(struct recorder *r, const struct run_stats *st)
 	if (r->fd >= 0)
 		close(r->fd);
 	pcapng_buf__free(&r->buf);
+	pcapng_buf__free(&r->out);
 	pcapng_enc__free(r->enc);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
 	free(r->path);
 	free(r);
 	return err;
