@@ -69,8 +69,7 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < TCPDROP_EVENT_HEAD_SIZE)
 		return 0;
-	if (lv->used + RECORD_MAX > PENDING_BYTES)
-		return -ENOBUFS; /* ends this read; the rest stays in the ring for the next */
+	/* Room for one record is always left (see the end), so this one is never refused. */
 	if (lv->npend == lv->pend_cap) {
 		lv->pend_cap = lv->pend_cap ? lv->pend_cap * 2 : 1024;
 		lv->pend = xrealloc(lv->pend, lv->pend_cap * sizeof(*lv->pend));
@@ -111,6 +110,13 @@ static int on_event(void *ctx, void *data, size_t size)
 	lv->pend[lv->npend].len = (uint32_t)len;
 	lv->npend++;
 	lv->used += len;
+	/*
+	 * No room for another: end this read; the rest stays in the ring for the
+	 * next. Only after keeping this one: libbpf has moved past a record before
+	 * its callback, so a record refused here would be gone, and not counted.
+	 */
+	if (lv->used + RECORD_MAX > PENDING_BYTES)
+		return -ENOBUFS;
 	return 0;
 }
 
