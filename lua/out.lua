@@ -35,6 +35,32 @@ function M.write(b)
 	b:reset()
 end
 
+-- The columns bcc's tcpdrop starts a line with: TIME PID IP SADDR:SPORT > DADDR:DPORT, the
+-- PID column pid_width wide; then a space.
+function M.put_flow(b, e, pid_width)
+	local family = e.family
+	local m = #b
+	b:put(e.timestr)
+	M.pad(b, m, 8)
+	m = #b + 1
+	b:put(" ", e.pid)
+	M.pad(b, m, pid_width)
+	m = #b + 1
+	b:put(" ", family)
+	M.pad(b, m, 2)
+	m = #b + 1
+	b:put(" ")
+	M.put_addr(b, family, e.saddr_raw)
+	b:put(":", e.sport)
+	M.pad(b, m, 20)
+	b:put(" > ")
+	m = #b
+	M.put_addr(b, family, e.daddr_raw)
+	b:put(":", e.dport)
+	M.pad(b, m, 20)
+	b:put(" ")
+end
+
 -- A drop's stack, one frame a line after a tab, or why it has none; then a blank line.
 function M.put_stack(b, e)
 	local stack = e.stack

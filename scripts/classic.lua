@@ -6,7 +6,7 @@
 -- Lines are built in a buffer, as in the default printer (see there why).
 
 local out = require("tcpdrop.out")
-local pad, put_addr, put_stack, write = out.pad, out.put_addr, out.put_stack, out.write
+local put_flow, put_stack, write = out.put_flow, out.put_stack, out.write
 local b = out.new()
 
 function init()
@@ -15,27 +15,8 @@ function init()
 end
 
 function drop(e)
-	local family = e.family
-	local m = #b
-	b:put(e.timestr)
-	pad(b, m, 8)
-	m = #b + 1
-	b:put(" ", e.pid)
-	pad(b, m, 6)
-	m = #b + 1
-	b:put(" ", family)
-	pad(b, m, 2)
-	m = #b + 1
-	b:put(" ")
-	put_addr(b, family, e.saddr_raw)
-	b:put(":", e.sport)
-	pad(b, m, 20)
-	b:put(" > ")
-	m = #b
-	put_addr(b, family, e.daddr_raw)
-	b:put(":", e.dport)
-	pad(b, m, 20)
-	b:put(" ", e.state, " (", e.flags, ")\n")
+	put_flow(b, e, 6)
+	b:put(e.state, " (", e.flags, ")\n")
 	put_stack(b, e)
 	write(b)
 end

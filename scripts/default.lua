@@ -9,7 +9,7 @@
 -- runs a million times a second, and a string per field was most of its cost.
 
 local out = require("tcpdrop.out")
-local pad, put_addr, put_stack, write = out.pad, out.put_addr, out.put_stack, out.write
+local pad, put_flow, put_stack, write = out.pad, out.put_flow, out.put_stack, out.write
 local b = out.new()
 
 function init()
@@ -18,28 +18,9 @@ function init()
 end
 
 function drop(e)
-	local family = e.family
+	put_flow(b, e, 7)
 	local m = #b
-	b:put(e.timestr)
-	pad(b, m, 8)
-	m = #b + 1
-	b:put(" ", e.pid)
-	pad(b, m, 7)
-	m = #b + 1
-	b:put(" ", family)
-	pad(b, m, 2)
-	m = #b + 1
-	b:put(" ")
-	put_addr(b, family, e.saddr_raw)
-	b:put(":", e.sport)
-	pad(b, m, 20)
-	b:put(" > ")
-	m = #b
-	put_addr(b, family, e.daddr_raw)
-	b:put(":", e.dport)
-	pad(b, m, 20)
-	m = #b + 1
-	b:put(" ", e.state, " (", e.flags, ")")
+	b:put(e.state, " (", e.flags, ")")
 	pad(b, m, 20)
 	b:put(" ", e.reason, " (", e.reason_code, ")\n")
 	put_stack(b, e)

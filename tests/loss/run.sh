@@ -44,15 +44,18 @@ function done(s)
 	print("seen " .. s.seen .. " lost " .. s.lost)
 end
 LUA
-"$TCPDROP" --ring-kb 4 --netns-id "$NETNS" --dport 9 -s "$W/stall.lua" -d 4 \
-	>"$W/out" 2>"$W/err" &
-pid=$!
-sleep 1
-"$IP" netns exec "$NS" "$SEGSEND" -n 1 127.0.0.1 40000 127.0.0.1 9 S
-sleep 0.2
-"$IP" netns exec "$NS" "$SEGSEND" -n $SENT 127.0.0.1 40001 127.0.0.1 9 S
-wait $pid
-rc=$?
+# stalled ARGS...: trace with the stalling script and ARGS; one drop, then $SENT more. Sets rc.
+stalled() {
+	"$TCPDROP" "$@" --netns-id "$NETNS" --dport 9 -s "$W/stall.lua" -d 4 >"$W/out" 2>"$W/err" &
+	pid=$!
+	sleep 1
+	"$IP" netns exec "$NS" "$SEGSEND" -n 1 127.0.0.1 40000 127.0.0.1 9 S
+	sleep 0.2
+	"$IP" netns exec "$NS" "$SEGSEND" -n $SENT 127.0.0.1 40001 127.0.0.1 9 S
+	wait $pid
+	rc=$?
+}
+stalled --ring-kb 4
 
 echo "loss: seen/lost: $(cat "$W/out"); stderr: $(head -2 "$W/err")"
 check_eq "loss: exit code" 0 "$rc"
@@ -70,15 +73,7 @@ fi
 # 640-byte event: a 16 KiB ring holds 60 of them (about 190 bytes each; 25 if whole) while the
 # reader stalls. Their packets come out whole from the compact records.
 SENT=60
-"$TCPDROP" --ring-kb 16 --no-stack --netns-id "$NETNS" --dport 9 -s "$W/stall.lua" -d 4 \
-	-w "$W/rec.pcapng" >"$W/out" 2>"$W/err" &
-pid=$!
-sleep 1
-"$IP" netns exec "$NS" "$SEGSEND" -n 1 127.0.0.1 40000 127.0.0.1 9 S
-sleep 0.2
-"$IP" netns exec "$NS" "$SEGSEND" -n $SENT 127.0.0.1 40001 127.0.0.1 9 S
-wait $pid
-rc=$?
+stalled --ring-kb 16 --no-stack -w "$W/rec.pcapng"
 echo "loss: -w in a 16 KiB ring: $(cat "$W/out"); stderr: $(head -2 "$W/err")"
 check_eq "loss: -w compact: exit code" 0 "$rc"
 check_eq "loss: -w compact: every drop fits" "seen $((SENT + 1)) lost 0" "$(cat "$W/out")"
