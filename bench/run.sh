@@ -5,18 +5,29 @@
 # network namespaces made here (nothing leaves them), each packet one NO_SOCKET drop in the
 # receiving namespace, on the sender's CPU. Every run is bounded by BENCH_SECONDS (default 3) and
 # BENCH_COUNT packets; the no-tracer rate is measured before and after each sender count, and
-# the ratios are against their mean. Prints one table; no figure is asserted.
+# the ratios are against their mean. Prints one table; no figure is asserted. BENCH_ONLY="bpf
+# replay" (any of rates, bpf, start, replay) runs only those parts.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 
 TD=${TCPDROP:-./tcpdrop} # TCPDROP=path benches another build
 GEN=build/bench/dropgen
+REF=build/bench/refprobe
+REF_OBJ=build/bench/refprobe.bpf.o
 PFC=build/tests/pcapfilter_check
 STATS=bench/stats.lua
 DUR=${BENCH_SECONDS:-3}
 MAXN=${BENCH_COUNT:-50000000}
 REC_N=${BENCH_RECORD_COUNT:-2000000}
+
+# part NAME: whether BENCH_ONLY (a list of rates, bpf, start, replay; default all) asks for it.
+part() {
+	case " ${BENCH_ONLY:-rates bpf start replay} " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
 
 die() {
 	echo "bench: $*" >&2
@@ -24,10 +35,11 @@ die() {
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF, perf)"
-for f in "$TD" "$GEN" "$PFC"; do
+for f in "$TD" "$GEN" "$PFC" "$REF"; do
 	[ -x "$f" ] || die "$f is missing (make bench builds it)"
 done
 command -v ip >/dev/null || die "ip (iproute2) is missing"
+[ -r "$REF_OBJ" ] || die "$REF_OBJ is missing (make bench builds it)"
 [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is missing: sh bench/deps.sh"
 
 tmp=
@@ -223,43 +235,50 @@ row what snd drops/s ratio seen lost "cpu%" "rss MiB" ""
 
 gen 1 0.5 # warm up: the first packets build routes and caches
 
-for n in 1 2; do
-	: >"$tmp/rows"
-	baseline "$n"
-	measure perf_row "$n"
-	measure bpftrace_row "$n"
-	measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
-	measure tcpdrop_row "$n" "tcpdrop --no-stack >/dev/null" --no-stack
-	measure tcpdrop_row "$n" "tcpdrop >/dev/null (stacks, storm guard)"
-	measure tcpdrop_row "$n" "tcpdrop --stack-rate 0 >/dev/null (no guard)" --stack-rate 0
-	if [ $pcap_cli = 1 ]; then
-		measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()' tcp port 9" --no-stack \
-			-e 'count()' tcp port 9
-	fi
-	awk '{ s += $1; if (!min || $1 < min) min = $1; if ($1 > max) max = $1 }
-		END { printf "%.0f\t%d\t%.0f\t%.0f\n", s / NR, NR, min, max }' "$tmp/base.$n" |
-		{
-			IFS="$TAB" read -r mean k min max
-			note="mean of $k runs, $min to $max"
-			[ $((max * 10)) -gt $((min * 13)) ] &&
-				note="$note: the machine was busy, ratios are rough"
-			row "no tracer" "$n" "$mean" 1.00 - - - - "$note"
-		}
-	print_rows
-done
+if part rates; then
+	for n in 1 2; do
+		: >"$tmp/rows"
+		baseline "$n"
+		measure perf_row "$n"
+		measure bpftrace_row "$n"
+		measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
+		measure tcpdrop_row "$n" "tcpdrop --no-stack >/dev/null" --no-stack
+		measure tcpdrop_row "$n" "tcpdrop >/dev/null (stacks, storm guard)"
+		measure tcpdrop_row "$n" "tcpdrop --stack-rate 0 >/dev/null (no guard)" --stack-rate 0
+		if [ $pcap_cli = 1 ]; then
+			measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()' tcp port 9" --no-stack \
+				-e 'count()' tcp port 9
+		fi
+		awk '{ s += $1; if (!min || $1 < min) min = $1; if ($1 > max) max = $1 }
+			END { printf "%.0f\t%d\t%.0f\t%.0f\n", s / NR, NR, min, max }' "$tmp/base.$n" |
+			{
+				IFS="$TAB" read -r mean k min max
+				note="mean of $k runs, $min to $max"
+				[ $((max * 10)) -gt $((min * 13)) ] &&
+					note="$note: the machine was busy, ratios are rough"
+				row "no tracer" "$n" "$mean" 1.00 - - - - "$note"
+			}
+		print_rows
+	done
+fi
 
 # BPF cost per event, from the kernel's own accounting (kernel.bpf_stats_enabled, restored).
-bpf_ns_row() {
+# bpf_ns LABEL PATTERN CMD...: one sender against CMD, which says PATTERN once attached; the mean
+# ns of its programs' runs in $ns (- if none), their count in $cnt.
+bpf_ns() {
 	label=$1
-	shift
-	start "$TD" -s "$STATS" -d $((DUR + 60)) "$@"
-	if ! ready '^bench: attached' "$tmp/err"; then
+	pattern=$2
+	shift 2
+	ns=-
+	cnt=0
+	start "$@"
+	if ! ready "$pattern" "$tmp/err"; then
 		stop
 		row "$label" 1 - - - - - - "failed: $(head -1 "$tmp/err")"
-		return
+		return 1
 	fi
 	gen 1
-	# The kernel's counters for each BPF program this tracer holds open, from its fdinfo.
+	# The kernel's counters for each BPF program the tracer holds open, from its fdinfo.
 	awk '
 		FNR == 1 { id = "" }
 		/^prog_id:/ { id = $2 }
@@ -271,44 +290,67 @@ bpf_ns_row() {
 		}' /proc/"$(cat "$tmp/pid")"/fdinfo/* >"$tmp/ns" 2>/dev/null
 	stop
 	read -r ns cnt <"$tmp/ns"
-	row "$label" 1 "$ns ns" - "$cnt" - - - "BPF ns/event (kernel.bpf_stats_enabled) over $cnt runs"
 }
-old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
-if [ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled=1; then
-	bpf_ns_row "BPF: tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
-	bpf_ns_row "BPF: tcpdrop (stacks, storm guard)" -e 'count()'
-	bpf_ns_row "BPF: tcpdrop --stack-rate 0 (every stack)" --stack-rate 0 -e 'count()'
-	sysctl -q -w kernel.bpf_stats_enabled="$old_bpf_stats"
-	old_bpf_stats=
-else
-	row "BPF ns/event" - - - - - - - "kernel.bpf_stats_enabled not available"
+# The reference: the minimal probe the 150 ns target was calibrated with (bench/refprobe.bpf.c),
+# measured here and now, since this machine's speed drifts by 2x from one hour to the next.
+ref_ns=
+bpf_ref_row() {
+	bpf_ns "BPF: reference (tp_btf, TCP check, 64 B)" '^refprobe: attached' \
+		"$REF" "$REF_OBJ" $((DUR + 60)) || return
+	ref_ns=$ns
+	row "BPF: reference (tp_btf, TCP check, 64 B)" 1 "$ns ns" 1.00 "$cnt" - - - \
+		"the minimal probe of the issue's 150 ns (bench/refprobe.bpf.c)"
+}
+bpf_ns_row() {
+	label=$1
+	shift
+	bpf_ns "$label" '^bench: attached' "$TD" -s "$STATS" -d $((DUR + 60)) "$@" || return
+	row "$label" 1 "$ns ns" "$(ratio "$ns" "$ref_ns")" "$cnt" - - - \
+		"BPF ns/event (kernel.bpf_stats_enabled) over $cnt runs; ratio to the reference"
+}
+if part bpf; then
+	old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+	if [ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled=1; then
+		bpf_ref_row
+		bpf_ns_row "BPF: tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
+		bpf_ns_row "BPF: tcpdrop (stacks, storm guard)" -e 'count()'
+		bpf_ns_row "BPF: tcpdrop --stack-rate 0 (every stack)" --stack-rate 0 -e 'count()'
+		sysctl -q -w kernel.bpf_stats_enabled="$old_bpf_stats"
+		old_bpf_stats=
+	else
+		row "BPF ns/event" - - - - - - - "kernel.bpf_stats_enabled not available"
+	fi
 fi
 
 # Cold start: from exec to attached (init() runs once the probe is attached), idle machine.
-: >"$tmp/cold"
-for i in 1 2 3 4 5; do
-	t0=$(date +%s%N)
-	start "$TD" -s "$STATS" -d 60
-	if ready '^bench: attached' "$tmp/err"; then
-		at=$(sed -n 's/^bench: attached .*at=\([0-9]*\).*/\1/p' "$tmp/err")
-		echo $(((at - t0) / 1000)) >>"$tmp/cold"
-	fi
-	stop
-done
-cold=$(sort -n "$tmp/cold" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)] / 1000 }')
-row "cold start, exec to attached (median of 5)" - "${cold:--} ms" - - - - - \
-	"runs: $(tr '\n' ' ' <"$tmp/cold" | awk '{ for (i = 1; i <= NF; i++) printf "%.1f ", $i / 1000 }')ms"
-peak=$(sort -n "$tmp/rss" 2>/dev/null | tail -1)
-row "peak RSS, largest tcpdrop run above" - "${peak:--} MiB" - - - - - ""
+if part start; then
+	: >"$tmp/cold"
+	for i in 1 2 3 4 5; do
+		t0=$(date +%s%N)
+		start "$TD" -s "$STATS" -d 60
+		if ready '^bench: attached' "$tmp/err"; then
+			at=$(sed -n 's/^bench: attached .*at=\([0-9]*\).*/\1/p' "$tmp/err")
+			echo $(((at - t0) / 1000)) >>"$tmp/cold"
+		fi
+		stop
+	done
+	cold=$(sort -n "$tmp/cold" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)] / 1000 }')
+	row "cold start, exec to attached (median of 5)" - "${cold:--} ms" - - - - - \
+		"runs: $(tr '\n' ' ' <"$tmp/cold" | awk '{ for (i = 1; i <= NF; i++) printf "%.1f ", $i / 1000 }')ms"
+	peak=$(sort -n "$tmp/rss" 2>/dev/null | tail -1)
+	row "peak RSS, largest tcpdrop run above" - "${peak:--} MiB" - - - - - ""
+fi
 
 # The pcap-filter matcher alone, user space, per event (build/tests/pcapfilter_check --bench).
-for spec in 'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST' \
-	'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST,pkt,payload=40'; do
-	line=$("$PFC" --bench 'tcp port 443 and net 10.0.0.0/8' "$spec" 5000000 2>&1)
-	ns=$(echo "$line" | sed -n 's/^\([0-9.]*\) ns.*/\1/p')
-	how=$(echo "$line" | sed -n 's/.*events, \([^,]*\),.*/\1/p')
-	row "pcap filter 'tcp port 443 and net 10...'" - "${ns:--} ns" - - - - - "per event, $how"
-done
+if part start; then
+	for spec in 'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST' \
+		'src=10.1.2.3,dst=10.0.0.2,sport=40000,dport=443,flags=RST,pkt,payload=40'; do
+		line=$("$PFC" --bench 'tcp port 443 and net 10.0.0.0/8' "$spec" 5000000 2>&1)
+		ns=$(echo "$line" | sed -n 's/^\([0-9.]*\) ns.*/\1/p')
+		how=$(echo "$line" | sed -n 's/.*events, \([^,]*\),.*/\1/p')
+		row "pcap filter 'tcp port 443 and net 10...'" - "${ns:--} ns" - - - - - "per event, $how"
+	done
+fi
 
 # Replay: record a large file with -w while the generator runs, then read it back with -r.
 replay_na() {
@@ -342,35 +384,37 @@ replay() {
 			n, "-", "-", "-", sprintf("events/s; best of 3: %.0f ms in all, %.0f ms start-up", full / 1e6, one / 1e6)
 	}'
 }
-if ! "$TD" --help | grep -q -- '--read'; then
-	replay_na "no -r option"
-else
-	start "$TD" --no-stack -s "$STATS" -d $((DUR * 4 + 60)) -w "$tmp/rec.pcapng" --force
-	if ! ready '^bench: attached' "$tmp/err"; then
-		stop
-		replay_na "-w: $(grep -v '^bench:' "$tmp/err" | head -1)"
+if part replay; then
+	if ! "$TD" --help | grep -q -- '--read'; then
+		replay_na "no -r option"
 	else
-		gen 2 $((DUR * 4)) "$REC_N"
-		stop
-		rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
-		rec_lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
-		if ! "$TD" -r "$tmp/rec.pcapng" -e '' >/dev/null 2>"$tmp/rerr"; then
-			replay_na "-r: $(head -1 "$tmp/rerr")"
+		start "$TD" --no-stack -s "$STATS" -d $((DUR * 4 + 60)) -w "$tmp/rec.pcapng" --force
+		if ! ready '^bench: attached' "$tmp/err"; then
+			stop
+			replay_na "-w: $(grep -v '^bench:' "$tmp/err" | head -1)"
 		else
-			size=$(du -m "$tmp/rec.pcapng" | cut -f1)
-			# Start-up is not replay: take off the time of a replay that stops at once.
-			best_ns "$TD" -r "$tmp/rec.pcapng" -c 1 -e ''
-			startup=$best
-			row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
-				"${rec_lost:--}" - - "$size MiB file, of $(gen_field sent) sent"
-			replay "empty drop(): -e ''" -e ''
-			replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
-			replay "-e 'count(e.reason)'" -e 'count(e.reason)'
-			replay "classic printer: -s classic" -s classic
-			if "$TD" --list-scripts | grep -q '^json '; then
-				replay "json: -s json" -s json
+			gen 2 $((DUR * 4)) "$REC_N"
+			stop
+			rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
+			rec_lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
+			if ! "$TD" -r "$tmp/rec.pcapng" -e '' >/dev/null 2>"$tmp/rerr"; then
+				replay_na "-r: $(head -1 "$tmp/rerr")"
 			else
-				row "replay: json" - - - - - - - "not available: no json script"
+				size=$(du -m "$tmp/rec.pcapng" | cut -f1)
+				# Start-up is not replay: take off the time of a replay that stops at once.
+				best_ns "$TD" -r "$tmp/rec.pcapng" -c 1 -e ''
+				startup=$best
+				row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
+					"${rec_lost:--}" - - "$size MiB file, of $(gen_field sent) sent"
+				replay "empty drop(): -e ''" -e ''
+				replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
+				replay "-e 'count(e.reason)'" -e 'count(e.reason)'
+				replay "classic printer: -s classic" -s classic
+				if "$TD" --list-scripts | grep -q '^json '; then
+					replay "json: -s json" -s json
+				else
+					row "replay: json" - - - - - - - "not available: no json script"
+				fi
 			fi
 		fi
 	fi
