@@ -24,6 +24,34 @@
 
 #define BATCH 1024
 #define POLL_MS 10 /* the longest an event waits in the ring before we read it */
+#define POLL_MS_MAX 3600000u
+
+/*
+ * For tests only: TCPDROP_POLL_MS=N sets the poll period to N ms (1 to an hour; empty means
+ * unset), so that a test can push the timer out of the way and see that the probe's fill
+ * threshold alone wakes the reader (tests/wakeup). Not an option: users have no reason to
+ * trade latency for fewer wake-ups. 0, or -EINVAL after one line to the user.
+ */
+static int poll_period(unsigned int *ms)
+{
+	const char *s = getenv("TCPDROP_POLL_MS");
+	unsigned long v = 0;
+	const char *p;
+
+	*ms = POLL_MS;
+	if (!s || !*s)
+		return 0;
+	/* Digits only: strtoul would take a sign, spaces or hex. */
+	for (p = s; *p >= '0' && *p <= '9' && v <= POLL_MS_MAX; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (*p || !v || v > POLL_MS_MAX) {
+		msg("TCPDROP_POLL_MS: '%s' is not a poll period in milliseconds (1-%u)", s,
+		    POLL_MS_MAX);
+		return -EINVAL;
+	}
+	*ms = (unsigned int)v;
+	return 0;
+}
 
 struct app {
 	struct options *o;
@@ -155,6 +183,8 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 	double interval = 0;
 	int err, code;
 
+	if (poll_period(&lo.poll_ms))
+		return 2;
 	btf = kbtf__open("/sys/kernel/btf/vmlinux", NULL);
 	if (!btf) {
 		if (o->probe == PROBE_AUTO || o->probe == PROBE_TP_BTF ||
