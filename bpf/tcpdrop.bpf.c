@@ -699,10 +699,15 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		if (cfg.want_pkt && d.f.from_pkt)
 			copy_packet_to(e, (__u8 *)e->stack_addr + off, skb, &d.f, mode);
 		e->evflags = d.evflags;
-		/* Counted once sent, but the wake-up is decided with the send. */
+		/*
+		 * Counted once sent, but the wake-up is decided with the send. A
+		 * record with a stack looks at the fill each time: a small ring
+		 * holds fewer than WAKEUP_CHECK of them, and the stack cost
+		 * a microsecond already.
+		 */
 		cnt = bpf_map_lookup_elem(&stats, &idx);
 		n = cnt ? *cnt + 1 : 0;
-		if (!(n % WAKEUP_CHECK) &&
+		if ((take_stack || !(n % WAKEUP_CHECK)) &&
 		    bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes && wake_due(now))
 			wake = BPF_RB_FORCE_WAKEUP;
 		size = TCPDROP_EVENT_HEAD_SIZE + off + e->pkt_len;

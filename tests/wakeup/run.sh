@@ -182,6 +182,27 @@ if start burst attached --ring-kb 4 --no-stack $MINE -s "$W/age.lua"; then
 		"$(rows "$W/burst.out") $(grep '^done ' "$W/burst.out")"
 fi
 
+# The same with every stack taken: records of ~300 bytes, so the 4 KiB ring holds about 13, fewer
+# than the 16 events between two looks at the fill that records without a stack get.
+if start stacks attached --ring-kb 4 --stack-rate 0 $MINE -s "$W/age.lua"; then
+	syns 40003 $BURST
+	i=0
+	while [ "$(rows "$W/stacks.out")" -lt $BURST ] && [ $i -lt 30 ]; do
+		"$TDUTIL" sleep 0.1
+		i=$((i + 1))
+	done
+	cp "$W/stacks.out" "$W/stacks.before"
+	stop
+	shown=$(rows "$W/stacks.before")
+	echo "wakeup: 60 s timer, burst of $((2 * BURST)) drops with stacks: $shown shown while running"
+	check_eq "burst with stacks, 60 s timer: exit code" 0 "$rc"
+	check_eq "burst with stacks, 60 s timer: at least half shown within 3 s, before exit" 1 \
+		"$([ "$shown" -ge $BURST ] && echo 1)"
+	check_eq "burst with stacks, 60 s timer: all shown by exit, none lost" \
+		"$((2 * BURST)) done seen $((2 * BURST)) lost 0" \
+		"$(rows "$W/stacks.out") $(grep '^done ' "$W/stacks.out")"
+fi
+
 # ---- The default timer alone: a few drops within ~50 ms --------------------------------------
 
 # The real printer (bcc rows with stacks) and the default ring, far from its threshold; the
