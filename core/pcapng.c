@@ -905,7 +905,9 @@ static int bad(struct capreader *cr, const char *what, uint64_t off, const char 
 	return -EINVAL;
 }
 
-int pcapng__opt_next(const uint8_t **p, const uint8_t *end, int swap, struct pcapng_opt *o)
+/* The next option; inline, so that a caller with a constant byte order tests it not. */
+static inline __attribute__((always_inline)) int opt_next(const uint8_t **p, const uint8_t *end,
+							  int swap, struct pcapng_opt *o)
 {
 	size_t left = (size_t)(end - *p), padded;
 
@@ -923,6 +925,11 @@ int pcapng__opt_next(const uint8_t **p, const uint8_t *end, int swap, struct pca
 	o->val = *p + 4;
 	*p += 4 + padded;
 	return 1;
+}
+
+int pcapng__opt_next(const uint8_t **p, const uint8_t *end, int swap, struct pcapng_opt *o)
+{
+	return opt_next(p, end, swap, o);
 }
 
 /* Check that a block's options are well formed, so that later passes need not. */
@@ -1351,7 +1358,8 @@ static int printable(const uint8_t *p, size_t len)
 }
 
 /* Whether n bytes at a and b are the same: names are short, a call to memcmp costs more. */
-static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+static inline __attribute__((always_inline)) int same_bytes(const uint8_t *a, const uint8_t *b,
+							    size_t n)
 {
 	uint64_t x, y;
 
@@ -1370,9 +1378,11 @@ static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /* Our custom option, or NULL: its tag and data. */
-static const uint8_t *ours(const struct pcapng_opt *o, int swap, uint16_t *tag, size_t *len)
+static inline __attribute__((always_inline)) const uint8_t *
+ours(const struct pcapng_opt *o, int swap, uint16_t *tag, size_t *len)
 {
-	if ((o->code != OPT_CUSTOM_BIN && o->code != OPT_CUSTOM_BIN_NC) || o->len < 6 ||
+	/* The two codes differ in one bit (0x4000, "may not be copied"): one test. */
+	if ((o->code & ~(OPT_CUSTOM_BIN ^ OPT_CUSTOM_BIN_NC)) != OPT_CUSTOM_BIN || o->len < 6 ||
 	    rd32(o->val, swap) != PCAPNG_PEN)
 		return NULL;
 	*tag = rd16(o->val + 4, swap);
@@ -1755,11 +1765,105 @@ static inline __attribute__((always_inline)) uint16_t read_fields(struct tcpdrop
 	return pkt_len;
 }
 
-static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_event *ev,
-		       const uint8_t *f, const char *file)
+/* A reason name that differs from the last drop's: set, and remembered for the next drops. */
+static void new_reason(struct pcapng_decoder *d, uint32_t code, const uint8_t *v, size_t len)
 {
-	uint16_t pkt_len = r->swap ? read_fields(ev, f, 1) : read_fields(ev, f, 0);
+	char name[NAME_MAX_LEN + 1];
 
+	cstr(name, sizeof(name), v, len);
+	set_reason(d, code, name);
+	if (len <= NAME_MAX_LEN) {
+		memcpy(d->last_reason, v, len);
+		d->last_reason_len = len;
+		d->last_reason_code = code;
+	}
+}
+
+static void new_state(struct pcapng_decoder *d, uint8_t code, const uint8_t *v, size_t len)
+{
+	char name[NAME_MAX_LEN + 1];
+
+	cstr(name, sizeof(name), v, len);
+	set_state(d, code, name);
+	if (len <= NAME_MAX_LEN) {
+		memcpy(d->last_state, v, len);
+		d->last_state_len = len;
+		d->last_state_code = code;
+	}
+}
+
+/* What a packet block's options hold for us. */
+struct our_opts {
+	const uint8_t *fields, *reason, *state, *loc, *stack;
+	size_t reason_len, state_len, loc_len, stack_len;
+};
+
+enum { OPTS_OK, OPTS_MALFORMED = -1, OPTS_SHORT = -2 };
+
+/* A block's options, in byte order s (a constant: inlined twice): OPTS_*, the first fault met. */
+static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, const uint8_t *end,
+							   const int s, struct our_opts *out)
+{
+	struct pcapng_opt o;
+	int ret;
+
+	out->fields = out->reason = out->state = out->loc = out->stack = NULL;
+	out->reason_len = out->state_len = out->loc_len = out->stack_len = 0;
+	while ((ret = opt_next(&p, end, s, &o)) > 0) {
+		uint16_t tag;
+		size_t len;
+		const uint8_t *v = ours(&o, s, &tag, &len);
+
+		if (!v)
+			continue;
+		switch (tag) {
+		case PCAPNG_TAG_EVENT:
+			if (len < PCAPNG_EVENT_LEN)
+				return OPTS_SHORT;
+			out->fields = v;
+			break;
+		case PCAPNG_TAG_REASON:
+			out->reason = v;
+			out->reason_len = len;
+			break;
+		case PCAPNG_TAG_STATE:
+			out->state = v;
+			out->state_len = len;
+			break;
+		case PCAPNG_TAG_LOCATION:
+			out->loc = v;
+			out->loc_len = len;
+			break;
+		case PCAPNG_TAG_STACK:
+			out->stack = v;
+			out->stack_len = len;
+			break;
+		default:
+			break; /* a later version's: skipped */
+		}
+	}
+	return ret < 0 ? OPTS_MALFORMED : OPTS_OK;
+}
+
+/*
+ * A drop from tcpdrop's own record, in byte order s. Every field of the head is written (the
+ * batch's slots are reused, never cleared): frames past nstack and bytes past pkt_len are
+ * stale, as in a live event.
+ */
+static inline __attribute__((always_inline)) int
+from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_event *ev,
+	    const struct our_opts *o, const char *file, const int s)
+{
+	const uint8_t *reason = o->reason, *state = o->state, *loc = o->loc, *stack = o->stack;
+	size_t reason_len = o->reason_len, state_len = o->state_len, loc_len = o->loc_len;
+	size_t stack_len = o->stack_len;
+	uint16_t pkt_len = read_fields(ev, o->fields, s);
+	int same_reason, same_state;
+
+	ev->ts_ns = r->ts;
+	ev->loc_addr = 0;
+	ev->nstack = 0;
+	memset(ev->_pad, 0, sizeof(ev->_pad));
 	if (ev->family != 4 && ev->family != 6)
 		return corrupt(r, file, "tcpdrop's record has an address family other than 4 or 6");
 	/* Tools that cut packets short keep the options: take the bytes that are left. */
@@ -1769,67 +1873,7 @@ static int from_fields(struct pcapng_decoder *d, const struct cap_rec *r, struct
 		pkt_len = TCPDROP_PKT_MAX;
 	ev->pkt_len = pkt_len;
 	copy_pkt(ev->pkt, r->data, pkt_len, (size_t)(r->opts + r->optlen - r->data));
-	(void)d;
-	return 0;
-}
 
-static const struct tcpdrop_event zero_head;
-
-int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
-			  struct tcpdrop_event *ev, const char *file)
-{
-	const uint8_t *p = r->opts, *end = r->opts ? r->opts + r->optlen : NULL;
-	const uint8_t *fields = NULL, *reason = NULL, *state = NULL, *loc = NULL, *stack = NULL;
-	size_t reason_len = 0, state_len = 0, loc_len = 0, stack_len = 0;
-	struct pcapng_opt o;
-	int ret, same_reason, same_state;
-
-	/* The head only: like a live event, frames past nstack and bytes past pkt_len are stale. */
-	memcpy(ev, &zero_head, TCPDROP_EVENT_HEAD_SIZE);
-	ev->ts_ns = r->ts;
-	if (p) {
-		while ((ret = pcapng__opt_next(&p, end, r->swap, &o)) > 0) {
-			uint16_t tag;
-			size_t len;
-			const uint8_t *v = ours(&o, r->swap, &tag, &len);
-
-			if (!v)
-				continue;
-			switch (tag) {
-			case PCAPNG_TAG_EVENT:
-				if (len < PCAPNG_EVENT_LEN)
-					return corrupt(r, file, "tcpdrop's record is too short");
-				fields = v;
-				break;
-			case PCAPNG_TAG_REASON:
-				reason = v;
-				reason_len = len;
-				break;
-			case PCAPNG_TAG_STATE:
-				state = v;
-				state_len = len;
-				break;
-			case PCAPNG_TAG_LOCATION:
-				loc = v;
-				loc_len = len;
-				break;
-			case PCAPNG_TAG_STACK:
-				stack = v;
-				stack_len = len;
-				break;
-			default:
-				break; /* a later version's: skipped */
-			}
-		}
-		if (ret < 0)
-			return corrupt(r, file, "malformed options");
-	}
-	if (!fields)
-		return from_packet(d, r, ev);
-
-	ret = from_fields(d, r, ev, fields, file);
-	if (ret)
-		return ret;
 	/* The names the last drop had were checked then: the same bytes need no check again. */
 	same_reason = reason && d->last_reason_len && reason_len == d->last_reason_len &&
 		      same_bytes(reason, d->last_reason, reason_len);
@@ -1839,28 +1883,10 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 	    (state && !same_state && !printable(state, state_len)))
 		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
 	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON) &&
-	    !(same_reason && ev->reason_code == d->last_reason_code)) {
-		char name[NAME_MAX_LEN + 1];
-
-		cstr(name, sizeof(name), reason, reason_len);
-		set_reason(d, ev->reason_code, name);
-		if (reason_len <= NAME_MAX_LEN) {
-			memcpy(d->last_reason, reason, reason_len);
-			d->last_reason_len = reason_len;
-			d->last_reason_code = ev->reason_code;
-		}
-	}
-	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state_code)) {
-		char name[NAME_MAX_LEN + 1];
-
-		cstr(name, sizeof(name), state, state_len);
-		set_state(d, ev->state_code, name);
-		if (state_len <= NAME_MAX_LEN) {
-			memcpy(d->last_state, state, state_len);
-			d->last_state_len = state_len;
-			d->last_state_code = ev->state_code;
-		}
-	}
+	    !(same_reason && ev->reason_code == d->last_reason_code))
+		new_reason(d, ev->reason_code, reason, reason_len);
+	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state_code))
+		new_state(d, ev->state_code, state, state_len);
 	if (stack && load_stack(d, stack, stack_len, ev))
 		return corrupt(r, file, "tcpdrop's stack has more than 32 frames");
 	if (loc) {
@@ -1880,4 +1906,83 @@ int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 		}
 	}
 	return 1;
+}
+
+static const struct tcpdrop_event zero_head;
+
+static inline __attribute__((always_inline)) int decode(struct pcapng_decoder *d,
+							const struct cap_rec *r,
+							struct tcpdrop_event *ev, const char *file,
+							const int s)
+{
+	struct our_opts o = { 0 };
+
+	if (r->opts) {
+		switch (scan_opts(r->opts, r->opts + r->optlen, s, &o)) {
+		case OPTS_MALFORMED:
+			return corrupt(r, file, "malformed options");
+		case OPTS_SHORT:
+			return corrupt(r, file, "tcpdrop's record is too short");
+		default:
+			break;
+		}
+	}
+	if (o.fields)
+		return from_record(d, r, ev, &o, file, s);
+	/* Any capture's packet sets only some fields: the rest are zero. */
+	memcpy(ev, &zero_head, TCPDROP_EVENT_HEAD_SIZE);
+	ev->ts_ns = r->ts;
+	return from_packet(d, r, ev);
+}
+
+int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
+			  struct tcpdrop_event *ev, const char *file)
+{
+	return r->swap ? decode(d, r, ev, file, 1) : decode(d, r, ev, file, 0);
+}
+
+int pcapng__next_drop(struct capreader *cr, struct pcapng_decoder *d, struct tcpdrop_event *ev,
+		      const char *file)
+{
+	const uint8_t *h = cr->buf + cr->pos, *body;
+	size_t have = cr->end - cr->pos;
+	uint32_t len, ifid, caplen, padded;
+	const struct iface *f;
+	struct our_opts o;
+	struct cap_rec r;
+
+	/* Anything but a whole, well-formed EPB of ours, in our byte order: the general path. */
+	if (cr->kind != KIND_PCAPNG || cr->swap || have < 8 || rd32(h, 0) != BT_EPB)
+		return 0;
+	len = rd32(h + 4, 0);
+	if (len < 32 || len % 4 || len > have || len > PCAPNG_MAX_BLOCK ||
+	    rd32(h + len - 4, 0) != len)
+		return 0;
+	body = h + 8;
+	ifid = rd32(body, 0);
+	caplen = rd32(body + 12, 0);
+	if (ifid >= cr->nifs || caplen > len - 32)
+		return 0;
+	padded = (caplen + 3) & ~3u;
+	if (padded > len - 32)
+		padded = len - 32;
+	if (scan_opts(body + 20 + padded, h + len - 4, 0, &o) != OPTS_OK || !o.fields)
+		return 0;
+	f = &cr->ifs[ifid];
+	r.kind = CAP_PACKET;
+	r.swap = 0;
+	r.offset = cr->base + cr->pos;
+	r.what = "enhanced packet block";
+	r.ts = to_ns(f, (uint64_t)rd32(body + 4, 0) << 32 | rd32(body + 8, 0));
+	r.linktype = f->linktype;
+	r.ifid = ifid;
+	r.caplen = caplen;
+	r.origlen = rd32(body + 16, 0);
+	r.data = body + 20;
+	r.opts = body + 20 + padded;
+	r.optlen = len - 32 - padded;
+	r.start = r.end = 0;
+	cr->last_ts = r.ts;
+	cr->pos += len;
+	return from_record(d, &r, ev, &o, file, 0);
 }

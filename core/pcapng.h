@@ -176,6 +176,14 @@ int pcapng__decode_section(struct pcapng_decoder *d, const struct cap_rec *r, co
  */
 int pcapng__decode_packet(struct pcapng_decoder *d, const struct cap_rec *r,
 			  struct tcpdrop_event *ev, const char *file);
+/*
+ * The next record when it is a drop as -w writes it (an enhanced packet block with tcpdrop's
+ * record, in this machine's byte order, already read in): 1 with ev filled as
+ * capreader__next() and pcapng__decode_packet() would, or <0 after the same message. 0 when
+ * it is anything else: nothing was read, take those two.
+ */
+int pcapng__next_drop(struct capreader *cr, struct pcapng_decoder *d, struct tcpdrop_event *ev,
+		      const char *file);
 /* A statistics block: 1 with st filled when it carries tcpdrop's counters, else 0 (or <0). */
 int pcapng__decode_stats(struct pcapng_decoder *d, const struct cap_rec *r, struct run_stats *st,
 			 const char *file);

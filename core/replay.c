@@ -74,8 +74,11 @@ static int next_event(struct replay *rp)
 {
 	for (;;) {
 		struct cap_rec r;
-		int ret;
+		int ret = pcapng__next_drop(rp->cr, rp->dec, &rp->batch[rp->n], rp->file);
 
+		/* What -w writes, already read: no record in between (it never waits). */
+		if (ret)
+			return ret;
 		/* A pipe: what we have goes out before we wait for more. */
 		if (rp->may_wait && rp->rt && rp->n && capreader__pending(rp->cr)) {
 			rp->halt = dispatch(rp, 0);

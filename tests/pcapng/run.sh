@@ -287,6 +287,26 @@ EOF
 "$TD" -r "$FIX/trunc-epb.pcapng" >"$W/trunc.out" 2>/dev/null
 check_file bad-truncated-keeps-before "$FIX/ours.out" "$W/trunc.out"
 
+# ---------------------------------------------------------------- the replay's fast path
+# -r reads -w's blocks by a path of its own (pcapng__next_drop); on -w's files, on every fixture
+# and on mutants of them it must give what the general reader gives, drop for drop, error for
+# error, and it must be the path those files take.
+FP=$TESTBIN/pcapng_fastpath
+for m in storm stack varied; do
+	"$TESTBIN/pcapng_bench" -m $m -n 1000 -r 1 -o "$W/fp-$m.pcapng" >/dev/null 2>&1
+done
+"$FP" "$W/fp-storm.pcapng" "$W/fp-stack.pcapng" "$W/fp-varied.pcapng" >"$W/fp.out" 2>&1
+check_grep fastpath-taken '^ok 3000 drops (299[0-9] by the fast path)' "$W/fp.out"
+"$FP" -m 100 "$W"/fp-*.pcapng "$W/s.pcapng" "$FIX"/*.pcapng "$FIX"/*.pcap "$HERE"/cases/* \
+	>"$W/fp.out" 2>/dev/null
+rc=$?
+if [ "$rc" = 0 ] && grep -q '^ok ' "$W/fp.out"; then
+	pass "fastpath-same-as-general ($(cat "$W/fp.out"))"
+else
+	fail fastpath-same-as-general "exit $rc:"
+	head -20 "$W/fp.out" | sed 's/^/    /'
+fi
+
 # ---------------------------------------------------------------- the fuzz target
 build build/fuzz/fuzz_pcapng >"$W/fuzz-build.log" 2>&1
 if [ -x "$FUZZ" ]; then
