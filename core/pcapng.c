@@ -1846,6 +1846,61 @@ static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, con
 }
 
 /*
+ * scan_opts() in this machine's byte order, for the fast path: each option's code and length
+ * in one load, the tags in the order -w writes them. Declines (OPTS_MALFORMED) whatever
+ * scan_opts() would fault on, or finds short; the general path then says why.
+ */
+static inline __attribute__((always_inline)) int scan_native(const uint8_t *p, const uint8_t *end,
+							     struct our_opts *out)
+{
+	out->fields = out->reason = out->state = out->loc = out->stack = NULL;
+	out->reason_len = out->state_len = out->loc_len = out->stack_len = 0;
+	for (;;) {
+		size_t left = (size_t)(end - p), padded;
+		const uint8_t *v = p + 4;
+		uint32_t w, pen;
+		uint16_t code, len, tag;
+
+		if (left < 4)
+			return left ? OPTS_MALFORMED : OPTS_OK;
+		memcpy(&w, p, 4);
+		code = (uint16_t)w;
+		len = (uint16_t)(w >> 16);
+		if (code == OPT_END)
+			return OPTS_OK;
+		padded = ((size_t)len + 3) & ~(size_t)3;
+		if (padded > left - 4)
+			return OPTS_MALFORMED;
+		p = v + padded;
+		if ((code & ~(OPT_CUSTOM_BIN ^ OPT_CUSTOM_BIN_NC)) != OPT_CUSTOM_BIN || len < 6)
+			continue;
+		memcpy(&pen, v, 4);
+		memcpy(&tag, v + 4, 2);
+		if (pen != PCAPNG_PEN)
+			continue;
+		v += 6;
+		len -= 6;
+		if (tag == PCAPNG_TAG_EVENT) {
+			if (len < PCAPNG_EVENT_LEN)
+				return OPTS_MALFORMED;
+			out->fields = v;
+		} else if (tag == PCAPNG_TAG_REASON) {
+			out->reason = v;
+			out->reason_len = len;
+		} else if (tag == PCAPNG_TAG_LOCATION) {
+			out->loc = v;
+			out->loc_len = len;
+		} else if (tag == PCAPNG_TAG_STATE) {
+			out->state = v;
+			out->state_len = len;
+		} else if (tag == PCAPNG_TAG_STACK) {
+			out->stack = v;
+			out->stack_len = len;
+		}
+	}
+}
+
+/*
  * A drop from tcpdrop's own record, in byte order s. Every field of the head is written (the
  * batch's slots are reused, never cleared): frames past nstack and bytes past pkt_len are
  * stale, as in a live event.
@@ -1966,7 +2021,7 @@ int pcapng__next_drop(struct capreader *cr, struct pcapng_decoder *d, struct tcp
 	padded = (caplen + 3) & ~3u;
 	if (padded > len - 32)
 		padded = len - 32;
-	if (scan_opts(body + 20 + padded, h + len - 4, 0, &o) != OPTS_OK || !o.fields)
+	if (scan_native(body + 20 + padded, h + len - 4, &o) != OPTS_OK || !o.fields)
 		return 0;
 	f = &cr->ifs[ifid];
 	r.kind = CAP_PACKET;

@@ -66,19 +66,13 @@ static int check_options(const struct options *o)
 
 static int dispatch(struct replay *rp, int keep);
 
-/*
- * The next drop of the file into batch[n]: 1, 0 at the end (or on a signal, or when the
- * runtime said stop: rp->halt), <0 on a bad file.
- */
-static int next_event(struct replay *rp)
+/* next_event() for any other record, and whenever the buffer runs out. */
+static __attribute__((noinline)) int next_record(struct replay *rp)
 {
 	for (;;) {
 		struct cap_rec r;
-		int ret = pcapng__next_drop(rp->cr, rp->dec, &rp->batch[rp->n], rp->file);
+		int ret;
 
-		/* What -w writes, already read: no record in between (it never waits). */
-		if (ret)
-			return ret;
 		/* A pipe: what we have goes out before we wait for more. */
 		if (rp->may_wait && rp->rt && rp->n && capreader__pending(rp->cr)) {
 			rp->halt = dispatch(rp, 0);
@@ -116,6 +110,18 @@ static int next_event(struct replay *rp)
 		if (ret < 0)
 			return ret;
 	}
+}
+
+/*
+ * The next drop of the file into batch[n]: 1, 0 at the end (or on a signal, or when the
+ * runtime said stop: rp->halt), <0 on a bad file. What -w writes, already read, takes the
+ * decoder's fast path inline: no record in between, and it never waits.
+ */
+static inline int next_event(struct replay *rp)
+{
+	int ret = pcapng__next_drop(rp->cr, rp->dec, &rp->batch[rp->n], rp->file);
+
+	return ret ? ret : next_record(rp);
 }
 
 static int port_in(const __u16 *set, unsigned int n, __u16 port)

@@ -4,11 +4,13 @@
 # usage: sh tests/tools/replay_ab.sh FILE ROUNDS BIN... [-- tcpdrop options, default: -e '']
 #
 # Each round runs every BIN once with `-r FILE OPTIONS >/dev/null` (the order rotates from
-# round to round) and records its task-clock (perf stat); the events are counted once. Prints
+# round to round) and records its task-clock (perf stat; METRIC=wall: its wall time, what
+# `make bench` times); the events are counted once. Prints
 # per build the median and best events/s, start-up (the median of runs with -c 1) taken off as
 # `make bench` does, every run's ms, and the median over rounds of its time over the first
 # build's time in the same round.
 set -u
+METRIC=${METRIC:-cpu}
 FILE=$1
 ROUNDS=$2
 shift 2
@@ -35,8 +37,10 @@ one() { # one BIN OUTFILE ARGS...
 	bin=$1
 	out=$2
 	shift 2
-	perf stat -x, -e task-clock -o "$tmp/perf" "$bin" -r "$FILE" "$@" >/dev/null 2>&1
-	awk -F, '$3 == "task-clock" { printf "%.0f\n", $1 * 1e6 }' "$tmp/perf" >>"$out"
+	perf stat -e task-clock -o "$tmp/perf" "$bin" -r "$FILE" "$@" >/dev/null 2>&1
+	awk -v m="$METRIC" '$2 == "msec" && $3 == "task-clock" && m == "cpu" { gsub(",", "", $1); printf "%.0f\n", $1 * 1e6 }
+		$2 == "seconds" && $3 == "time" && $4 == "elapsed" && m == "wall" { printf "%.0f\n", $1 * 1e9 }' \
+		"$tmp/perf" >>"$out"
 }
 i=0
 while [ $i -lt "$ROUNDS" ]; do
