@@ -1,9 +1,12 @@
 #!/bin/sh
 # Losses are never silent: with a tiny ring and a script that stalls, the drops the ring could
 # not take are reported on stderr and in done(stats), and seen + lost accounts for every drop.
+# The reader loses nothing of its own: not a record that wraps the end of a ring, nor one its
+# pending buffer has no room for in a burst.
 . "$(dirname "$0")/../lib.sh"
 
 SEGSEND=$TESTBIN/segsend
+BURST=$TESTBIN/burst
 IP=/sbin/ip
 [ -x "$IP" ] || IP=/usr/sbin/ip
 [ -x "$IP" ] || IP=/bin/ip
@@ -11,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 	fail "loss: setup" "needs root (network namespaces, BPF)"
 	exit 0
 fi
-for f in "$IP" "$SEGSEND" "$TCPDROP"; do
+for f in "$IP" "$SEGSEND" "$BURST" "$TESTBIN/tdutil" "$TCPDROP"; do
 	[ -x "$f" ] || { fail "loss: setup" "$f is missing (make tests-build)"; exit 0; }
 done
 
@@ -83,3 +86,118 @@ check_eq "loss: -w compact: every drop fits" "seen $((SENT + 1)) lost 0" "$(cat 
 check_eq "loss: -w compact: replayed" "$((SENT + 1))" "$(wc -l <"$W/replay" | tr -d ' ')"
 check_eq "loss: -w compact: each packet whole (IP+TCP, dport byte 9)" "40 40 9 9" \
 	"$(sort -u "$W/replay")"
+
+# A tracer is surely attached once it has seen a drop: each run below is primed with SYNs from
+# port 40000, 0.2 s apart, until its script has seen one (it counts them apart). Its output file
+# is removed first: a background shell may not have truncated it yet when we first look.
+# prime: send SYNs until the tracer (pid) prints "first" (4 s at most).
+prime() {
+	i=0
+	while [ $i -lt 20 ] && ! grep -q '^first$' "$W/out" 2>/dev/null; do
+		"$IP" netns exec "$NS" "$SEGSEND" -n 1 127.0.0.1 40000 127.0.0.1 9 S
+		"$TESTBIN/tdutil" waitfor "$W/out" first 0.2 $pid
+		i=$((i + 1))
+	done
+}
+# The script: counts the SYNs and the burst's RSTs; with HOLD, the first drop holds the reader.
+cat >"$W/count.lua" <<LUA
+local HOLD = false
+local n, syn, rst = 0, 0, 0
+function drop(e)
+	n = n + 1
+	if n == 1 then
+		io.stdout:write("first\n")
+		io.stdout:flush()
+	end
+	if e.flags == "SYN" and e.sport == 40000 then
+		syn = syn + 1
+	elseif e.flags == "RST" and e.sport == 40002 then
+		rst = rst + 1
+	end
+	if n == 1 and HOLD then
+		-- Until the burst is sent: 8 s at most.
+		local t = os.clock() + 8
+		while os.clock() < t do
+			local f = io.open("$W/go")
+			if f then
+				f:close()
+				return
+			end
+		end
+		io.stdout:write("hold timed out\n")
+	end
+end
+function done(s)
+	print("seen " .. s.seen .. " lost " .. s.lost)
+	print("syn " .. syn .. " rst " .. rst)
+end
+LUA
+# figures NAME SENT: the last run's counts (seen, lost, syn, rst); checks seen + lost adds up.
+figures() {
+	seen=$(sed -n 's/^seen \([0-9]*\) lost \([0-9]*\)$/\1/p' "$W/out")
+	lost=$(sed -n 's/^seen \([0-9]*\) lost \([0-9]*\)$/\2/p' "$W/out")
+	syn=$(sed -n 's/^syn \([0-9]*\) rst \([0-9]*\)$/\1/p' "$W/out")
+	rst=$(sed -n 's/^syn \([0-9]*\) rst \([0-9]*\)$/\2/p' "$W/out")
+	echo "loss: $1: sent ${2:-?} (+$syn SYN), seen $seen lost $lost (SYN $syn, RST $rst);" \
+		"stderr: $(head -2 "$W/err")"
+	check_eq "loss: $1: exit code" 0 "$rc"
+	check_eq "loss: $1: seen + lost is every drop" "$((${2:-0} + ${syn:-0}))" \
+		"$((${seen:-0} + ${lost:-0}))"
+}
+
+# A record that wraps the end of a ring is read in two parts: 200 drops 2 ms apart through a
+# 4 KiB ring (23 records of 176 bytes a lap) come back whole, each its own sequence number.
+rm -f "$W/out"
+"$TCPDROP" --netns-id "$NETNS" --dport 9 --ring-kb 4 --no-stack -w "$W/wrap.pcapng" \
+	-s "$W/count.lua" -d 4 >"$W/out" 2>"$W/err" &
+pid=$!
+prime
+sent=$("$IP" netns exec "$NS" "$BURST" -n 200 -g 2000 127.0.0.1 40002 127.0.0.1 9 |
+	sed -n 's/^sent //p')
+wait $pid
+rc=$?
+figures wrap "$sent"
+check_eq "loss: wrap: the ring went round (over 23 records seen)" 1 \
+	"$([ "${seen:-0}" -gt 23 ] && echo 1)"
+"$TCPDROP" -r "$W/wrap.pcapng" \
+	-e 'print(e.pkt_len .. " " .. e.dport .. " " .. e.flags .. " " .. e.seq)' >"$W/replay" 2>"$W/rerr"
+grep -v SYN "$W/replay" >"$W/replay.rst"
+# Lines, distinct well-formed lines, others: a record read twice or mangled shows.
+check_eq "loss: wrap: every record once and whole (40-byte packet, dport 9, RST, seq 1-200)" \
+	"${rst:-0} ${rst:-0} 0" \
+	"$(wc -l <"$W/replay.rst" | tr -d ' ') $(sort -u "$W/replay.rst" |
+		awk '$1 == 40 && $2 == 9 && $3 == "RST" && $4 >= 1 && $4 <= 200 { n++ }
+			END { print n + 0, NR - n }')"
+
+# A burst while the reader is held: more records wait in the rings than its pending buffer
+# takes in one pass (512 KiB: 4,000 heads, about 2,000 with stacks), so reads end with the
+# buffer full, one after the other. The record that did not fit must stay in its ring for the
+# next pass, not vanish: seen + lost is every drop, and in rings that hold the whole burst,
+# nothing is lost. The first drop holds the reader until the burst is sent.
+sed 's/^local HOLD = false$/local HOLD = true/' "$W/count.lua" >"$W/hold.lua"
+# held COUNT ARGS...: hold the reader with one drop, send a burst of COUNT, let go. Sets rc, sent.
+held() {
+	count=$1
+	shift
+	rm -f "$W/go" "$W/out"
+	"$TCPDROP" "$@" --netns-id "$NETNS" --dport 9 -s "$W/hold.lua" -d 4 >"$W/out" 2>"$W/err" &
+	pid=$!
+	prime
+	sent=$("$IP" netns exec "$NS" "$BURST" -n "$count" -t 3 127.0.0.1 40002 127.0.0.1 9 |
+		sed -n 's/^sent //p')
+	: >"$W/go"
+	wait $pid
+	rc=$?
+}
+# held_check NAME COUNT: the figures of the last held run.
+held_check() {
+	figures "$1" "$sent"
+	check_eq "loss: $1: the burst was sent in full" "$2" "$sent"
+	check_nogrep "loss: $1: held for the whole burst" "hold timed out" "$W/out"
+	check_eq "loss: $1: every burst drop reached the script" "$2" "${rst:-none}"
+	check_eq "loss: $1: none lost" 0 "${lost:-none}"
+}
+held 30000 --no-stack --ring-kb 8192
+held_check "burst of 30000 heads" 30000
+held 12000 --stack-rate 0 --ring-kb 16384
+held_check "burst of 12000 with stacks" 12000
