@@ -18,7 +18,10 @@ struct live *live__new(struct probe *p, struct ksyms *ks, unsigned int batch, de
 		       void *ctx);
 void live__free(struct live *lv);
 
-/* An fd that becomes readable when the probe asks for a wake-up (the fill threshold). */
+/*
+ * An epoll fd over the rings: readable once the probe has asked for a wake-up
+ * (the fill threshold), and then for as long as a ring holds data.
+ */
 int live__fd(struct live *lv);
 /*
  * Read what is waiting and deliver it in time order, holding back the events
