@@ -171,9 +171,10 @@ check_eq "loss: wrap: every record once and whole (40-byte packet, dport 9, RST,
 
 # A burst while the reader is held: more records wait in the rings than its pending buffer
 # takes in one pass (512 KiB: 4,000 heads, about 2,000 with stacks; 3.4 and up to 3.9 MB wait
-# in 4 MiB rings), so reads end with the buffer full, one after the other. The record that did not fit must stay in its ring for the
-# next pass, not vanish: seen + lost is every drop, and in rings that hold the whole burst,
-# nothing is lost. The first drop holds the reader until the burst is sent.
+# in 4 MiB rings), so reads end with the buffer full, one after the other. The record that did
+# not fit must stay in its ring for the next pass, not vanish: seen + lost is every drop, and
+# in rings that hold the whole burst, nothing is lost. The first drop holds the reader until
+# the burst is sent.
 sed 's/^local HOLD = false$/local HOLD = true/' "$W/count.lua" >"$W/hold.lua"
 # held COUNT ARGS...: hold the reader with one drop, send a burst of COUNT, let go. Sets rc, sent.
 held() {
