@@ -62,7 +62,8 @@ stalled --ring-kb 4
 
 echo "loss: seen/lost: $(cat "$W/out"); stderr: $(head -2 "$W/err")"
 check_eq "loss: exit code" 0 "$rc"
-check_grep "loss: reported on stderr as it happens" "^tcpdrop: lost [0-9]* events, the ring buffer was full" "$W/err"
+check_grep "loss: reported on stderr as it happens" \
+	"^tcpdrop: lost [0-9]* events, the ring buffer was full" "$W/err"
 seen=$(sed -n 's/^seen \([0-9]*\) lost \([0-9]*\)$/\1/p' "$W/out")
 lost=$(sed -n 's/^seen \([0-9]*\) lost \([0-9]*\)$/\2/p' "$W/out")
 if [ -n "$seen" ] && [ -n "$lost" ]; then
