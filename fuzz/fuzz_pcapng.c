@@ -81,33 +81,81 @@ static void names_round_trip(struct names *nm)
 	pcapng_buf__free(&b);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One way of reading the input: as -r does (the fast path for -w's blocks first), or not. */
+struct side {
+	struct names *nm;
+	struct ksyms *ks;
+	struct capreader *cr;
+	struct pcapng_decoder *d;
+	int fast;
+	int records;
+};
+
+static void side_open(struct side *sd, const uint8_t *data, size_t size, int fast)
 {
-	static struct tcpdrop_event ev;
-	struct names *nm = names__new();
-	struct ksyms *ks = ksyms__new();
-	struct capreader *cr = capreader__from_mem(data, size, "fuzz");
-	struct pcapng_decoder *d = pcapng_decoder__new(nm, ks);
+	sd->nm = names__new();
+	sd->ks = ksyms__new();
+	sd->cr = capreader__from_mem(data, size, "fuzz");
+	sd->d = pcapng_decoder__new(sd->nm, sd->ks);
+	sd->fast = fast;
+	sd->records = 0;
+}
+
+static void side_close(struct side *sd)
+{
+	capreader__free(sd->cr);
+	pcapng_decoder__free(sd->d);
+	ksyms__free(sd->ks);
+	names__free(sd->nm);
+}
+
+/* The next drop into ev: 1, or 0 at the end (or past MAX_RECORDS), or the decoder's error. */
+static int next_drop(struct side *sd, struct tcpdrop_event *ev)
+{
 	struct run_stats st;
 	struct cap_rec r;
-	int n = 0;
+	int ret;
 
-	while (n++ < MAX_RECORDS && capreader__next(cr, &r) > 0) {
-		int ret = 0;
-
+	while (sd->records++ < MAX_RECORDS) {
+		if (sd->fast && (ret = pcapng__next_drop(sd->cr, sd->d, ev, "fuzz")) != 0)
+			return ret;
+		ret = capreader__next(sd->cr, &r);
+		if (ret <= 0)
+			return ret;
 		if (r.kind == CAP_SECTION)
-			ret = pcapng__decode_section(d, &r, "fuzz");
+			ret = pcapng__decode_section(sd->d, &r, "fuzz");
 		else if (r.kind == CAP_STATS)
-			ret = pcapng__decode_stats(d, &r, &st, "fuzz");
-		else if (pcapng__decode_packet(d, &r, &ev, "fuzz") == 1)
-			round_trip(&ev, nm, ks);
-		if (ret < 0)
-			break;
+			ret = pcapng__decode_stats(sd->d, &r, &st, "fuzz");
+		else
+			ret = pcapng__decode_packet(sd->d, &r, ev, "fuzz");
+		if (ret < 0 || (ret == 1 && r.kind != CAP_SECTION && r.kind != CAP_STATS))
+			return ret;
 	}
-	names_round_trip(nm);
-	capreader__free(cr);
-	pcapng_decoder__free(d);
-	ksyms__free(ks);
-	names__free(nm);
+	return 0;
+}
+
+/*
+ * The input read both ways, in step: the same drops (frames are interned in the order met, so
+ * the same addresses) and the same end. Each drop also makes a round trip through -w's writer.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct tcpdrop_event ev, fev;
+	struct side gen, fast;
+	int ret, fret;
+
+	side_open(&gen, data, size, 0);
+	side_open(&fast, data, size, 1);
+	do {
+		ret = next_drop(&gen, &ev);
+		fret = next_drop(&fast, &fev);
+		if (ret != fret || (ret == 1 && !same_event(&ev, &fev)))
+			abort();
+		if (ret == 1)
+			round_trip(&ev, gen.nm, gen.ks);
+	} while (ret == 1);
+	names_round_trip(gen.nm);
+	side_close(&gen);
+	side_close(&fast);
 	return 0;
 }
