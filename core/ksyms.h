@@ -17,16 +17,10 @@ void ksyms__set_lazy(struct ksyms *ks, const char *path);
 /*
  * Start reading the lazy file in a thread now, so the first stack does not
  * stall the reader (~60 ms of kernel time while a storm fills the rings); the
- * first lookup waits for it. Nothing else may touch ks until then.
+ * first lookup waits for it. Nothing else may touch ks until then. The thread
+ * runs at nice -5 where allowed.
  */
 void ksyms__preload(struct ksyms *ks);
-
-/*
- * The preload runs behind the main thread (at nice 10), whose probe load is
- * what start-up waits for, until this is called: once the probe is attached
- * and drops may need the symbols, it goes ahead (nice -5 where allowed).
- */
-void ksyms__hurry(struct ksyms *ks);
 
 /* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
 void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);

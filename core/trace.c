@@ -254,8 +254,6 @@ int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, str
 		ksyms__preload(ks);
 	err = probe__open(&po, &kf, &app.probe);
 	timing_mark("probe attached");
-	/* Drops arrive from now on, and the first stack printed waits for the symbols. */
-	ksyms__hurry(ks);
 	if (err) {
 		runtime__free(app.rt);
 		recorder__close(app.rec, NULL);
