@@ -25,7 +25,7 @@
  *
  * A full pending buffer ends a pass: the record that does not fit stays in
  * its ring (the consumer position has not moved past it) and the next pass
- * takes it, so its size costs passes, never events. 512 KiB holds 1,500
+ * takes it, so its size costs passes, never events. 512 KiB holds 2,000
  * events with stacks or 4,000 without.
  */
 #define PENDING_BYTES (512u << 10)
@@ -53,12 +53,14 @@ struct ring {
 	const unsigned char *data;
 	size_t size; /* of the data area, a power of two */
 	unsigned long stop; /* where the producer stood when this read began */
+	int more; /* records up to stop are still to be read in this read */
+	int peeked; /* head holds the timestamp of the next record */
+	uint64_t head;
 };
 
 struct live {
 	struct ring *rings;
 	int nrings;
-	int next; /* the ring a pass starts with: where the last one ran out of room */
 	int epfd; /* the rings' fds: readable once a probe has asked for a wake-up */
 	struct ksyms *ks;
 	struct tcpdrop_event *batch;
@@ -145,14 +147,15 @@ static void keep(struct live *lv, const struct tcpdrop_event *src, size_t size)
 
 /*
  * Copy out a ring's committed records up to where its producer stood when the
- * read began: a producer faster than us is not chased while the other rings
- * wait. The consumer position moves, with a release store, only past records
- * already copied, so the kernel cannot write over one we are reading, and one
- * we did not take stays for the next pass. 0 when done with the ring,
- * -ENOBUFS when the pending buffer has no room for the next record, -EAGAIN
- * when a probe is still writing it.
+ * read began (a producer faster than us is not chased while the other rings
+ * wait), and only those stamped until at the latest. The consumer position
+ * moves, with a release store, only past records already copied, so the
+ * kernel cannot write over one we are reading, and one we did not take stays
+ * for the next pass. 0 when done with the ring, 1 at a record stamped after
+ * until, -ENOBUFS when the pending buffer has no room for the next record,
+ * -EAGAIN when a probe is still writing it.
  */
-static int read_ring(struct live *lv, struct ring *r)
+static int read_ring(struct live *lv, struct ring *r, uint64_t until)
 {
 	unsigned long cons = *r->consumer; /* only we write it */
 	size_t mask = r->size - 1;
@@ -172,9 +175,15 @@ static int read_ring(struct live *lv, struct ring *r)
 		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= TCPDROP_EVENT_HEAD_SIZE) {
 			size_t from = (cons + BPF_RINGBUF_HDR_SZ) & mask;
 			size_t n = size < RECORD_MAX ? size : RECORD_MAX;
+			size_t need = (n + 7) & ~(size_t)7;
 			const void *rec = r->data + from;
 
-			if (lv->used + ((n + 7) & ~(size_t)7) > PENDING_BYTES) {
+			/* ts_ns comes first, 8-aligned in a size that is a multiple of 8: whole. */
+			if (*(const uint64_t *)rec > until) {
+				ret = 1;
+				break;
+			}
+			if (lv->used + need > PENDING_BYTES) {
 				ret = -ENOBUFS;
 				break;
 			}
@@ -190,7 +199,87 @@ static int read_ring(struct live *lv, struct ring *r)
 		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
 	}
 	__atomic_store_n(r->consumer, cons, __ATOMIC_RELEASE);
+	r->peeked = 0;
 	return ret;
+}
+
+/*
+ * The probe's timestamp of a ring's next record, in r->head: 0, -EAGAIN when
+ * a probe is still writing it, -ENOENT when none is left up to stop.
+ * Discarded records on the way are passed over for good.
+ */
+static int peek(struct ring *r)
+{
+	unsigned long cons = *r->consumer, was = cons;
+	size_t mask = r->size - 1;
+	int ret = -ENOENT;
+
+	if (r->peeked)
+		return 0;
+	while (cons < r->stop) {
+		const unsigned char *hdr = r->data + (cons & mask);
+		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		uint32_t size = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= TCPDROP_EVENT_HEAD_SIZE) {
+			r->head =
+				*(const uint64_t *)(r->data + ((cons + BPF_RINGBUF_HDR_SZ) & mask));
+			r->peeked = 1;
+			ret = 0;
+			break;
+		}
+		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+	}
+	if (cons != was)
+		__atomic_store_n(r->consumer, cons, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/*
+ * More waits in the rings than the pending buffer has room for: take records
+ * in time order across the rings (a ring's own are in time order), each time
+ * from the ring whose next one is the oldest, up to the next one of another.
+ * Whatever then sits in the buffer is older than all that is left, so it can
+ * be handed on in order before the next pass. 1 when the buffer is full, 0
+ * when every ring is read up to its stop or to a record still being written.
+ */
+static int merge(struct live *lv, int *busy)
+{
+	for (;;) {
+		struct ring *oldest = NULL;
+		uint64_t second = UINT64_MAX;
+		int err;
+
+		for (int i = 0; i < lv->nrings; i++) {
+			struct ring *r = &lv->rings[i];
+
+			if (!r->more)
+				continue;
+			err = peek(r);
+			if (err) {
+				r->more = 0;
+				*busy |= err == -EAGAIN;
+			} else if (!oldest || r->head < oldest->head) {
+				if (oldest)
+					second = oldest->head;
+				oldest = r;
+			} else if (r->head < second) {
+				second = r->head;
+			}
+		}
+		if (!oldest)
+			return 0;
+		err = read_ring(lv, oldest, second);
+		if (err == -ENOBUFS)
+			return 1;
+		if (err != 1)
+			oldest->more = 0;
+		*busy |= err == -EAGAIN;
+	}
 }
 
 static int by_time(const void *a, const void *b)
@@ -366,9 +455,11 @@ int live__fd(struct live *lv)
 }
 
 /*
- * One read: every ring up to where its producer stood now, in passes as long
- * as the pending buffer fills up. The last read also waits (briefly) for a
- * record that a probe on another CPU is still writing, and for what follows it.
+ * One read: every ring up to where its producer stood now. When that is more
+ * than the pending buffer has room for, it is taken in passes, merged in time
+ * order (see merge()), so that a burst larger than the buffer still comes out
+ * in order. The last read also waits (briefly) for a record a probe on
+ * another CPU is still writing.
  */
 static int drain(struct live *lv, int final)
 {
@@ -377,26 +468,40 @@ static int drain(struct live *lv, int final)
 	uint64_t cutoff = final ? UINT64_MAX : start + (uint64_t)lv->mono_to_real;
 	int ret;
 
-	for (int i = 0; i < lv->nrings; i++)
-		lv->rings[i].stop = __atomic_load_n(lv->rings[i].producer, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < lv->nrings; i++) {
+		struct ring *r = &lv->rings[i];
+
+		r->stop = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+		r->more = *r->consumer < r->stop;
+		r->peeked = 0;
+	}
 	for (;;) {
+		size_t waiting = 0;
 		int full = 0, busy = 0;
 
-		for (int k = 0; k < lv->nrings && !full; k++) {
-			int i = (lv->next + k) % lv->nrings;
-			int err = read_ring(lv, &lv->rings[i]);
+		/* A record never takes more room in the buffer than in its ring. */
+		for (int i = 0; i < lv->nrings; i++)
+			if (lv->rings[i].more)
+				waiting += lv->rings[i].stop - *lv->rings[i].consumer;
+		if (waiting <= PENDING_BYTES - lv->used) {
+			for (int i = 0; i < lv->nrings; i++) {
+				struct ring *r = &lv->rings[i];
+				int err;
 
-			if (err == -ENOBUFS) {
-				full = 1;
-				lv->next = i;
-			} else if (err == -EAGAIN) {
-				busy = 1;
+				if (!r->more)
+					continue;
+				err = read_ring(lv, r, UINT64_MAX);
+				r->more = err == -ENOBUFS;
+				full |= err == -ENOBUFS;
+				busy |= err == -EAGAIN;
 			}
+		} else {
+			full = merge(lv, &busy);
 		}
 		ret = deliver_until(lv, cutoff);
 		/*
-		 * Held back but filling the buffer: a pass would take next to
-		 * nothing. Time order gives way to room (events are never refused).
+		 * Held back (newer than the cutoff) but filling the buffer: time
+		 * order gives way to room, events are never refused.
 		 */
 		if (!ret && full && lv->used > PENDING_BYTES / 2)
 			ret = deliver_until(lv, UINT64_MAX);
@@ -406,6 +511,10 @@ static int drain(struct live *lv, int final)
 			continue;
 		if (!busy || !final || now_ns(CLOCK_MONOTONIC) - start > BUSY_WAIT_NS)
 			return 0;
+		for (int i = 0; i < lv->nrings; i++) {
+			lv->rings[i].more = *lv->rings[i].consumer < lv->rings[i].stop;
+			lv->rings[i].peeked = 0;
+		}
 		sched_yield();
 	}
 }

@@ -103,9 +103,14 @@ prime() {
 # The script: counts the SYNs and the burst's RSTs; with HOLD, the first drop holds the reader.
 cat >"$W/count.lua" <<LUA
 local HOLD = false
-local n, syn, rst = 0, 0, 0
+local n, syn, rst, back, last = 0, 0, 0, 0, 0ULL
 function drop(e)
 	n = n + 1
+	if e.ts_ns < last then
+		back = back + 1
+	else
+		last = e.ts_ns
+	end
 	if n == 1 then
 		io.stdout:write("first\n")
 		io.stdout:flush()
@@ -131,6 +136,7 @@ end
 function done(s)
 	print("seen " .. s.seen .. " lost " .. s.lost)
 	print("syn " .. syn .. " rst " .. rst)
+	print("out of order " .. back)
 end
 LUA
 # figures NAME SENT: the last run's counts (seen, lost, syn, rst); checks seen + lost adds up.
@@ -139,7 +145,8 @@ figures() {
 	lost=$(sed -n 's/^seen \([0-9]*\) lost \([0-9]*\)$/\2/p' "$W/out")
 	syn=$(sed -n 's/^syn \([0-9]*\) rst \([0-9]*\)$/\1/p' "$W/out")
 	rst=$(sed -n 's/^syn \([0-9]*\) rst \([0-9]*\)$/\2/p' "$W/out")
-	echo "loss: $1: sent ${2:-?} (+$syn SYN), seen $seen lost $lost (SYN $syn, RST $rst);" \
+	echo "loss: $1: sent ${2:-?} (+$syn SYN), seen $seen lost $lost (SYN $syn, RST $rst)," \
+		"$(grep '^out of order' "$W/out");" \
 		"stderr: $(head -2 "$W/err")"
 	check_eq "loss: $1: exit code" 0 "$rc"
 	check_eq "loss: $1: seen + lost is every drop" "$((${2:-0} + ${syn:-0}))" \
@@ -178,6 +185,11 @@ check_eq "loss: wrap: every record once and whole (40-byte packet, dport 9, RST,
 # the burst is sent.
 sed 's/^local HOLD = false$/local HOLD = true/' "$W/count.lua" >"$W/hold.lua"
 # held COUNT ARGS...: hold the reader with one drop, send a burst of COUNT, let go. Sets rc, sent.
+# The two halves of a burst go from CPUs 0 and 1 where taskset and two CPUs are there.
+PIN=
+if command -v taskset >/dev/null 2>&1 && [ "$(grep -c '^processor' /proc/cpuinfo)" -ge 2 ]; then
+	PIN=1
+fi
 held() {
 	count=$1
 	shift
@@ -185,8 +197,19 @@ held() {
 	"$TCPDROP" "$@" --netns-id "$NETNS" --dport 9 -s "$W/hold.lua" -d 4 >"$W/out" 2>"$W/err" &
 	pid=$!
 	prime
-	sent=$("$IP" netns exec "$NS" "$BURST" -n "$count" -t 3 127.0.0.1 40002 127.0.0.1 9 |
-		sed -n 's/^sent //p')
+	# Half from each of two CPUs: both rings fill, with their events interleaved in time.
+	for c in 0 1; do
+		pin=
+		[ -n "$PIN" ] && pin="taskset -c $c"
+		$pin "$IP" netns exec "$NS" "$BURST" -n $((count / 2)) -t 3 127.0.0.1 40002 \
+			127.0.0.1 9 >"$W/sent$c" &
+		eval "b$c=\$!"
+	done
+	wait "$b0"
+	wait "$b1"
+	s0=$(sed -n 's/^sent //p' "$W/sent0")
+	s1=$(sed -n 's/^sent //p' "$W/sent1")
+	sent=$((${s0:-0} + ${s1:-0}))
 	: >"$W/go"
 	wait $pid
 	rc=$?
@@ -198,6 +221,7 @@ held_check() {
 	check_nogrep "loss: $1: held for the whole burst" "hold timed out" "$W/out"
 	check_eq "loss: $1: every burst drop reached the script" "$2" "${rst:-none}"
 	check_eq "loss: $1: none lost" 0 "${lost:-none}"
+	check_grep "loss: $1: handed on in time order across the passes" "^out of order 0$" "$W/out"
 }
 held 25000 --no-stack --ring-kb 4096
 held_check "burst of 25000 heads" 25000
