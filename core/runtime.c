@@ -536,7 +536,13 @@ int runtime__dispatch(struct runtime *rt, struct tcpdrop_event *ev, unsigned int
 	int ret = 0;
 
 	while (start < n) {
-		lua_pushlightuserdata(rt->L, ev);
+		/*
+		 * The address as a number, not a light userdata: LuaJIT cannot
+		 * compile ffi.cast() of a light userdata, and each abort there
+		 * counts towards blacklisting the traces through dispatch. A
+		 * user-space address (< 2^48) is exact in a double.
+		 */
+		lua_pushnumber(rt->L, (lua_Number)(uintptr_t)ev);
 		lua_pushnumber(rt->L, n);
 		lua_pushnumber(rt->L, start);
 		if (call(rt, "dispatch", 3, 1, 1)) {
