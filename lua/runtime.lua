@@ -11,7 +11,9 @@ local mono = event.mono
 -- Longer traces than LuaJIT's default (4000 IR instructions): a trace through a printer and
 -- a script's hooks is long, and each "trace too long" abort counts towards blacklisting where
 -- it started, after which that code stays interpreted, about 3x slower, for the rest of the run.
-jit.opt.start("maxrecord=16000", "maxirconst=2000", "maxside=500", "maxsnap=1000")
+if jit and jit.opt then -- absent where LuaJIT is built without its JIT
+	jit.opt.start("maxrecord=16000", "maxirconst=2000", "maxside=500", "maxsnap=1000")
+end
 
 local rt = {
 	pos = 0, -- index in the batch of the event being handled, for error reports
