@@ -60,7 +60,8 @@ struct ring {
 	 */
 	unsigned long cons;
 	int more; /* records up to stop are still to be read in this read */
-	int peeked; /* head holds the timestamp of the next record */
+	int peeked; /* head and len describe the next record */
+	uint32_t len;
 	uint64_t head;
 };
 
@@ -153,6 +154,39 @@ static void keep(struct live *lv, const struct tcpdrop_event *src, size_t size)
 }
 
 /*
+ * Find a ring's next record, passing over for good the discarded ones: its
+ * timestamp in r->head, its length in r->len. 0, -EAGAIN when a probe is still
+ * writing it, -ENOENT when none is left up to stop.
+ */
+static int peek(struct ring *r)
+{
+	size_t mask = r->size - 1;
+
+	if (r->peeked)
+		return 0;
+	while (r->cons < r->stop) {
+		/* Records are 8-byte aligned and the size a multiple of pages: a header never
+		 * wraps. */
+		const unsigned char *hdr = r->data + (r->cons & mask);
+		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+		uint32_t size = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			return -EAGAIN;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= TCPDROP_EVENT_HEAD_SIZE) {
+			/* ts_ns comes first, 8-aligned in a size that is a multiple of 8: whole. */
+			r->head = *(const uint64_t *)(r->data +
+						      ((r->cons + BPF_RINGBUF_HDR_SZ) & mask));
+			r->len = size;
+			r->peeked = 1;
+			return 0;
+		}
+		r->cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+	}
+	return -ENOENT;
+}
+
+/*
  * Copy out a ring's committed records up to where its producer stood when the
  * read began (a producer faster than us is not chased while the other rings
  * wait), and only those stamped until at the latest. Our position (r->cons,
@@ -164,85 +198,29 @@ static void keep(struct live *lv, const struct tcpdrop_event *src, size_t size)
  */
 static int read_ring(struct live *lv, struct ring *r, uint64_t until)
 {
-	unsigned long cons = r->cons;
-	size_t mask = r->size - 1;
-	int ret = 0;
+	int err;
 
-	while (cons < r->stop) {
-		/* Records are 8-byte aligned and the size a multiple of pages: a header never
-		 * wraps. */
-		const unsigned char *hdr = r->data + (cons & mask);
-		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
-		uint32_t size = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+	while (!(err = peek(r))) {
+		size_t from = (r->cons + BPF_RINGBUF_HDR_SZ) & (r->size - 1);
+		size_t n = r->len < RECORD_MAX ? r->len : RECORD_MAX;
+		const void *rec = r->data + from;
 
-		if (len & BPF_RINGBUF_BUSY_BIT) {
-			ret = -EAGAIN;
-			break;
+		if (r->head > until)
+			return 1;
+		if (lv->used + ((n + 7) & ~(size_t)7) > PENDING_BYTES)
+			return -ENOBUFS;
+		if (from + n > r->size) {
+			size_t first = r->size - from;
+
+			memcpy(lv->wrap.b, rec, first);
+			memcpy(lv->wrap.b + first, r->data, n - first);
+			rec = lv->wrap.b;
 		}
-		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= TCPDROP_EVENT_HEAD_SIZE) {
-			size_t from = (cons + BPF_RINGBUF_HDR_SZ) & mask;
-			size_t n = size < RECORD_MAX ? size : RECORD_MAX;
-			size_t need = (n + 7) & ~(size_t)7;
-			const void *rec = r->data + from;
-
-			/* ts_ns comes first, 8-aligned in a size that is a multiple of 8: whole. */
-			if (*(const uint64_t *)rec > until) {
-				ret = 1;
-				break;
-			}
-			if (lv->used + need > PENDING_BYTES) {
-				ret = -ENOBUFS;
-				break;
-			}
-			if (from + n > r->size) {
-				size_t first = r->size - from;
-
-				memcpy(lv->wrap.b, rec, first);
-				memcpy(lv->wrap.b + first, r->data, n - first);
-				rec = lv->wrap.b;
-			}
-			keep(lv, rec, n);
-		}
-		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+		keep(lv, rec, n);
+		r->cons += (r->len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+		r->peeked = 0;
 	}
-	r->cons = cons;
-	r->peeked = 0;
-	return ret;
-}
-
-/*
- * The probe's timestamp of a ring's next record, in r->head: 0, -EAGAIN when
- * a probe is still writing it, -ENOENT when none is left up to stop.
- * Discarded records on the way are passed over for good.
- */
-static int peek(struct ring *r)
-{
-	unsigned long cons = r->cons;
-	size_t mask = r->size - 1;
-	int ret = -ENOENT;
-
-	if (r->peeked)
-		return 0;
-	while (cons < r->stop) {
-		const unsigned char *hdr = r->data + (cons & mask);
-		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
-		uint32_t size = len & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
-		if (len & BPF_RINGBUF_BUSY_BIT) {
-			ret = -EAGAIN;
-			break;
-		}
-		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= TCPDROP_EVENT_HEAD_SIZE) {
-			r->head =
-				*(const uint64_t *)(r->data + ((cons + BPF_RINGBUF_HDR_SZ) & mask));
-			r->peeked = 1;
-			ret = 0;
-			break;
-		}
-		cons += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
-	}
-	r->cons = cons;
-	return ret;
+	return err == -EAGAIN ? -EAGAIN : 0;
 }
 
 /*
