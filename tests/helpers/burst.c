@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpseg.h"
+
 #define MAX_COUNT 1000000
 #define MAX_SECONDS 10
 #define BATCH 64 /* segments per sendmmsg() */
@@ -35,37 +37,6 @@ static unsigned long number(const char *s, unsigned long min, unsigned long max,
 		exit(2);
 	}
 	return v;
-}
-
-static int parse_flags(const char *s)
-{
-	static const char letters[] = "FSRPAUEC";
-	int f = 0;
-
-	if (!strcmp(s, "."))
-		return 0;
-	for (; *s; s++) {
-		const char *p = strchr(letters, *s);
-
-		if (!p)
-			return -1;
-		f |= 1 << (p - letters);
-	}
-	return f;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static double elapsed(const struct timespec *t0)

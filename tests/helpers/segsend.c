@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpseg.h"
+
 #define MAX_PAYLOAD 1024
 #define MAX_COUNT 1000
 
@@ -43,41 +45,6 @@ static unsigned long number(const char *s, unsigned long max, const char *what)
 	if (errno || end == s || *end || v > max)
 		bad(what, s);
 	return v;
-}
-
-static int parse_flags(const char *s)
-{
-	static const char letters[] = "FSRPAUEC";
-	int f = 0;
-
-	if (!strcmp(s, "."))
-		return 0;
-	for (; *s; s++) {
-		const char *p = strchr(letters, *s);
-
-		if (!p || !*s)
-			return -1;
-		f |= 1 << (p - letters);
-	}
-	return f;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /*
