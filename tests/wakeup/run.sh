@@ -159,49 +159,41 @@ fi
 # nothing would show for 60 s. Each wake-up reads all that waits; only the tail after the last
 # one waits for the exit.
 BURST=50
-if start burst attached --ring-kb 4 --no-stack $MINE -s "$W/age.lua"; then
-	syns 40002 $BURST
+
+# burst RUN LABEL PORT ARGS...: BURST SYNs to PORT, the timer at 60 s; the probe's wake-ups
+# must bring them while tracing, none lost.
+burst() {
+	label=$2
+	port=$3
+	run=$1
+	shift 3
+	start "$run" attached "$@" $MINE -s "$W/age.lua" || return
+	syns "$port" $BURST
 	# Bounded: 3 s after the last SYN, against the timer's 60 s.
 	i=0
-	while [ "$(rows "$W/burst.out")" -lt $BURST ] && [ $i -lt 30 ]; do
+	while [ "$(rows "$W/$run.out")" -lt $BURST ] && [ $i -lt 30 ]; do
 		"$TDUTIL" sleep 0.1
 		i=$((i + 1))
 	done
-	cp "$W/burst.out" "$W/burst.before"
+	cp "$W/$run.out" "$W/$run.before"
 	stop
-	shown=$(rows "$W/burst.before")
-	oldest=$(sed -n 's/^drop [0-9]* [0-9]* [0-9]* //p' "$W/burst.before" | sort -n | tail -1)
-	echo "wakeup: 60 s timer, burst of $((2 * BURST)) drops: $shown shown while running, the oldest ${oldest:-?} ms old when read"
-	check_eq "burst, 60 s timer: exit code" 0 "$rc"
-	check_eq "burst, 60 s timer: at least half shown within 3 s, before exit" 1 \
+	shown=$(rows "$W/$run.before")
+	oldest=$(sed -n 's/^drop [0-9]* [0-9]* [0-9]* //p' "$W/$run.before" | sort -n | tail -1)
+	echo "wakeup: 60 s timer, $label of $((2 * BURST)) drops: $shown shown while running, the oldest ${oldest:-?} ms old when read"
+	check_eq "$label, 60 s timer: exit code" 0 "$rc"
+	check_eq "$label, 60 s timer: at least half shown within 3 s, before exit" 1 \
 		"$([ "$shown" -ge $BURST ] && echo 1)"
-	check_eq "burst, 60 s timer: those were read within 1 s of their drop" 1 \
+	check_eq "$label, 60 s timer: those were read within 1 s of their drop" 1 \
 		"$([ -n "$oldest" ] && [ "${oldest%.*}" -lt 1000 ] && echo 1)"
-	check_eq "burst, 60 s timer: all shown by exit, none lost" \
+	check_eq "$label, 60 s timer: all shown by exit, none lost" \
 		"$((2 * BURST)) done seen $((2 * BURST)) lost 0" \
-		"$(rows "$W/burst.out") $(grep '^done ' "$W/burst.out")"
-fi
+		"$(rows "$W/$run.out") $(grep '^done ' "$W/$run.out")"
+}
 
+burst burst burst 40002 --ring-kb 4 --no-stack
 # The same with every stack taken: records of ~300 bytes, so the 4 KiB ring holds about 13, fewer
 # than the 16 events between two looks at the fill that records without a stack get.
-if start stacks attached --ring-kb 4 --stack-rate 0 $MINE -s "$W/age.lua"; then
-	syns 40003 $BURST
-	i=0
-	while [ "$(rows "$W/stacks.out")" -lt $BURST ] && [ $i -lt 30 ]; do
-		"$TDUTIL" sleep 0.1
-		i=$((i + 1))
-	done
-	cp "$W/stacks.out" "$W/stacks.before"
-	stop
-	shown=$(rows "$W/stacks.before")
-	echo "wakeup: 60 s timer, burst of $((2 * BURST)) drops with stacks: $shown shown while running"
-	check_eq "burst with stacks, 60 s timer: exit code" 0 "$rc"
-	check_eq "burst with stacks, 60 s timer: at least half shown within 3 s, before exit" 1 \
-		"$([ "$shown" -ge $BURST ] && echo 1)"
-	check_eq "burst with stacks, 60 s timer: all shown by exit, none lost" \
-		"$((2 * BURST)) done seen $((2 * BURST)) lost 0" \
-		"$(rows "$W/stacks.out") $(grep '^done ' "$W/stacks.out")"
-fi
+burst stacks "burst with stacks" 40003 --ring-kb 4 --stack-rate 0
 
 # ---- The default timer alone: a few drops within ~50 ms --------------------------------------
 
