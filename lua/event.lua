@@ -246,8 +246,15 @@ table.sort(all_names)
 
 local suggest -- set by the runtime: its "did you mean" helper
 
+-- __index takes varargs only so that it never starts a JIT trace of its own: LuaJIT counts no
+-- calls of a vararg function, yet still compiles it into each caller's trace, specialised for
+-- the caller's field. Called several times per drop, a plain __index became hot before the
+-- hook's loop and was compiled alone, for whichever field it had at that moment: for `stack`,
+-- its trace ran into the frames loop's trace, and every later trace through __index ended
+-- there, leaving the rest of the hook to the interpreter. In a storm that reader ran at half
+-- speed and never caught up (3 runs in 13 after a stall; 0 in 58 since).
 ffi.metatype(event_t, {
-	__index = function(e, k)
+	__index = function(e, k, ...)
 		local g = getters[k]
 		if g then
 			return (g(e)) -- not a tail call: LuaJIT aborts a trace after a dozen of those

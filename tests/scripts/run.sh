@@ -166,6 +166,9 @@ fi
 # --- Hooks and events ------------------------------------------------------------------------
 
 run_ok fields --batch 1 -s "$L/fields.lua"
+# The event's __index must never root a JIT trace of its own (lua/event.lua says why).
+feed trace-root -s "$L/traceroot.lua" -- "$TOP/lua/event.lua"
+check_eq trace-root-index "traces rooted at __index: 0" "$(cat "$T/trace-root.out" "$T/trace-root.err")"
 run_ok hooks -s "$L/hooks.lua" -- a "b c"
 IN=$TICKS run_ok hooks-interval -s "$L/hooks.lua" -i 5
 run_ok filter-only -s "$L/filteronly.lua"
