@@ -7,36 +7,9 @@ NEEDS="sed grep sort head cat cmp diff mktemp id uname"
 HELPERS="segsend tcpconn tdutil"
 echo "live: needs ip (iproute2), nft, $NEEDS, $TCPDROP and $TESTBIN/{$(echo "$HELPERS" | sed 's/ /,/g')}"
 
-# find_cmd NAME VERSION-OPTION PATTERN: the full path of the real tool. By path, because busybox
-# sh runs its own applets before PATH, and busybox's ip has no netns.
-find_cmd() {
-	for d in $(echo "$PATH:/usr/sbin:/sbin:/usr/bin:/bin" | sed 's/:/ /g'); do
-		if [ -x "$d/$1" ] && "$d/$1" "$2" 2>&1 | grep -q "$3"; then
-			echo "$d/$1"
-			return 0
-		fi
-	done
-	return 1
-}
-
 missing=""
-IP=$(find_cmd ip -V iproute2) || missing="$missing ip(iproute2)"
-NFT=$(find_cmd nft -v nftables) || missing="$missing nft"
-for c in $NEEDS; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-for h in $HELPERS; do
-	[ -x "$TESTBIN/$h" ] || missing="$missing $TESTBIN/$h"
-done
-[ -x "$TCPDROP" ] || missing="$missing $TCPDROP"
-if [ -n "$missing" ]; then
-	fail live-setup "missing:$missing (make tests-build builds the binaries)"
-	exit 1
-fi
-if [ "$(id -u)" != 0 ]; then
-	fail live-root "the live suite must run as root (it makes namespaces and traces the kernel)"
-	exit 1
-fi
+NFT=$(find_cmd nft -v nftables) || missing=" nft"
+need_live live "$NEEDS" "$TCPDROP" "$TESTBIN/segsend" "$TESTBIN/tcpconn" "$TESTBIN/tdutil" || exit 1
 
 SEGSEND=$TESTBIN/segsend
 TCPCONN=$TESTBIN/tcpconn

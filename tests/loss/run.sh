@@ -7,16 +7,7 @@
 
 SEGSEND=$TESTBIN/segsend
 BURST=$TESTBIN/burst
-IP=/sbin/ip
-[ -x "$IP" ] || IP=/usr/sbin/ip
-[ -x "$IP" ] || IP=/bin/ip
-if [ "$(id -u)" != 0 ]; then
-	fail "loss: setup" "needs root (network namespaces, BPF)"
-	exit 0
-fi
-for f in "$IP" "$SEGSEND" "$BURST" "$TESTBIN/tdutil" "$TCPDROP"; do
-	[ -x "$f" ] || { fail "loss: setup" "$f is missing (make tests-build)"; exit 0; }
-done
+need_live loss "mktemp" "$SEGSEND" "$BURST" "$TESTBIN/tdutil" "$TCPDROP" || exit 1
 
 NS=tdloss$$
 W=$(mktemp -d)

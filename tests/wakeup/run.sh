@@ -8,33 +8,7 @@
 NEEDS="grep sed sort head tail cp mktemp id env taskset"
 echo "wakeup: needs ip (iproute2), $NEEDS, $TCPDROP and $TESTBIN/{segsend,tdutil}"
 
-# The real ip, by path: busybox sh runs its own applets first, and busybox's ip has no netns.
-find_ip() {
-	for d in $(echo "$PATH:/usr/sbin:/sbin:/usr/bin:/bin" | sed 's/:/ /g'); do
-		if [ -x "$d/ip" ] && "$d/ip" -V 2>&1 | grep -q iproute2; then
-			echo "$d/ip"
-			return 0
-		fi
-	done
-	return 1
-}
-
-missing=""
-IP=$(find_ip) || missing="$missing ip(iproute2)"
-for c in $NEEDS; do
-	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
-done
-for f in "$TCPDROP" "$TESTBIN/segsend" "$TESTBIN/tdutil"; do
-	[ -x "$f" ] || missing="$missing $f"
-done
-if [ -n "$missing" ]; then
-	fail wakeup-setup "missing:$missing (make tests-build builds the binaries)"
-	exit 1
-fi
-if [ "$(id -u)" != 0 ]; then
-	fail wakeup-root "the wakeup suite must run as root (it makes a namespace and traces the kernel)"
-	exit 1
-fi
+need_live wakeup "$NEEDS" "$TCPDROP" "$TESTBIN/segsend" "$TESTBIN/tdutil" || exit 1
 SEGSEND=$TESTBIN/segsend
 unset TCPDROP_POLL_MS
 TDUTIL=$TESTBIN/tdutil
