@@ -1290,6 +1290,13 @@ struct stack_slot {
 	uint64_t addr[TCPDROP_STACK_MAX];
 };
 
+/* A name a drop carried, kept as read: drops in a row mostly share their reason and state. */
+struct last_name {
+	uint8_t bytes[NAME_MAX_LEN + 1];
+	size_t len; /* 0: none yet */
+	uint32_t code;
+};
+
 struct pcapng_decoder {
 	struct names *nm;
 	struct ksyms *ks;
@@ -1298,13 +1305,8 @@ struct pcapng_decoder {
 	int warned_rename;
 	struct stack_slot cache[STACK_CACHE];
 	struct stack_slot *last; /* the slot the previous drop used */
-	/* Drops in a row mostly share their reason and location: the last ones, as read. */
-	uint8_t last_reason[NAME_MAX_LEN + 1];
-	size_t last_reason_len;
-	uint32_t last_reason_code;
-	uint8_t last_state[NAME_MAX_LEN + 1];
-	size_t last_state_len;
-	uint8_t last_state_code;
+	struct last_name last_reason, last_state;
+	/* The last location, as read: drops in a row mostly share it too. */
 	uint8_t last_loc[FRAME_MAX];
 	size_t last_loc_len;
 	uint64_t last_loc_addr;
@@ -1411,7 +1413,7 @@ static void set_reason(struct pcapng_decoder *d, uint32_t code, const char *name
 	names__set_reason(d->nm, code, name);
 }
 
-static void set_state(struct pcapng_decoder *d, unsigned int code, const char *name)
+static void set_state(struct pcapng_decoder *d, uint32_t code, const char *name)
 {
 	const char *cur = names__state(d->nm, code);
 
@@ -1441,7 +1443,7 @@ static int load_table(struct pcapng_decoder *d, const uint8_t *p, size_t len, in
 			return -1;
 		cstr(name, sizeof(name), sp + 1, (size_t)(nl - sp - 1));
 		if (states)
-			set_state(d, (unsigned int)code, name);
+			set_state(d, (uint32_t)code, name);
 		else
 			set_reason(d, (uint32_t)code, name);
 		p = nl + 1;
@@ -1456,7 +1458,7 @@ int pcapng__decode_section(struct pcapng_decoder *d, const struct cap_rec *r, co
 	int ret;
 
 	/* A new section's tables may rename a code: the next drop's names are set again. */
-	d->last_reason_len = d->last_state_len = 0;
+	d->last_reason.len = d->last_state.len = 0;
 	while ((ret = pcapng__opt_next(&p, end, r->swap, &o)) > 0) {
 		uint16_t tag;
 		size_t len;
@@ -1765,30 +1767,27 @@ static inline __attribute__((always_inline)) uint16_t read_fields(struct tcpdrop
 	return pkt_len;
 }
 
-/* A reason name that differs from the last drop's: set, and remembered for the next drops. */
-static void new_reason(struct pcapng_decoder *d, uint32_t code, const uint8_t *v, size_t len)
+/* Whether v holds the same bytes as the last name read. */
+static inline int same_name(const struct last_name *l, const uint8_t *v, size_t len)
 {
-	char name[NAME_MAX_LEN + 1];
-
-	cstr(name, sizeof(name), v, len);
-	set_reason(d, code, name);
-	if (len <= NAME_MAX_LEN) {
-		memcpy(d->last_reason, v, len);
-		d->last_reason_len = len;
-		d->last_reason_code = code;
-	}
+	return v && l->len && len == l->len && same_bytes(v, l->bytes, len);
 }
 
-static void new_state(struct pcapng_decoder *d, uint8_t code, const uint8_t *v, size_t len)
+/*
+ * A reason or state name that differs from the last drop's: set (by set_reason or
+ * set_state), and remembered for the next drops.
+ */
+static void new_name(struct pcapng_decoder *d, struct last_name *l, uint32_t code, const uint8_t *v,
+		     size_t len, void (*set)(struct pcapng_decoder *, uint32_t, const char *))
 {
 	char name[NAME_MAX_LEN + 1];
 
 	cstr(name, sizeof(name), v, len);
-	set_state(d, code, name);
+	set(d, code, name);
 	if (len <= NAME_MAX_LEN) {
-		memcpy(d->last_state, v, len);
-		d->last_state_len = len;
-		d->last_state_code = code;
+		memcpy(l->bytes, v, len);
+		l->len = len;
+		l->code = code;
 	}
 }
 
@@ -1930,18 +1929,16 @@ from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_ev
 	copy_pkt(ev->pkt, r->data, pkt_len, (size_t)(r->opts + r->optlen - r->data));
 
 	/* The names the last drop had were checked then: the same bytes need no check again. */
-	same_reason = reason && d->last_reason_len && reason_len == d->last_reason_len &&
-		      same_bytes(reason, d->last_reason, reason_len);
-	same_state = state && d->last_state_len && state_len == d->last_state_len &&
-		     same_bytes(state, d->last_state, state_len);
+	same_reason = same_name(&d->last_reason, reason, reason_len);
+	same_state = same_name(&d->last_state, state, state_len);
 	if ((reason && !same_reason && !printable(reason, reason_len)) ||
 	    (state && !same_state && !printable(state, state_len)))
 		return corrupt(r, file, "tcpdrop's reason or state name is empty or not printable");
 	if (reason && !(ev->evflags & TCPDROP_F_NO_REASON) &&
-	    !(same_reason && ev->reason_code == d->last_reason_code))
-		new_reason(d, ev->reason_code, reason, reason_len);
-	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state_code))
-		new_state(d, ev->state_code, state, state_len);
+	    !(same_reason && ev->reason_code == d->last_reason.code))
+		new_name(d, &d->last_reason, ev->reason_code, reason, reason_len, set_reason);
+	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state.code))
+		new_name(d, &d->last_state, ev->state_code, state, state_len, set_state);
 	if (stack && load_stack(d, stack, stack_len, ev))
 		return corrupt(r, file, "tcpdrop's stack has more than 32 frames");
 	if (loc) {
