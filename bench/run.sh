@@ -62,9 +62,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpdrop-bench.XXXXXX") || die "no temporary directory"
-# A copy: the tree may be rebuilt while the bench runs (the Lua runtime is inside the binary).
-cp "$TD" "$tmp/tcpdrop" || die "cannot copy $TD"
+# Copies: the tree may be rebuilt while the bench runs (the Lua runtime is inside the binary).
+cp "$TD" "$tmp/tcpdrop" && cp "$GEN" "$tmp/dropgen" && cp "$REF" "$tmp/refprobe" &&
+	cp "$REF_OBJ" "$tmp/refprobe.bpf.o" || die "cannot copy the binaries to $tmp"
 TD=$tmp/tcpdrop
+GEN=$tmp/dropgen
+REF=$tmp/refprobe
+REF_OBJ=$tmp/refprobe.bpf.o
+# Before this bench loads any: a probe the kernel still frees after our own run would count.
+others=$(bpftool prog show 2>/dev/null | grep -c ' name tcpdrop_')
 
 # Two namespaces and a veth between them; 10.99.0.2 lives in RX, where the drops happen.
 ip netns add "$TX" && ip netns add "$RX" &&
@@ -227,7 +233,6 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "tcpdrop bench: Linux $(uname -r), $(nproc) CPUs ($cpu). TCP RSTs over veth (AF_PACKET)"
 echo "to a closed port, one drop each; ${DUR} s per run; a no-tracer run between every two rows,"
 echo "ratio = rate / mean of the no-tracer runs either side; cpu = tracer's user+sys, % of one CPU."
-others=$(bpftool prog show 2>/dev/null | grep -c ' name tcpdrop_')
 echo "At start: load average $(cut -d' ' -f1-3 /proc/loadavg), $others tcpdrop probes of other runs"
 echo "loaded (each one runs on every drop); other work on the machine moves every figure."
 echo
