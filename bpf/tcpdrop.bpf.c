@@ -21,6 +21,8 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define WAKEUP_CHECK 16 /* events between two looks at a ring's fill */
 #define WAKEUP_GAP_NS 1000000ULL /* at most one forced wake-up a millisecond per CPU */
+/* In `pending` only: a filter rejected the packet at the pair's entry. */
+#define PENDING_FILTERED 0x80
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -770,12 +772,22 @@ static __always_inline int pair_entry(void *ctx, __u64 key, struct sk_buff *skb,
 	struct drop d = { .evflags = TCPDROP_F_NO_REASON };
 	struct tcpdrop_event *e;
 	__u32 zero = 0;
+	int ret;
 
-	if (!skb || !sk || inspect(skb, sk, &d, mode) <= 0)
+	if (!skb || !sk)
+		return 0;
+	ret = inspect(skb, sk, &d, mode);
+	if (!ret)
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return 0;
+	if (ret < 0) {
+		/* Not a drop yet: counted as filtered at the exit, if it becomes one. */
+		e->evflags = PENDING_FILTERED;
+		bpf_map_update_elem(&pending, &key, e, BPF_ANY);
+		return 0;
+	}
 	fill_drop(e, &d, cfg.pair_loc, 0);
 	if (cfg.want_pkt && d.f.from_pkt)
 		copy_packet(e, skb, &d.f, mode);
@@ -813,6 +825,10 @@ static __always_inline int pair_exit(void *ctx, __u64 key, int dropped, const in
 		return 0;
 	if (!dropped)
 		goto out;
+	if (e->evflags & PENDING_FILTERED) {
+		stat_add(TCPDROP_STAT_FILTERED);
+		goto out;
+	}
 	cpu = bpf_get_smp_processor_id();
 	if (cfg.percpu_rings) {
 		rb = bpf_map_lookup_elem(&rings, &cpu);

@@ -411,6 +411,27 @@ else
 	fail auto "no ESTABLISHED connection to drop on (see live-setup)"
 fi
 
+# What an in-kernel filter rejects is counted, not shown (done's stats.filtered_kernel), by the
+# pair too where it is loaded: --sport 1 rejects the SYN, its RST|ACK and the out-of-window
+# segment. Drops elsewhere on the machine fail $MINE and count as well: at least, not exactly.
+if [ $HAVE_ESTAB = 1 ]; then
+	echo 'function done(st) print("filtered_kernel " .. st.filtered_kernel) end' >"$W/filtered.lua"
+	start filtered -s "$W/filtered.lua" -d 2 $MINE --sport 1
+	syn_closed4 40011
+	oow4
+	finish
+	nf=$(sed -n 's/^filtered_kernel //p' "$W/filtered.out")
+	min=2
+	[ $PAIR = 1 ] || [ $HAS_REASON = 1 ] && min=3
+	check_eq "filtered: exit code" 0 "$rc"
+	check_eq "filtered: nothing shown" "" "$(sed '1d;/^filtered_kernel /d' "$W/filtered.out")"
+	if [ -n "$nf" ] && [ "$nf" -ge $min ]; then
+		pass "filtered: counted ($nf, at least $min)"
+	else
+		fail "filtered: counted" "filtered_kernel [$nf], expected at least $min"
+	fi
+fi
+
 for m in kprobe fentry; do
 	"$TDUTIL" timeout 10 "$TCPDROP" --probe $m -d 1 $MINE >"$W/$m.out" 2>"$W/$m.err"
 	rc=$?
