@@ -43,7 +43,9 @@ function M.put_flow(b, e, pid_width)
 	b:put(e.timestr)
 	M.pad(b, m, 8)
 	m = #b + 1
-	b:put(" ", e.pid)
+	-- %d, not put(): to LuaJIT a 32-bit field is a double, which put() formats the general
+	-- (slow) way; %d takes the integer path. In the default printer that was a sixth of its time.
+	b:putf(" %d", e.pid)
 	M.pad(b, m, pid_width)
 	m = #b + 1
 	b:put(" ", family)

@@ -22,7 +22,7 @@ function drop(e)
 	local m = #b
 	b:put(e.state, " (", e.flags, ")")
 	pad(b, m, 20)
-	b:put(" ", e.reason, " (", e.reason_code, ")\n")
+	b:putf(" %s (%d)\n", e.reason, e.reason_code) -- %d: why, in put_flow (lua/out.lua)
 	put_stack(b, e)
 	write(b)
 end

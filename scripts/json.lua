@@ -16,19 +16,24 @@ local put_isotime, write = out.put_isotime, out.write
 local q = tcpdrop.json -- a JSON string literal for a Lua string (kept: the same ones recur)
 local b = out.new()
 
+-- The fields after "timestr", as one format: %d prints a 32-bit field by the integer path, where
+-- b:put() of the same number (a double to LuaJIT) takes the general float formatting.
+local fields = table.concat({
+	'%s,"pid":%d,"tid":%d,"comm":%s,"cpu":%d,"family":%d,"saddr":%s,"sport":%d,',
+	'"daddr":%s,"dport":%d,"state":%s,"state_code":%d,"flags":%s,"tcp_flags":%d,',
+	'"reason":%s,"reason_code":%d,"seq":%d,"ack":%d,"win":%d,"len":%d,"netns":%d,',
+	'"ifindex":%d,"location":%s,"stack":',
+})
+
 function drop(e)
 	local ns = e.ts_ns
 	b:put('{"time":"')
 	put_isotime(b, e)
 	b:putf('","ts":%d.%06d,"timestr":', tonumber(ns / 1000000000ULL),
 		tonumber(ns % 1000000000ULL / 1000ULL))
-	b:put(q(e.timestr), ',"pid":', e.pid, ',"tid":', e.tid, ',"comm":', q(e.comm), ',"cpu":',
-		e.cpu, ',"family":', e.family, ',"saddr":', q(e.saddr), ',"sport":', e.sport,
-		',"daddr":', q(e.daddr), ',"dport":', e.dport, ',"state":', q(e.state),
-		',"state_code":', e.state_code, ',"flags":', q(e.flags), ',"tcp_flags":', e.tcp_flags,
-		',"reason":', q(e.reason), ',"reason_code":', e.reason_code, ',"seq":', e.seq,
-		',"ack":', e.ack, ',"win":', e.win, ',"len":', e.len, ',"netns":', e.netns,
-		',"ifindex":', e.ifindex, ',"location":', q(e.location), ',"stack":')
+	b:putf(fields, q(e.timestr), e.pid, e.tid, q(e.comm), e.cpu, e.family, q(e.saddr), e.sport,
+		q(e.daddr), e.dport, q(e.state), e.state_code, q(e.flags), e.tcp_flags, q(e.reason),
+		e.reason_code, e.seq, e.ack, e.win, e.len, e.netns, e.ifindex, q(e.location))
 	local stack = e.stack
 	if stack then
 		b:put("[")
