@@ -3,11 +3,16 @@
 #ifndef TCPDROP_CFUNCS_H
 #define TCPDROP_CFUNCS_H
 
+struct tcpdrop_event;
+
 struct tcpdrop_cfuncs {
 	int (*ntop)(int family, const void *addr, char *buf, int len);
 	int (*ksym)(__u64 addr, char *buf, int len);
 	double (*mono)(void); /* CLOCK_MONOTONIC in seconds: rate limits, elapsed time */
 	void (*out)(const void *p, __u32 n); /* bytes to stdout, through stdio as io.write */
+	/* A line's first columns into a string.buffer's reserved room (core/columns.h). */
+	int (*flow)(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
+		    int time_len);
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include "runtime.h"
 #include "actions.h"
 #include "cfuncs.h"
+#include "columns.h"
 #include "embed.h"
 #include "ksyms.h"
 #include "names.h"
@@ -66,6 +67,7 @@ static const struct tcpdrop_cfuncs cfuncs = {
 	.ksym = c_ksym,
 	.mono = c_mono,
 	.out = c_out,
+	.flow = columns__flow,
 };
 
 const struct embedded *embedded_script(const char *name)

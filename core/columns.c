@@ -1,0 +1,78 @@
+/* The printers' first columns, written in C for Lua: in a storm the default printer runs per drop.
+ */
+#include "columns.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static char *put_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u32(char *p, uint32_t v)
+{
+	char digits[10];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/* Spaces after what was written since start, up to width: printf's %-Ns. */
+static char *pad(char *p, const char *start, int width)
+{
+	while (p - start < width)
+		*p++ = ' ';
+	return p;
+}
+
+/* ADDR:PORT, the address as e.saddr gives it. */
+static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port)
+{
+	if (family == 4) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_u32(p, raw[i]);
+		}
+	} else {
+		char s[INET6_ADDRSTRLEN];
+
+		if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, raw, s, sizeof(s)))
+			p = put_mem(p, s, strlen(s));
+	}
+	*p++ = ':';
+	return put_u32(p, port);
+}
+
+int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
+		  int time_len)
+{
+	char *p = buf, *m = p;
+
+	if (pid_width > COLUMNS_PID_MAX)
+		pid_width = COLUMNS_PID_MAX;
+	p = pad(put_mem(p, time, (size_t)time_len), m, 8);
+	*p++ = ' ';
+	m = p;
+	p = pad(put_u32(p, e->pid), m, pid_width);
+	*p++ = ' ';
+	m = p;
+	p = pad(put_u32(p, e->family), m, 2);
+	*p++ = ' ';
+	m = p;
+	p = pad(put_endpoint(p, e->family, e->saddr_raw, e->sport), m, 20);
+	p = put_mem(p, " > ", 3);
+	m = p;
+	p = pad(put_endpoint(p, e->family, e->daddr_raw, e->dport), m, 20);
+	*p++ = ' ';
+	return (int)(p - (char *)buf);
+}

@@ -1,0 +1,69 @@
+/* Unit tests of core/columns.c: the printers' first columns, exact and within their room. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "columns.h"
+
+#define CHECK_SUITE "columns"
+#include "check.h"
+
+#define CANARY 0x5a
+
+static struct tcpdrop_event ev(int family, const char *src, const char *dst, uint32_t pid,
+			       uint16_t sport, uint16_t dport)
+{
+	struct tcpdrop_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.family = (uint8_t)family;
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, src, e.saddr_raw);
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, dst, e.daddr_raw);
+	e.pid = pid;
+	e.sport = sport;
+	e.dport = dport;
+	return e;
+}
+
+/* The columns for e, checked against want, and no byte written past the room promised. */
+static void flow_is(const char *name, const struct tcpdrop_event *e, int pid_width,
+		    const char *time, const char *want)
+{
+	char buf[64 + COLUMNS_FLOW_ROOM + 16];
+	int tlen = (int)strlen(time), n, clean = 1;
+
+	memset(buf, CANARY, sizeof(buf));
+	n = columns__flow(buf, e, pid_width, time, tlen);
+	for (size_t i = (size_t)tlen + COLUMNS_FLOW_ROOM; i < sizeof(buf); i++)
+		clean &= buf[i] == CANARY;
+	check(name,
+	      n >= 0 && n <= tlen + COLUMNS_FLOW_ROOM && clean && (size_t)n == strlen(want) &&
+		      !memcmp(buf, want, (size_t)n),
+	      "got [%.*s] (%d bytes%s), want [%s]", n, buf, n, clean ? "" : ", past its room",
+	      want);
+}
+
+int main(void)
+{
+	struct tcpdrop_event e;
+
+	e = ev(4, "10.0.0.2", "10.0.0.1", 0, 40000, 80);
+	flow_is("ipv4", &e, 7, "14:46:49",
+		"14:46:49 0       4  10.0.0.2:40000       > 10.0.0.1:80          ");
+	flow_is("ipv4-classic-pid-width", &e, 6, "14:46:49",
+		"14:46:49 0      4  10.0.0.2:40000       > 10.0.0.1:80          ");
+	e = ev(4, "255.255.255.255", "255.255.255.255", 4294967295u, 65535, 65535);
+	flow_is("ipv4-widest", &e, 7, "14:46:49",
+		"14:46:49 4294967295 4  255.255.255.255:65535 > 255.255.255.255:65535 ");
+	e = ev(6, "fd00::2", "fd00::1", 4242, 5000, 443);
+	flow_is("ipv6", &e, 7, "14:46:49",
+		"14:46:49 4242    6  fd00::2:5000         > fd00::1:443          ");
+	/* The widest a line can be: a PID column past the clamp, 39-character addresses. */
+	e = ev(6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
+	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 4294967295u, 65535, 65535);
+	flow_is("ipv6-widest", &e, 1000, "14:46:49",
+		"14:46:49 4294967295                       6  "
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe:65535 > "
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:65535 ");
+	return failures ? 1 : 0;
+}
