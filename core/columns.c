@@ -12,17 +12,34 @@ static char *put_mem(char *p, const char *s, size_t n)
 	return p + n;
 }
 
+/* v in decimal: its length first, then the digits from the last, with no copy between. */
 static char *put_u32(char *p, uint32_t v)
 {
-	char digits[10];
-	int n = 0;
+	static const uint32_t tens[] = { 10,	  100,	    1000,      10000,	  100000,
+					 1000000, 10000000, 100000000, 1000000000 };
+	int n = 1;
 
-	do {
-		digits[n++] = (char)('0' + v % 10);
+	while (n < 10 && v >= tens[n - 1])
+		n++;
+	for (int i = n - 1; i > 0; i--) {
+		p[i] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = digits[--n];
+	}
+	p[0] = (char)('0' + v);
+	return p + n;
+}
+
+/* An address byte: the most common number written, so without a loop. */
+static char *put_u8(char *p, unsigned int v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		*p++ = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		*p++ = (char)('0' + v / 10);
+	}
+	*p++ = (char)('0' + v % 10);
 	return p;
 }
 
@@ -41,7 +58,7 @@ static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port
 		for (int i = 0; i < 4; i++) {
 			if (i)
 				*p++ = '.';
-			p = put_u32(p, raw[i]);
+			p = put_u8(p, raw[i]);
 		}
 	} else {
 		char s[INET6_ADDRSTRLEN];

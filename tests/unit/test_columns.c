@@ -1,5 +1,6 @@
 /* Unit tests of core/columns.c: the printers' first columns, exact and within their room. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -43,8 +44,47 @@ static void flow_is(const char *name, const struct tcpdrop_event *e, int pid_wid
 	      want);
 }
 
+/* Against printf's own %-Ns and %u: every digit count of a PID, port and address byte. */
+static void test_against_printf(void)
+{
+	static const uint32_t nums[] = { 0,	     9,		 10,	  99,	    100,
+					 255,	     999,	 1000,	  65535,    99999,
+					 100000,     4194304,	 9999999, 10000000, 999999999,
+					 1000000000, 4294967295u };
+	size_t count = sizeof(nums) / sizeof(nums[0]);
+	int wrong = 0, compared = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		for (size_t j = 0; j < count; j++) {
+			struct tcpdrop_event e;
+			char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], a[64], b[64];
+			char want[256], got[256 + COLUMNS_FLOW_ROOM];
+			uint8_t x = (uint8_t)nums[i], y = (uint8_t)nums[j];
+			int n;
+
+			snprintf(src, sizeof(src), "%u.%u.%u.%u", x, y, (uint8_t)(x + 1), y);
+			snprintf(dst, sizeof(dst), "%u.%u.%u.%u", y, x, x, (uint8_t)(y * 7));
+			e = ev(4, src, dst, nums[i], (uint16_t)nums[j], (uint16_t)nums[i]);
+			snprintf(a, sizeof(a), "%s:%u", src, (uint16_t)nums[j]);
+			snprintf(b, sizeof(b), "%s:%u", dst, (uint16_t)nums[i]);
+			snprintf(want, sizeof(want), "%-8s %-7u %-2u %-20s > %-20s ", "12:00:00",
+				 nums[i], 4u, a, b);
+			n = columns__flow(got, &e, 7, "12:00:00", 8);
+			compared++;
+			if ((size_t)n != strlen(want) || memcmp(got, want, (size_t)n)) {
+				if (!wrong)
+					printf("    first difference: got [%.*s], want [%s]\n", n,
+					       got, want);
+				wrong++;
+			}
+		}
+	}
+	check("as-printf", !wrong, "%d of %d differ", wrong, compared);
+}
+
 int main(void)
 {
+	test_against_printf();
 	struct tcpdrop_event e;
 
 	e = ev(4, "10.0.0.2", "10.0.0.1", 0, 40000, 80);
