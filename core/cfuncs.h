@@ -13,6 +13,8 @@ struct tcpdrop_cfuncs {
 	/* A line's first columns into a string.buffer's reserved room (core/columns.h). */
 	int (*flow)(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
 		    int time_len);
+	/* The stack's "\tFRAME\n" lines into reserved room (core/columns.h). */
+	int (*frames)(void *buf, int len, const struct tcpdrop_event *e);
 };
 
 #endif

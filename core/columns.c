@@ -93,3 +93,45 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 	*p++ = ' ';
 	return (int)(p - (char *)buf);
 }
+
+/*
+ * The text of recent frames: symbolising is a search and a format, and the same frames come back
+ * drop after drop. Direct-mapped; a frame whose text does not fit is formatted each time.
+ */
+#define FRAME_CACHE 1024
+#define FRAME_TEXT 96
+
+static struct frame_text {
+	uint64_t addr;
+	uint16_t len; /* 0: empty slot */
+	char text[FRAME_TEXT];
+} frame_cache[FRAME_CACHE];
+
+int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym)
+{
+	char *p = buf, *end = p + len;
+	int n = e->nstack < TCPDROP_STACK_MAX ? e->nstack : TCPDROP_STACK_MAX;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t addr = e->stack_addr[i];
+		struct frame_text *f = &frame_cache[(addr ^ (addr >> 12)) % FRAME_CACHE];
+
+		if (end - p < COLUMNS_FRAME_MAX + 2)
+			break;
+		*p++ = '\t';
+		if (f->len && f->addr == addr) {
+			p = put_mem(p, f->text, f->len);
+		} else {
+			int k = sym(addr, p, COLUMNS_FRAME_MAX);
+
+			if (k > 0 && k < FRAME_TEXT) {
+				memcpy(f->text, p, (size_t)k);
+				f->len = (uint16_t)k;
+				f->addr = addr;
+			}
+			p += k > 0 ? k : 0;
+		}
+		*p++ = '\n';
+	}
+	return (int)(p - (char *)buf);
+}

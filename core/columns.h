@@ -1,4 +1,4 @@
-/* The printers' first columns, written in C for Lua (through struct tcpdrop_cfuncs). */
+/* Parts of the printers' lines, written in C for Lua (through struct tcpdrop_cfuncs). */
 #ifndef TCPDROP_COLUMNS_H
 #define TCPDROP_COLUMNS_H
 
@@ -17,5 +17,19 @@
  */
 int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
 		  int time_len);
+
+/* Longest frame text, as e.stack's frames: what the symboliser gets room for (and a NUL). */
+#define COLUMNS_FRAME_MAX 512
+/* Room columns__frames() needs for a full stack. */
+#define COLUMNS_FRAMES_ROOM (TCPDROP_STACK_MAX * (COLUMNS_FRAME_MAX + 2))
+
+/* A frame's text into buf (room for len bytes with the NUL); its length. */
+typedef int (*columns_sym_fn)(__u64 addr, char *buf, int len);
+
+/*
+ * The stack's frames, a "\tFRAME\n" line each, at buf (room for len bytes; frames that do not
+ * fit are left out, never cut). Returns the bytes written.
+ */
+int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym);
 
 #endif

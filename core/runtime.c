@@ -52,6 +52,11 @@ static int c_ksym(__u64 addr, char *buf, int len)
 	return ksyms__format(g_ksyms, addr, buf, (size_t)len);
 }
 
+static int c_frames(void *buf, int len, const struct tcpdrop_event *e)
+{
+	return columns__frames(buf, len, e, c_ksym);
+}
+
 static double c_mono(void)
 {
 	return (double)now_ns(CLOCK_MONOTONIC) / 1e9;
@@ -68,6 +73,7 @@ static const struct tcpdrop_cfuncs cfuncs = {
 	.mono = c_mono,
 	.out = c_out,
 	.flow = columns__flow,
+	.frames = c_frames,
 };
 
 const struct embedded *embedded_script(const char *name)

@@ -82,8 +82,67 @@ static void test_against_printf(void)
 	check("as-printf", !wrong, "%d of %d differ", wrong, compared);
 }
 
+/* A symboliser for the tests: "fn_ADDR+0x1", or a 200-character name for addresses over 1000. */
+static int sym_calls;
+static int fake_sym(__u64 addr, char *buf, int len)
+{
+	sym_calls++;
+	if (addr > 1000)
+		return snprintf(buf, (size_t)len, "%0200llu", (unsigned long long)addr);
+	return snprintf(buf, (size_t)len, "fn_%llu+0x1", (unsigned long long)addr);
+}
+
+static void frames_is(const char *name, const struct tcpdrop_event *e, int room, const char *want)
+{
+	static char buf[COLUMNS_FRAMES_ROOM + 64];
+	int n;
+
+	memset(buf, CANARY, sizeof(buf));
+	n = columns__frames(buf, room, e, fake_sym);
+	check(name,
+	      n >= 0 && n <= room && (size_t)n == strlen(want) && !memcmp(buf, want, (size_t)n) &&
+		      buf[room] == CANARY,
+	      "got %d bytes [%.*s], want [%s]", n, n > 300 ? 300 : n, buf, want);
+}
+
+static void test_frames(void)
+{
+	struct tcpdrop_event e;
+	char want[COLUMNS_FRAMES_ROOM], line[256];
+	int calls;
+
+	memset(&e, 0, sizeof(e));
+	frames_is("frames-none", &e, COLUMNS_FRAMES_ROOM, "");
+	e.nstack = 3;
+	e.stack_addr[0] = 7;
+	e.stack_addr[1] = 7 + 1024; /* the same cache slot as 7, another frame */
+	e.stack_addr[2] = 9;
+	snprintf(want, sizeof(want), "\tfn_7+0x1\n\t%0200d\n\tfn_9+0x1\n", 1031);
+	frames_is("frames", &e, COLUMNS_FRAMES_ROOM, want);
+	e.stack_addr[1] = 8;
+	calls = sym_calls;
+	frames_is("frames-cached", &e, COLUMNS_FRAMES_ROOM, "\tfn_7+0x1\n\tfn_8+0x1\n\tfn_9+0x1\n");
+	check("frames-cache-hits", sym_calls - calls == 1,
+	      "%d symboliser calls for 2 known frames "
+	      "and a new one",
+	      sym_calls - calls);
+
+	/* A full stack and more frames claimed than the struct holds: 32 lines, no more. */
+	e.nstack = 40;
+	want[0] = 0;
+	for (int i = 0; i < TCPDROP_STACK_MAX; i++) {
+		e.stack_addr[i] = (__u64)(100 + i);
+		snprintf(line, sizeof(line), "\tfn_%d+0x1\n", 100 + i);
+		strcat(want, line);
+	}
+	frames_is("frames-full", &e, COLUMNS_FRAMES_ROOM, want);
+	/* Too little room: whole lines only, while the longest line still fits. */
+	frames_is("frames-room", &e, COLUMNS_FRAME_MAX + 2 + 20, "\tfn_100+0x1\n\tfn_101+0x1\n");
+}
+
 int main(void)
 {
+	test_frames();
 	test_against_printf();
 	struct tcpdrop_event e;
 
