@@ -1,5 +1,4 @@
-/* The printers' first columns, written in C for Lua: in a storm the default printer runs per drop.
- */
+/* Parts of the printers' lines, written in C for Lua: the default printer runs per drop. */
 #include "columns.h"
 
 #include <arpa/inet.h>

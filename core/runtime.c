@@ -332,6 +332,11 @@ static void push_core(lua_State *L, struct names *nm)
 	lua_setfield(L, -2, "cfuncs");
 	lua_pushnumber(L, sizeof(struct tcpdrop_event));
 	lua_setfield(L, -2, "event_size");
+	/* The room lua/out.lua reserves before the column functions write into a buffer. */
+	lua_pushnumber(L, COLUMNS_FLOW_ROOM);
+	lua_setfield(L, -2, "flow_room");
+	lua_pushnumber(L, COLUMNS_FRAMES_ROOM);
+	lua_setfield(L, -2, "frames_room");
 	lua_pushstring(L, TCPDROP_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L);

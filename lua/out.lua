@@ -5,6 +5,7 @@
 -- collection): at storm rates that was most of the reader's time in the default output.
 local buffer = require("string.buffer")
 local event = require("tcpdrop.event")
+local core = require("tcpdrop.core")
 
 local pads = {} -- pads[n]: n spaces
 for n = 1, 64 do
@@ -38,7 +39,7 @@ end
 -- The columns bcc's tcpdrop starts a line with: TIME PID IP SADDR:SPORT > DADDR:DPORT, the
 -- PID column pid_width wide; then a space. Written by C straight into the buffer: in Lua these
 -- were two dozen puts and pads, half the default printer's time.
-local FLOW_ROOM = 176 -- COLUMNS_FLOW_ROOM (core/columns.h)
+local FLOW_ROOM = core.flow_room -- what C may write besides the time (core/columns.h)
 function M.put_flow(b, e, pid_width)
 	local time = e.timestr
 	local n = #time
@@ -50,7 +51,7 @@ end
 -- frames are written by C too: with a loop here (and in e.stack), run only for drops with a
 -- stack, the hook's loop sometimes never became one trace of its own, and a storm cost up to
 -- twice the CPU per drop. Without it the printer has no loop at all.
-local FRAMES_ROOM = 32 * (512 + 2) -- COLUMNS_FRAMES_ROOM (core/columns.h)
+local FRAMES_ROOM = core.frames_room
 function M.put_stack(b, e)
 	local status = e.stack_status
 	if status == "ok" then
