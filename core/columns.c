@@ -1,32 +1,10 @@
 /* Parts of the printers' lines, written in C for Lua: the default printer runs per drop. */
 #include "columns.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static char *put_mem(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-/* v in decimal: its length first, then the digits from the last, with no copy between. */
-static char *put_u32(char *p, uint32_t v)
-{
-	static const uint32_t tens[] = { 10,	  100,	    1000,      10000,	  100000,
-					 1000000, 10000000, 100000000, 1000000000 };
-	int n = 1;
-
-	while (n < 10 && v >= tens[n - 1])
-		n++;
-	for (int i = n - 1; i > 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	p[0] = (char)('0' + v);
-	return p + n;
-}
 
 /* An address byte: the most common number written, so without a loop. */
 static char *put_u8(char *p, unsigned int v)
@@ -93,43 +71,16 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 	return (int)(p - (char *)buf);
 }
 
-/*
- * The text of recent frames: symbolising is a search and a format, and the same frames come back
- * drop after drop. Direct-mapped; a frame whose text does not fit is formatted each time.
- */
-#define FRAME_CACHE 1024
-#define FRAME_TEXT 96
-
-static struct frame_text {
-	uint64_t addr;
-	uint16_t len; /* 0: empty slot */
-	char text[FRAME_TEXT];
-} frame_cache[FRAME_CACHE];
-
 int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym)
 {
 	char *p = buf, *end = p + len;
 	int n = e->nstack < TCPDROP_STACK_MAX ? e->nstack : TCPDROP_STACK_MAX;
 
-	for (int i = 0; i < n; i++) {
-		uint64_t addr = e->stack_addr[i];
-		struct frame_text *f = &frame_cache[(addr ^ (addr >> 12)) % FRAME_CACHE];
+	for (int i = 0; i < n && end - p >= COLUMNS_FRAME_MAX + 2; i++) {
+		int k = sym(e->stack_addr[i], p + 1, COLUMNS_FRAME_MAX);
 
-		if (end - p < COLUMNS_FRAME_MAX + 2)
-			break;
-		*p++ = '\t';
-		if (f->len && f->addr == addr) {
-			p = put_mem(p, f->text, f->len);
-		} else {
-			int k = sym(addr, p, COLUMNS_FRAME_MAX);
-
-			if (k > 0 && k < FRAME_TEXT) {
-				memcpy(f->text, p, (size_t)k);
-				f->len = (uint16_t)k;
-				f->addr = addr;
-			}
-			p += k > 0 ? k : 0;
-		}
+		*p = '\t';
+		p += 1 + (k > 0 ? k : 0);
 		*p++ = '\n';
 	}
 	return (int)(p - (char *)buf);

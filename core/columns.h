@@ -23,7 +23,7 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 /* Room columns__frames() needs for a full stack. */
 #define COLUMNS_FRAMES_ROOM (TCPDROP_STACK_MAX * (COLUMNS_FRAME_MAX + 2))
 
-/* A frame's text into buf (room for len bytes with the NUL); its length. */
+/* A frame's text into buf (room for len bytes with the NUL); its length (as ksyms__format()). */
 typedef int (*columns_sym_fn)(__u64 addr, char *buf, int len);
 
 /*

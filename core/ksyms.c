@@ -642,6 +642,27 @@ int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 	return (size_t)n >= len ? (int)len - 1 : n;
 }
 
+int ksyms__format_kept(struct ksyms *ks, struct ksyms_texts *t, uint64_t addr, char *buf,
+		       size_t len)
+{
+	struct ksyms_text *s = &t->slot[((addr >> 4) ^ (addr >> 13)) & (KSYMS_TEXT_SLOTS - 1)];
+	int n;
+
+	/* A kept text is the whole one: it stands for the call whenever it fits with its NUL. */
+	if (s->len && s->addr == addr && s->len < len) {
+		memcpy(buf, s->s, s->len);
+		buf[s->len] = 0;
+		return s->len;
+	}
+	n = ksyms__format(ks, addr, buf, len);
+	if (n > 0 && (size_t)n + 1 < len && (size_t)n <= sizeof(s->s)) {
+		s->addr = addr;
+		s->len = (uint16_t)n;
+		memcpy(s->s, buf, (size_t)n);
+	}
+	return n;
+}
+
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */

@@ -34,6 +34,25 @@ const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
 /* "name+0xoff" (or the verbatim name, or "0x..." when unknown) into buf; returns its length. */
 int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
+/*
+ * Frames' text as ksyms__format() spells them, kept: symbolising is a search and a format, and
+ * the same frames come back drop after drop. Direct-mapped; zeroed is empty.
+ */
+#define KSYMS_TEXT_SLOTS 512 /* power of 2 */
+#define KSYMS_TEXT_CHARS 118 /* longer texts are formatted every time */
+
+struct ksyms_texts {
+	struct ksyms_text {
+		uint64_t addr;
+		uint16_t len; /* 0: empty (no text is empty) */
+		char s[KSYMS_TEXT_CHARS];
+	} slot[KSYMS_TEXT_SLOTS];
+};
+
+/* ksyms__format() through t: the same text and length, from t when it holds it whole. */
+int ksyms__format_kept(struct ksyms *ks, struct ksyms_texts *t, uint64_t addr, char *buf,
+		       size_t len);
+
 /* Intern a frame string for replay: returns an address that formats back to it. */
 uint64_t ksyms__intern(struct ksyms *ks, const char *frame);
 

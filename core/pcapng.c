@@ -316,16 +316,7 @@ size_t pcapng__synthesise(uint8_t *p, const struct tcpdrop_event *ev)
  * block: they are kept formatted in a direct-mapped cache, as are the lengths of names.
  */
 #define TEXT_MAX 511 /* a comment's characters, as the 512-byte buffer it was once built in */
-#define FRAME_SLOTS 512 /* power of 2 */
-#define FRAME_SLOT_CHARS 118 /* longer frames are formatted every time */
 #define REASON_SLOTS 256 /* power of 2 */
-#define NO_LEN 0xffffu
-
-struct frame_slot {
-	uint64_t addr;
-	uint16_t len; /* NO_LEN: empty */
-	char s[FRAME_SLOT_CHARS];
-};
 
 /* A name and its length, valid while the table still answers that pointer for the code. */
 struct name_len {
@@ -339,7 +330,7 @@ struct pcapng_enc {
 	struct ksyms *ks;
 	struct name_len reasons[REASON_SLOTS];
 	struct name_len states[256];
-	struct frame_slot frames[FRAME_SLOTS];
+	struct ksyms_texts frames;
 };
 
 struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks)
@@ -348,8 +339,6 @@ struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks)
 
 	e->nm = nm;
 	e->ks = ks;
-	for (size_t i = 0; i < FRAME_SLOTS; i++)
-		e->frames[i].len = NO_LEN;
 	return e;
 }
 
@@ -387,59 +376,14 @@ static const char *state_name(struct pcapng_enc *e, struct names *nm, uint8_t co
 	return p;
 }
 
-/*
- * addr as ksyms__format() spells it into room bytes; returns the length. A cached string is
- * the whole one, so it stands for the call whenever it fits in room - 1.
- */
+/* addr as ksyms__format() spells it into room bytes, through the encoder's kept texts. */
 static size_t frame(struct pcapng_enc *e, struct ksyms *ks, uint64_t addr, char *dst, size_t room)
 {
-	struct frame_slot *s;
-	int n;
-
 	if (room < 2)
 		return 0;
 	if (!e)
 		return (size_t)ksyms__format(ks, addr, dst, room);
-	s = &e->frames[((addr >> 4) ^ (addr >> 13)) & (FRAME_SLOTS - 1)];
-	if (s->addr == addr && s->len < room) {
-		memcpy(dst, s->s, s->len);
-		return s->len;
-	}
-	n = ksyms__format(ks, addr, dst, room);
-	if ((size_t)n + 1 < room && (size_t)n <= sizeof(s->s)) {
-		s->addr = addr;
-		s->len = (uint16_t)n;
-		memcpy(s->s, dst, (size_t)n);
-	}
-	return (size_t)n;
-}
-
-/* v in decimal; the digits stored where they go, not gathered and copied (a stall). */
-static char *put_u32(char *o, uint32_t v)
-{
-	size_t n = v < 10	    ? 1
-		   : v < 100	    ? 2
-		   : v < 1000	    ? 3
-		   : v < 10000	    ? 4
-		   : v < 100000	    ? 5
-		   : v < 1000000    ? 6
-		   : v < 10000000   ? 7
-		   : v < 100000000  ? 8
-		   : v < 1000000000 ? 9
-				    : 10;
-	char *p = o + n;
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return o + n;
-}
-
-static char *put_str(char *o, const void *v, size_t n)
-{
-	memcpy(o, v, n);
-	return o + n;
+	return (size_t)ksyms__format_kept(ks, &e->frames, addr, dst, room);
 }
 
 static uint8_t *w16(uint8_t *o, uint16_t v)
@@ -517,14 +461,14 @@ static char *comment(char *o, const struct tcpdrop_event *ev, const char *reason
 {
 	int i;
 
-	o = put_str(o, reason, rlen);
-	o = put_str(o, " (", 2);
+	o = put_mem(o, reason, rlen);
+	o = put_mem(o, " (", 2);
 	o = put_u32(o, ev->reason_code);
-	o = put_str(o, ") state ", 8);
-	o = put_str(o, state, slen);
-	o = put_str(o, " pid ", 5);
+	o = put_mem(o, ") state ", 8);
+	o = put_mem(o, state, slen);
+	o = put_mem(o, " pid ", 5);
 	o = put_u32(o, ev->pid);
-	o = put_str(o, " comm ", 6);
+	o = put_mem(o, " comm ", 6);
 	/* The comment is for people: printable ASCII only (the raw comm rides in the fields). */
 	for (i = 0; i < 16 && ev->comm_raw[i]; i++) {
 		unsigned char c = (unsigned char)ev->comm_raw[i];
@@ -541,13 +485,13 @@ static char *stack_comment(char *o, const char *stack, size_t slen)
 {
 	const char *start = o, *f = stack, *end = stack + slen, *nl;
 
-	o = put_str(o, "stack: ", 7);
+	o = put_mem(o, "stack: ", 7);
 	for (;;) {
 		nl = memchr(f, '\n', (size_t)(end - f));
-		o = put_str(o, f, (size_t)((nl ? nl : end) - f));
+		o = put_mem(o, f, (size_t)((nl ? nl : end) - f));
 		if (!nl || o - start >= TEXT_MAX)
 			return o;
-		o = put_str(o, " <- ", 4);
+		o = put_mem(o, " <- ", 4);
 		f = nl + 1;
 	}
 }

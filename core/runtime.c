@@ -52,9 +52,17 @@ static int c_ksym(__u64 addr, char *buf, int len)
 	return ksyms__format(g_ksyms, addr, buf, (size_t)len);
 }
 
+/* The default printer's frames: the same ones come back drop after drop. */
+static struct ksyms_texts frame_texts;
+
+static int frame_text(__u64 addr, char *buf, int len)
+{
+	return ksyms__format_kept(g_ksyms, &frame_texts, addr, buf, (size_t)len);
+}
+
 static int c_frames(void *buf, int len, const struct tcpdrop_event *e)
 {
-	return columns__frames(buf, len, e, c_ksym);
+	return columns__frames(buf, len, e, frame_text);
 }
 
 static double c_mono(void)

@@ -338,6 +338,46 @@ static void test_compact_runs(void)
 	unlink(path);
 }
 
+/* The kept texts: the same answers as ksyms__format(), and a miss keeps what fits whole. */
+static void kept_is(struct ksyms *ks, struct ksyms_texts *t, const char *name, uint64_t addr,
+		    size_t room)
+{
+	char want[256], got[256];
+	int nw = ksyms__format(ks, addr, want, room);
+	int ng = ksyms__format_kept(ks, t, addr, got, room);
+
+	check(name, nw == ng && !strcmp(want, got), "'%s' (%d), want '%s' (%d)", got, ng, want, nw);
+}
+
+static const struct ksyms_text *slot_of(const struct ksyms_texts *t, uint64_t addr)
+{
+	return &t->slot[((addr >> 4) ^ (addr >> 13)) & (KSYMS_TEXT_SLOTS - 1)];
+}
+
+static void test_kept(void)
+{
+	static struct ksyms_texts t; /* zeroed: empty */
+	struct ksyms *ks = ksyms__new();
+	/* The same slot as 0xffffffff81000491, another frame. */
+	uint64_t a = 0xffffffff81000491, b = a ^ (1ULL << 22);
+	const struct ksyms_text *s = slot_of(&t, a);
+
+	ksyms__load_file(ks, fixture);
+	kept_is(ks, &t, "kept: address 0 in an empty table is no hit", 0, 256);
+	kept_is(ks, &t, "kept: miss", a, 256);
+	check("kept: a miss keeps the text", s->addr == a && s->len == strlen("tcp_v4_rcv+0x91"),
+	      "slot holds %#llx, %u bytes", (unsigned long long)s->addr, s->len);
+	kept_is(ks, &t, "kept: hit", a, 256);
+	kept_is(ks, &t, "kept: a hit with too little room truncates as format does", a, 8);
+	check("kept: a truncated text is not kept", s->addr == a && s->len == 15,
+	      "slot holds %#llx, %u bytes", (unsigned long long)s->addr, s->len);
+	kept_is(ks, &t, "kept: another frame in the same slot", b, 256);
+	check("kept: it takes the slot over", s->addr == b, "slot holds %#llx",
+	      (unsigned long long)s->addr);
+	kept_is(ks, &t, "kept: the first frame again", a, 256);
+	ksyms__free(ks);
+}
+
 int main(void)
 {
 	fixture_path();
@@ -349,5 +389,6 @@ int main(void)
 	test_span();
 	test_sort_tail();
 	test_compact_runs();
+	test_kept();
 	return failures ? 1 : 0;
 }
