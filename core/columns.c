@@ -28,6 +28,13 @@ static char *pad(char *p, const char *start, int width)
 	return p;
 }
 
+int columns__ntop(int family, const void *addr, char *buf, int len)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
+		return 0;
+	return (int)strlen(buf);
+}
+
 /* ADDR:PORT, the address as e.saddr gives it. */
 static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port)
 {
@@ -40,8 +47,7 @@ static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port
 	} else {
 		char s[INET6_ADDRSTRLEN];
 
-		if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, raw, s, sizeof(s)))
-			p = put_mem(p, s, strlen(s));
+		p = put_mem(p, s, (size_t)columns__ntop(family, raw, s, sizeof(s)));
 	}
 	*p++ = ':';
 	return put_u32(p, port);

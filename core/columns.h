@@ -6,6 +6,9 @@
 #include <linux/types.h>
 #include "tcpdrop.h"
 
+/* An address as text (IPv6 when family is 6, else IPv4) into buf; its length, 0 on failure. */
+int columns__ntop(int family, const void *addr, char *buf, int len);
+
 #define COLUMNS_PID_MAX 32 /* widest PID column asked for */
 /* Room columns__flow() needs at buf besides the time: two IPv6 endpoints at their widest. */
 #define COLUMNS_FLOW_ROOM 176

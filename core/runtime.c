@@ -9,7 +9,6 @@
 #include "opts.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,13 +37,6 @@ struct runtime {
 static struct ksyms *g_ksyms;
 static struct names *g_names;
 static struct runtime *g_rt;
-
-static int c_ntop(int family, const void *addr, char *buf, int len)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
-		return 0;
-	return (int)strlen(buf);
-}
 
 static int c_ksym(__u64 addr, char *buf, int len)
 {
@@ -76,7 +67,7 @@ static void c_out(const void *p, __u32 n)
 }
 
 static const struct tcpdrop_cfuncs cfuncs = {
-	.ntop = c_ntop,
+	.ntop = columns__ntop,
 	.ksym = c_ksym,
 	.mono = c_mono,
 	.out = c_out,
