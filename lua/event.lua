@@ -35,15 +35,6 @@ local function ntop(family, raw)
 	return (ffi.string(strbuf, n))
 end
 
--- The same address appended to a string.buffer: an IPv4 one without making a string.
-local function put_addr(b, family, raw)
-	if family == 4 then
-		b:put(octets[raw[0]], ".", octets[raw[1]], ".", octets[raw[2]], ".", octets[raw[3]])
-	else
-		b:put(ntop(family, raw))
-	end
-end
-
 -- Symbolising costs a search and a string per frame; the same frames come back drop after drop.
 -- Keyed by the two 32-bit halves: a Lua number cannot hold every 64-bit address exactly.
 local sym_cache, sym_count = {}, 0
@@ -281,7 +272,6 @@ return {
 	names = all_names,
 	flag_names = flag_names,
 	ntop = ntop,
-	put_addr = put_addr,
 	put_isotime = put_isotime,
 	ksym = ksym,
 	mono = function() return (C.mono()) end,

@@ -12,7 +12,7 @@ for n = 1, 64 do
 	pads[n] = string.rep(" ", n)
 end
 
-local M = { put_addr = event.put_addr, put_isotime = event.put_isotime }
+local M = { put_isotime = event.put_isotime }
 
 -- A buffer to build lines in.
 function M.new()
