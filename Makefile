@@ -20,7 +20,7 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
-	  $(shell $(PKG_CONFIG) --cflags $(PKGS)) -I$(OUT) -Ibpf \
+	  $(shell $(PKG_CONFIG) --cflags $(PKGS)) -I$(OUT) -Icore -Ibpf \
 	  -DTCPDROP_VERSION='"$(VERSION)"'
 # libpcap is dlopen()ed only when a filter expression is given (core/pcapfilter.c): the dynamic
 # build does not link it; -u makes the static one (contrib/static.mk) take it from libpcap.a.
@@ -30,8 +30,10 @@ tcpdrop-static: LDFLAGS += $(foreach s,$(PCAP_SYMS),-Wl,-u,$(s))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIARCH) -Ibpf \
 	      -Wall -Werror
 
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+# core/ has one folder per stage (docs/DESIGN.md); objects keep the folder: build/run/trace.o.
+CORE_SRCS := $(filter-out core/cli/main.c,$(wildcard core/*/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/%.o,$(CORE_SRCS)) $(OUT)/embed.o
+MAIN_OBJ := $(OUT)/cli/main.o
 LUA_MODS := $(wildcard lua/*.lua)
 SCRIPTS := $(wildcard scripts/*.lua)
 
@@ -52,26 +54,27 @@ $(OUT)/tcpdrop.skel.h: $(OUT)/tcpdrop.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpdrop_bpf > $@
 
 # The Lua FFI declarations come from the same header as C's and the probe's.
-$(OUT)/cdef.h: bpf/tcpdrop.h core/cfuncs.h | $(OUT)
+$(OUT)/cdef.h: bpf/tcpdrop.h core/lua/cfuncs.h | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo 'typedef uint8_t __u8; typedef uint16_t __u16;'; \
 	      echo 'typedef uint32_t __u32; typedef uint64_t __u64;'; \
 	      $(CC) -E -P -nostdinc -x c bpf/tcpdrop.h; \
-	      $(CC) -E -P -nostdinc -x c core/cfuncs.h; } > $@
+	      $(CC) -E -P -nostdinc -x c core/lua/cfuncs.h; } > $@
 
-$(OUT)/embed.c: core/embed.sh $(OUT)/cdef.h $(LUA_MODS) $(SCRIPTS)
+$(OUT)/embed.c: core/lua/embed.sh $(OUT)/cdef.h $(LUA_MODS) $(SCRIPTS)
 	$(call msg,EMBED,$@)
-	$(Q)sh core/embed.sh $(OUT)/cdef.h $(LUA_MODS) -- $(SCRIPTS) > $@
+	$(Q)sh core/lua/embed.sh $(OUT)/cdef.h $(LUA_MODS) -- $(SCRIPTS) > $@
 
 $(OUT)/embed.o: $(OUT)/embed.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Icore -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/%.o: core/%.c | $(OUT)/tcpdrop.skel.h
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-tcpdrop: $(OUT)/main.o $(CORE_OBJS)
+tcpdrop: $(MAIN_OBJ) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -93,4 +96,4 @@ lint:
 clean:
 	rm -rf $(OUT) tcpdrop tcpdrop-static
 
--include $(wildcard $(OUT)/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/*/*.d)

@@ -20,7 +20,7 @@ $(OUT)/static-stubs.o: contrib/static-stubs.c | $(OUT)
 # run time. tcpdrop never calls ffi.load; a pcap filter that names hosts or services resolves
 # them through the target's NSS (numbers never need it). Those warnings are expected and
 # filtered; any other linker message is shown.
-$(STATIC_BIN): $(OUT)/main.o $(CORE_OBJS) $(OUT)/static-stubs.o
+$(STATIC_BIN): $(MAIN_OBJ) $(CORE_OBJS) $(OUT)/static-stubs.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -static $^ $(STATIC_LDLIBS) -o $@ 2>$(OUT)/static-link.log || \
 		{ cat $(OUT)/static-link.log >&2; exit 1; }

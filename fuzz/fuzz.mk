@@ -4,14 +4,15 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(OUT)/fuzz/fuzz_pcapng
-FUZZ_SRCS := fuzz/fuzz_pcapng.c core/pcapng.c core/names.c core/kbtf.c core/ksyms.c core/util.c
+FUZZ_SRCS := fuzz/fuzz_pcapng.c core/capture/pcapng.c core/sym/names.c core/sym/kbtf.c \
+	     core/sym/ksyms.c core/util/util.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       $(shell $(PKG_CONFIG) --cflags libbpf) -Icore -Ibpf -DTCPDROP_VERSION='"$(VERSION)"'
 
 .PHONY: fuzz fuzz-run
 
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard core/*.h) bpf/tcpdrop.h
+$(FUZZ_BIN): $(FUZZ_SRCS) core/drop.h $(wildcard core/*/*.h) bpf/tcpdrop.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs libbpf) -o $@

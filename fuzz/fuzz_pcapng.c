@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksyms.h"
-#include "names.h"
-#include "pcapng.h"
-#include "runtime.h"
+#include "sym/sym.h"
+#include "capture/capture.h"
+#include "lua/bridge.h"
 
 #define MAX_RECORDS 100000
 

@@ -6,11 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "ksyms.h"
-#include "names.h"
-#include "record.h"
-#include "runtime.h"
-#include "util.h"
+#include "sym/sym.h"
+#include "capture/capture.h"
+#include "lua/bridge.h"
+#include "util/util.h"
 
 static const char usage[] =
 	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] OUT\n"

@@ -34,13 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actions.h"
-#include "ksyms.h"
-#include "loop.h"
-#include "names.h"
-#include "opts.h"
-#include "runtime.h"
-#include "util.h"
+#include "lua/bridge.h"
+#include "sym/sym.h"
+#include "run/run.h"
+#include "cli/cli.h"
+#include "util/util.h"
 
 #define BENCH_BATCH 1024
 #define BASE_TS 1700000000ULL /* 2023-11-14 22:13:20 UTC */

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "pcapfilter.h"
-#include "util.h"
+#include "capture/capture.h"
+#include "util/util.h"
 
 #define MAX_SPECS 64
 #define BATCH_COPIES 40 /* enough to cross a 1024-event batch with a few specs */

@@ -25,10 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ksyms.h"
-#include "names.h"
-#include "pcapng.h"
-#include "util.h"
+#include "sym/sym.h"
+#include "capture/capture.h"
+#include "util/util.h"
 
 #define POOL 4096
 #define BATCH 1024

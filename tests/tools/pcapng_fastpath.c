@@ -19,11 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ksyms.h"
-#include "names.h"
-#include "pcapng.h"
-#include "runtime.h"
-#include "util.h"
+#include "sym/sym.h"
+#include "capture/capture.h"
+#include "lua/bridge.h"
+#include "util/util.h"
 
 #define MAX_DROPS 2000000
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "columns.h"
+#include "lua/bridge.h"
 
 #define CHECK_SUITE "columns"
 #include "check.h"

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kbtf.h"
-#include "probe.h"
-#include "util.h"
+#include "sym/sym.h"
+#include "kernel/kernel.h"
+#include "util/util.h"
 
 #define CHECK_SUITE "kbtf"
 #include "check.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ksyms.h"
+#include "sym/sym.h"
 
 #define CHECK_SUITE "ksyms"
 #include "check.h"

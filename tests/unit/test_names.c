@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
-#include "util.h"
+#include "sym/sym.h"
+#include "util/util.h"
 
 #define CHECK_SUITE "names"
 #include "check.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
+#include "cli/cli.h"
 
 #define CHECK_SUITE "opts"
 #include "check.h"

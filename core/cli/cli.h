@@ -1,0 +1,73 @@
+/* The command line: options parsed and checked here, acted on elsewhere. */
+#ifndef TCPDROP_CLI_CLI_H
+#define TCPDROP_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drop.h"
+#include "kernel/kernel.h"
+
+/* --- Command-line options: parsed and checked here, acted on elsewhere. */
+
+struct options {
+	const char *script; /* -s: a file, or the name of a shipped script */
+	const char *filter_expr; /* -f */
+	const char *exec_code; /* -e */
+	char **script_args; /* words after --, for init(args) */
+	int nscript_args;
+	double duration; /* -d seconds; 0: until interrupted */
+	uint64_t count; /* -c; 0: no limit */
+	double interval; /* -i seconds; 0: no tick unless the script asks */
+	enum probe_mode probe;
+	int no_stack;
+	int keep_going;
+	int verbose;
+	uint32_t netns_id;
+	int pid_netns; /* resolved into netns_id */
+	char *reasons; /* --reason list, checked against the kernel's names at load */
+	struct tcpdrop_config cfg; /* the in-kernel filters */
+	int help;
+	int version;
+	int list_scripts;
+	const char *show_script;
+	int list_reasons;
+	const char *write_path; /* -w: record pcapng here ("-": stdout) */
+	const char *read_path; /* -r: replay this pcapng/pcap instead of tracing */
+	int force; /* --force: -w may replace an existing file */
+	uint32_t snaplen; /* --snaplen: payload bytes to record after the headers */
+	int snaplen_set;
+	char *pcap_expr; /* trailing words before --: a pcap-filter expression */
+	uint32_t ring_kb; /* --ring-kb: each CPU's ring buffer */
+};
+
+/*
+ * Parse argv. 0 on success; -EINVAL with a one-line reason in err (usage
+ * error: exit 2). opts->help/version/list_* ask main to print and exit 0.
+ */
+int opts_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
+void opts_free(struct options *opts);
+
+/* Parse "10.0.0.0/8", "2001:db8::/32", "::1" into an address filter. 0 or -EINVAL. */
+int parse_net(const char *s, struct tcpdrop_net *net);
+
+/* Most payload bytes --snaplen may ask for: what pkt[] holds beyond the largest headers. */
+#define TCPDROP_SNAPLEN_MAX (TCPDROP_PKT_MAX - TCPDROP_HDR_MAX)
+
+/*
+ * The storm guard's default: a stack costs ~1.1 us in the kernel, so 1000 a
+ * second per CPU bound its cost to about 0.1 % of a CPU, yet every drop of a
+ * normal day keeps its stack.
+ */
+#define TCPDROP_DEFAULT_STACK_RATE 1000
+
+/*
+ * Each CPU's ring: 2 MiB hold 16k stack-less events (a storm's, once the
+ * guard skips stacks) or 3k with stacks, tens of milliseconds of a storm for
+ * a reader that drains every 10 ms.
+ */
+#define TCPDROP_DEFAULT_RING_KB 2048
+
+extern const char usage_text[];
+
+#endif

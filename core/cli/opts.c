@@ -1,0 +1,496 @@
+/* Command-line parsing: every value is checked here, with one line saying what is wrong. */
+#include "cli/cli.h"
+#include "util/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char usage_text[] =
+	"Usage: tcpdrop [OPTIONS] [PCAP-FILTER] [-- SCRIPT-ARGS...]\n"
+	"\n"
+	"Trace TCP packets the kernel drops, and hand each drop to Lua.\n"
+	"\n"
+	"Output and scripts:\n"
+	"  -s, --script FILE|NAME  run a Lua script (a file, or a shipped one: -s classic)\n"
+	"  -f, --filter EXPR       only drops for which the Lua expression is true (e.g. 'e.dport "
+	"== 443')\n"
+	"  -e, --exec CODE         Lua code run for each drop, as the body of drop(e)\n"
+	"  -i, --interval SEC      call tick() and print aggregations every SEC seconds\n"
+	"      --keep-going        on a script error, skip the event, count it and go on\n"
+	"      --no-stack          do not capture kernel stacks (cheaper)\n"
+	"      --stack-rate N      at most N stacks per second per CPU, the storm guard\n"
+	"                          (0: no limit; default 1000)\n"
+	"      --list-scripts      list the shipped scripts\n"
+	"      --show-script NAME  print a shipped script, to copy and adapt\n"
+	"\n"
+	"Which drops (filtered in the kernel):\n"
+	"  -4, --ipv4              IPv4 only\n"
+	"  -6, --ipv6              IPv6 only\n"
+	"      --netns-id ID       drops in the network namespace with this inode number\n"
+	"      --pid-netns PID     drops in the network namespace of process PID\n"
+	"      --port P[,P...]     source or destination port (repeatable)\n"
+	"      --sport P[,P...]    source port of the dropped packet\n"
+	"      --dport P[,P...]    destination port of the dropped packet\n"
+	"      --saddr NET         source address or CIDR (repeatable)\n"
+	"      --daddr NET         destination address or CIDR\n"
+	"      --addr NET          source or destination address or CIDR\n"
+	"      --reason NAME[,..]  drop reasons, as the kernel names them (see --list-reasons)\n"
+	"      --list-reasons      list the drop reasons of the running kernel\n"
+	"\n"
+	"Record and replay:\n"
+	"  -w, --write FILE        record drops to a pcapng file that Wireshark opens ('-':\n"
+	"                          standard output); drops are still printed. With -w -,\n"
+	"                          nothing is printed unless -s, -e or -f asks, and then to\n"
+	"                          standard error. An existing file needs --force\n"
+	"  -r, --read FILE         replay a pcapng/pcap file instead of tracing (no root needed);\n"
+	"                          a tcpdump or Wireshark capture works too: each TCP packet is\n"
+	"                          a drop with reason UNKNOWN. -d and -i count recorded time\n"
+	"      --snaplen N         with -w, payload bytes kept after the headers (0-136, default "
+	"0)\n"
+	"      --force             let -w replace an existing file\n"
+	"\n"
+	"Run:\n"
+	"  -d, --duration SEC      stop after SEC seconds\n"
+	"  -c, --count N           stop after N drops (that passed the filters)\n"
+	"      --probe MODE        auto, tp_btf, raw_tp, tracepoint, kprobe or fentry; kprobe and\n"
+	"                          fentry hook tcp_drop(), else tcp_validate_incoming() (only\n"
+	"                          the drops TCP makes there). auto takes the first of tp_btf,\n"
+	"                          raw_tp, tracepoint that works, and on kernels without drop\n"
+	"                          reasons (before 5.17) adds the tcp_validate_incoming pair\n"
+	"      --ring-kb N         each CPU's ring buffer, in KiB (4-1048576, default 2048)\n"
+	"  -v, --verbose           say which probe attached; show libbpf's messages\n"
+	"  -h, --help              this help\n"
+	"      --version           print the version\n"
+	"\n"
+	"Output: one line per drop in today's bcc format, TIME PID IP SADDR:SPORT > DADDR:DPORT\n"
+	"STATE (FLAGS) REASON (CODE), then the kernel stack from the dropping function.\n"
+	"SADDR is the dropped packet's source; STATE is '-' when the drop had no socket.\n"
+	"Reason names come from the running kernel; a kernel whose probe point carries no\n"
+	"reason prints UNKNOWN.\n"
+	"\n"
+	"Examples:\n"
+	"  tcpdrop                              # trace TCP drops, bcc format with reasons\n"
+	"  tcpdrop -s classic                   # the original 2018 bcc format\n"
+	"  tcpdrop -4 --dport 443               # IPv4 drops to port 443\n"
+	"  tcpdrop --no-stack -f 'e.reason ~= \"NO_SOCKET\"'\n"
+	"  tcpdrop -e 'count(e.reason, e.dport)' -d 10   # a table of drops by reason and port\n"
+	"  tcpdrop --pid-netns 1234             # drops in the network namespace of pid 1234\n"
+	"  tcpdrop -s myscript.lua -- arg1 arg2 # a script, with arguments for init(args)\n"
+	"  tcpdrop 'tcp port 443 and net 10.0.0.0/8'  # a tcpdump filter expression\n"
+	"  tcpdrop -w drops.pcapng              # record (and print); open the file in Wireshark\n"
+	"  tcpdrop -r drops.pcapng -s top -i 1  # replay it anywhere with any script, no root\n"
+	"  tcpdrop -w - | tshark -r -           # drops straight into tshark\n"
+	"\n"
+	"Scripting (hooks, fields, helpers, one-liners): docs/scripting.md\n";
+
+enum {
+	OPT_VERSION = 256,
+	OPT_NETNS_ID,
+	OPT_PID_NETNS,
+	OPT_PROBE,
+	OPT_NO_STACK,
+	OPT_STACK_RATE,
+	OPT_KEEP_GOING,
+	OPT_LIST_SCRIPTS,
+	OPT_SHOW_SCRIPT,
+	OPT_LIST_REASONS,
+	OPT_PORT,
+	OPT_SPORT,
+	OPT_DPORT,
+	OPT_SADDR,
+	OPT_DADDR,
+	OPT_ADDR,
+	OPT_REASON,
+	OPT_SNAPLEN,
+	OPT_FORCE,
+	OPT_RING_KB,
+};
+
+static const char short_opts[] = "hvs:f:e:d:c:i:46w:r:";
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "script", required_argument, NULL, 's' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "exec", required_argument, NULL, 'e' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "netns-id", required_argument, NULL, OPT_NETNS_ID },
+	{ "pid-netns", required_argument, NULL, OPT_PID_NETNS },
+	{ "probe", required_argument, NULL, OPT_PROBE },
+	{ "no-stack", no_argument, NULL, OPT_NO_STACK },
+	{ "stack-rate", required_argument, NULL, OPT_STACK_RATE },
+	{ "keep-going", no_argument, NULL, OPT_KEEP_GOING },
+	{ "list-scripts", no_argument, NULL, OPT_LIST_SCRIPTS },
+	{ "show-script", required_argument, NULL, OPT_SHOW_SCRIPT },
+	{ "list-reasons", no_argument, NULL, OPT_LIST_REASONS },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "sport", required_argument, NULL, OPT_SPORT },
+	{ "dport", required_argument, NULL, OPT_DPORT },
+	{ "saddr", required_argument, NULL, OPT_SADDR },
+	{ "daddr", required_argument, NULL, OPT_DADDR },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "ring-kb", required_argument, NULL, OPT_RING_KB },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e9)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int add_ports(const char *list, __u16 *set, __u8 *n, const char *opt, char *err,
+		     size_t errlen)
+{
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t port;
+
+		if (parse_u64(tok, 65535, &port) || port == 0) {
+			ret = fail(err, errlen, "%s: '%s' is not a port (1-65535)", opt, tok);
+			break;
+		}
+		if (*n >= TCPDROP_MAX_PORTS) {
+			ret = fail(err, errlen, "%s: at most %d ports", opt, TCPDROP_MAX_PORTS);
+			break;
+		}
+		set[(*n)++] = (__u16)port;
+	}
+	if (!ret && !*n)
+		ret = fail(err, errlen, "%s: no port given", opt);
+	free(copy);
+	return ret;
+}
+
+int parse_net(const char *s, struct tcpdrop_net *net)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	uint64_t prefix;
+	int max;
+
+	memset(net, 0, sizeof(*net));
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, net->net) == 1) {
+		net->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, net->net) == 1) {
+		net->family = 6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	prefix = (uint64_t)max;
+	if (slash && (parse_u64(slash, (uint64_t)max, &prefix)))
+		return -EINVAL;
+	for (int i = 0; i < max / 8; i++) {
+		int bits = (int)prefix - i * 8;
+
+		net->mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+		net->net[i] &= net->mask[i];
+	}
+	return 0;
+}
+
+static int add_net(struct options *o, const char *s, __u8 side, const char *opt, char *err,
+		   size_t errlen)
+{
+	struct tcpdrop_net net;
+
+	if (o->cfg.nnets >= TCPDROP_MAX_NETS)
+		return fail(err, errlen, "%s: at most %d address filters in all", opt,
+			    TCPDROP_MAX_NETS);
+	if (parse_net(s, &net))
+		return fail(err, errlen, "%s: '%s' is not an IPv4/IPv6 address or CIDR", opt, s);
+	net.side = side;
+	o->cfg.nets[o->cfg.nnets++] = net;
+	return 0;
+}
+
+static int append_list(char **dst, const char *add)
+{
+	size_t old = *dst ? strlen(*dst) : 0;
+
+	*dst = xrealloc(*dst, old + strlen(add) + 2);
+	if (old)
+		(*dst)[old++] = ',';
+	strcpy(*dst + old, add);
+	return 0;
+}
+
+/* Whether argv word a is an option that swallows the next word. */
+static int takes_arg(const char *a)
+{
+	if (a[0] != '-' || !a[1])
+		return 0;
+	if (a[1] == '-') {
+		size_t len = strcspn(a + 2, "=");
+
+		if (a[2 + len] == '=')
+			return 0;
+		for (const struct option *o = long_opts; o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, a + 2, len))
+				return o->has_arg == required_argument;
+		return 0;
+	}
+	/* A cluster of short options: the first one that takes an argument ends it. */
+	for (const char *p = a + 1; *p; p++) {
+		const char *o = strchr(short_opts, *p);
+
+		if (o && o[1] == ':')
+			return p[1] == '\0';
+	}
+	return 0;
+}
+
+int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	int nopt = argc, c, ret = 0;
+	uint64_t v;
+
+	memset(o, 0, sizeof(*o));
+	o->cfg.stack_rate = TCPDROP_DEFAULT_STACK_RATE;
+	o->ring_kb = TCPDROP_DEFAULT_RING_KB;
+	err[0] = '\0';
+	/* Words after the first real "--" belong to the script. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			break;
+		}
+		if (takes_arg(argv[i]))
+			i++;
+	}
+	if (nopt < argc) {
+		o->script_args = argv + nopt + 1;
+		o->nscript_args = argc - nopt - 1;
+	}
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(nopt, argv, short_opts, long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			o->help = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_VERSION:
+			o->version = 1;
+			break;
+		case 's':
+			o->script = optarg;
+			break;
+		case 'f':
+			o->filter_expr = optarg;
+			break;
+		case 'e':
+			o->exec_code = optarg;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &o->duration))
+				return fail(err, errlen, "-d: '%s' is not a duration in seconds",
+					    optarg);
+			break;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, &o->count) || !o->count)
+				return fail(err, errlen, "-c: '%s' is not a count > 0", optarg);
+			break;
+		case 'i':
+			/* Below a millisecond the timer would round to zero: a single tick. */
+			if (parse_seconds(optarg, &o->interval) || o->interval < 0.001)
+				return fail(err, errlen, "-i: '%s' is not an interval in seconds",
+					    optarg);
+			break;
+		case '4':
+		case '6':
+			if (o->cfg.family && o->cfg.family != c - '0')
+				return fail(err, errlen, "-4 and -6 exclude each other");
+			o->cfg.family = (__u8)(c - '0');
+			break;
+		case OPT_NETNS_ID:
+			if (parse_u64(optarg, UINT32_MAX, &v) || !v)
+				return fail(err, errlen,
+					    "--netns-id: '%s' is not a namespace inode", optarg);
+			o->netns_id = (uint32_t)v;
+			break;
+		case OPT_PID_NETNS:
+			if (parse_u64(optarg, INT_MAX, &v) || !v)
+				return fail(err, errlen, "--pid-netns: '%s' is not a pid", optarg);
+			o->pid_netns = (int)v;
+			break;
+		case OPT_PROBE:
+			if (probe_mode_parse(optarg, &o->probe))
+				return fail(err, errlen,
+					    "--probe: '%s' is not one of auto, tp_btf, raw_tp, "
+					    "tracepoint, kprobe, fentry",
+					    optarg);
+			break;
+		case OPT_NO_STACK:
+			o->no_stack = 1;
+			break;
+		case OPT_STACK_RATE:
+			if (parse_u64(optarg, UINT32_MAX, &v))
+				return fail(err, errlen, "--stack-rate: '%s' is not a number",
+					    optarg);
+			o->cfg.stack_rate = (__u32)v;
+			break;
+		case OPT_KEEP_GOING:
+			o->keep_going = 1;
+			break;
+		case OPT_LIST_SCRIPTS:
+			o->list_scripts = 1;
+			break;
+		case OPT_SHOW_SCRIPT:
+			o->show_script = optarg;
+			break;
+		case OPT_LIST_REASONS:
+			o->list_reasons = 1;
+			break;
+		case OPT_PORT:
+			ret = add_ports(optarg, o->cfg.ports, &o->cfg.nports, "--port", err,
+					errlen);
+			break;
+		case OPT_SPORT:
+			ret = add_ports(optarg, o->cfg.sports, &o->cfg.nsports, "--sport", err,
+					errlen);
+			break;
+		case OPT_DPORT:
+			ret = add_ports(optarg, o->cfg.dports, &o->cfg.ndports, "--dport", err,
+					errlen);
+			break;
+		case OPT_SADDR:
+			ret = add_net(o, optarg, TCPDROP_SIDE_SRC, "--saddr", err, errlen);
+			break;
+		case OPT_DADDR:
+			ret = add_net(o, optarg, TCPDROP_SIDE_DST, "--daddr", err, errlen);
+			break;
+		case OPT_ADDR:
+			ret = add_net(o, optarg, TCPDROP_SIDE_ANY, "--addr", err, errlen);
+			break;
+		case OPT_REASON:
+			append_list(&o->reasons, optarg);
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_SNAPLEN:
+			if (parse_u64(optarg, TCPDROP_SNAPLEN_MAX, &v))
+				return fail(err, errlen,
+					    "--snaplen: '%s' is not a byte count (0-%d)", optarg,
+					    TCPDROP_SNAPLEN_MAX);
+			o->snaplen = (uint32_t)v;
+			o->snaplen_set = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case OPT_RING_KB:
+			if (parse_u64(optarg, 1u << 20, &v) || v < 4)
+				return fail(err, errlen,
+					    "--ring-kb: '%s' is not a size in KiB (4-1048576)",
+					    optarg);
+			o->ring_kb = (uint32_t)v;
+			break;
+		case '?':
+		default:
+			if (optopt > 0 && optopt < 256 && strchr(short_opts, optopt) &&
+			    strchr(short_opts, optopt)[1] == ':')
+				return fail(err, errlen, "option -%c needs a value", optopt);
+			if (optopt > 0 && optopt < 256)
+				return fail(err, errlen, "unknown option -%c", optopt);
+			return fail(err, errlen, "unknown option or missing value: %s",
+				    argv[optind - 1]);
+		}
+		if (ret)
+			return ret;
+	}
+	/* What is left before "--" is a pcap-filter expression, as with tcpdump. */
+	for (int i = optind; i < nopt; i++) {
+		size_t old = o->pcap_expr ? strlen(o->pcap_expr) : 0;
+
+		o->pcap_expr = xrealloc(o->pcap_expr, old + strlen(argv[i]) + 2);
+		if (old)
+			o->pcap_expr[old++] = ' ';
+		strcpy(o->pcap_expr + old, argv[i]);
+	}
+	if (o->snaplen_set && !o->write_path)
+		return fail(err, errlen, "--snaplen goes with -w");
+	if (o->force && !o->write_path)
+		return fail(err, errlen, "--force goes with -w");
+	if (o->netns_id && o->pid_netns)
+		return fail(err, errlen, "--netns-id and --pid-netns exclude each other");
+	return 0;
+}
+
+void opts_free(struct options *o)
+{
+	free(o->reasons);
+	o->reasons = NULL;
+	free(o->pcap_expr);
+	o->pcap_expr = NULL;
+}

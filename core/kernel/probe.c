@@ -1,0 +1,859 @@
+/* Loading the drop probe: choose the best hook this kernel offers, set filters, attach. */
+#include "kernel/kernel.h"
+#include "sym/sym.h"
+#include "util/util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "tcpdrop.skel.h"
+
+static const char *const mode_names[] = {
+	[PROBE_AUTO] = "auto",	   [PROBE_TP_BTF] = "tp_btf",
+	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
+	[PROBE_KPROBE] = "kprobe", [PROBE_FENTRY] = "fentry",
+};
+
+const char *probe_mode_name(enum probe_mode m)
+{
+	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+}
+
+int probe_mode_parse(const char *s, enum probe_mode *m)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (!strcmp(s, mode_names[i])) {
+			*m = (enum probe_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Which entry/exit pair watches tcp_validate_incoming(), if any (see bpf/tcpdrop.bpf.c). */
+enum pair_kind {
+	PAIR_NONE,
+	PAIR_FENTRY,
+	PAIR_KPROBE,
+};
+
+#define MAX_LINKS 3
+
+struct probe {
+	struct tcpdrop_bpf *skel; /* owns the rings and counters */
+	struct tcpdrop_bpf *pair_skel; /* the pair, added to a kfree_skb probe: shares them */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	enum probe_mode mode;
+	int tp_nargs;
+	int ncpus;
+	int *ring_fds; /* one per CPU, or the shared ring alone */
+	int nrings;
+	int percpu;
+	size_t ring_bytes; /* each ring's size */
+	int outer_fd; /* the array of per-CPU rings, ours: libbpf is handed a copy */
+	pthread_t filler; /* puts the rings in their slots while the programs load */
+	int filling;
+	int fill_err;
+	enum pair_kind pair;
+	unsigned long long pair_loc; /* tcp_validate_incoming's address, 0 if unknown */
+};
+
+/*
+ * libbpf 1.1 reads the kernel's BTF for every load in page-sized reads into one
+ * buffer, then copies it (~18 ms and 11 MiB at its peak for a 5.5 MB vmlinux
+ * BTF). Its own call to btf__load_vmlinux_btf() goes through the PLT, so this
+ * definition takes its place where libbpf is a shared library: since 6.16 the
+ * kernel maps the file, and btf__new() copies it once from there (~7 ms, 5.5
+ * MiB). Weak, so that a static build keeps libbpf's own without a clash; where
+ * the file cannot be mapped, the same search as libbpf's.
+ */
+__attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
+{
+	static const char *const disk[] = {
+		"/boot/vmlinux-%1$s",
+		"/lib/modules/%1$s/vmlinux-%1$s",
+		"/lib/modules/%1$s/build/vmlinux",
+		"/usr/lib/modules/%1$s/kernel/vmlinux",
+		"/usr/lib/debug/boot/vmlinux-%1$s",
+		"/usr/lib/debug/boot/vmlinux-%1$s.debug",
+		"/usr/lib/debug/lib/modules/%1$s/vmlinux",
+	};
+	const char *sys = "/sys/kernel/btf/vmlinux";
+	int fd = open(sys, O_RDONLY | O_CLOEXEC);
+	struct utsname uts;
+	struct btf *btf;
+	struct stat st;
+
+	if (fd >= 0) {
+		void *data = MAP_FAILED;
+
+		if (!fstat(fd, &st) && st.st_size > 0)
+			data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (data != MAP_FAILED) {
+			btf = btf__new(data, (__u32)st.st_size);
+			munmap(data, (size_t)st.st_size);
+			if (btf)
+				return btf;
+		}
+		btf = btf__parse(sys, NULL);
+		if (btf)
+			return btf;
+	}
+	uname(&uts);
+	for (size_t i = 0; i < ARRAY_SIZE(disk); i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), disk[i], uts.release);
+		if (!access(path, R_OK) && (btf = btf__parse(path, NULL)))
+			return btf;
+	}
+	errno = ESRCH;
+	return NULL;
+}
+
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON 38
+#define CAP_BPF 39
+
+int probe__check_privileges(char *why, size_t len)
+{
+	char *status = read_file("/proc/self/status", 1 << 16, NULL);
+	unsigned long long eff = 0;
+	char *p;
+
+	if (status && (p = strstr(status, "\nCapEff:")))
+		eff = strtoull(p + 8, NULL, 16);
+	free(status);
+	if ((eff >> CAP_SYS_ADMIN) & 1)
+		return 0;
+	if (((eff >> CAP_BPF) & 1) && ((eff >> CAP_PERFMON) & 1))
+		return 0;
+	snprintf(why, len,
+		 "tracing needs root, or CAP_BPF and CAP_PERFMON (try sudo; replaying a file "
+		 "with -r does not)");
+	return -EPERM;
+}
+
+int probe__tp_nargs(const struct kbtf *btf)
+{
+	uint32_t id;
+	int kind;
+
+	if (!btf)
+		return 0;
+	id = kbtf__find(btf, "btf_trace_kfree_skb", KBTF_TYPEDEF);
+	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || kind == KBTF_PTR))
+		id = kbtf__ref(btf, id);
+	if (!id || kbtf__kind(btf, id) != KBTF_FUNC_PROTO || kbtf__vlen(btf, id) < 1)
+		return 0;
+	return kbtf__vlen(btf, id) - 1; /* the first argument is the tracepoint's own data */
+}
+
+/* Through typedefs and qualifiers (const, volatile, restrict) to the type itself. */
+static uint32_t resolve(const struct kbtf *btf, uint32_t id)
+{
+	int kind;
+
+	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || (kind >= 9 && kind <= 11)))
+		id = kbtf__ref(btf, id);
+	return id;
+}
+
+/*
+ * The pair reads tcp_validate_incoming(sk, skb, th, syn_inerr)'s arguments and
+ * takes its bool result for "dropped": only that exact shape will do.
+ */
+static int validate_incoming_fits(const struct kbtf *btf)
+{
+	uint32_t fn = kbtf__find(btf, "tcp_validate_incoming", KBTF_FUNC), proto, ret;
+
+	if (!fn)
+		return 0;
+	proto = kbtf__ref(btf, fn);
+	if (kbtf__kind(btf, proto) != KBTF_FUNC_PROTO || kbtf__vlen(btf, proto) != 4)
+		return 0;
+	ret = resolve(btf, kbtf__ref(btf, proto));
+	return ret && kbtf__kind(btf, ret) == KBTF_INT && !strcmp(kbtf__name(btf, ret), "_Bool");
+}
+
+void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
+{
+	kf->has_btf = btf != NULL;
+	kf->tp_nargs = probe__tp_nargs(btf);
+	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
+	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
+	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
+}
+
+int tracefs_ensure(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	return stat("/sys/kernel/tracing/events", &st) ? -ENOENT : 0;
+}
+
+/*
+ * The addresses of the two functions the kprobe and fentry modes watch, from
+ * /proc/kallsyms: 0 if a function is not there, 1 if it is but its address is
+ * hidden from us (kptr_restrict). Read once: the file is large.
+ */
+static struct {
+	int read;
+	unsigned long long tcp_drop;
+	unsigned long long validate_incoming;
+} fns;
+
+static int sym_is(const char *sym, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(sym, name, len) && (sym[len] == '\n' || sym[len] == '\t');
+}
+
+static void read_fns(void)
+{
+	char line[512];
+	FILE *f;
+
+	if (fns.read)
+		return;
+	fns.read = 1;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return;
+	while ((!fns.tcp_drop || !fns.validate_incoming) && fgets(line, sizeof(line), f)) {
+		char *sym = strchr(line, ' ');
+		unsigned long long addr;
+
+		if (!sym || !sym[1] || sym[2] != ' ')
+			continue;
+		addr = strtoull(line, NULL, 16);
+		if (sym_is(sym + 3, "tcp_drop"))
+			fns.tcp_drop = addr ? addr : 1;
+		else if (sym_is(sym + 3, "tcp_validate_incoming"))
+			fns.validate_incoming = addr ? addr : 1;
+	}
+	fclose(f);
+}
+
+static int has_kprobes(void)
+{
+	struct stat st;
+
+	tracefs_ensure();
+	return !stat("/sys/bus/event_source/devices/kprobe", &st) ||
+	       !stat("/sys/kernel/tracing/kprobe_events", &st) ||
+	       !stat("/sys/kernel/debug/tracing/kprobe_events", &st);
+}
+
+/* What must hold before a mode is worth loading; fills why when it does not. */
+static int precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nargs, char *why,
+		    size_t len)
+{
+	struct stat st;
+
+	switch (m) {
+	case PROBE_TP_BTF:
+		if (!kf->has_btf) {
+			snprintf(why, len, "the kernel has no BTF");
+			return -ENOENT;
+		}
+		if (!tp_nargs) {
+			snprintf(why, len, "no kfree_skb tracepoint in the kernel's BTF");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_RAW_TP:
+		return 0;
+	case PROBE_TRACEPOINT:
+		if (tracefs_ensure()) {
+			snprintf(why, len, "tracefs is not mounted and cannot be");
+			return -ENOENT;
+		}
+		if (stat("/sys/kernel/tracing/events/skb/kfree_skb", &st) &&
+		    stat("/sys/kernel/debug/tracing/events/skb/kfree_skb", &st)) {
+			snprintf(why, len, "no skb:kfree_skb tracepoint");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_KPROBE:
+		if (!has_kprobes()) {
+			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
+			return -EOPNOTSUPP;
+		}
+		read_fns();
+		if (!fns.tcp_drop && !fns.validate_incoming) {
+			snprintf(why, len,
+				 "neither tcp_drop() nor tcp_validate_incoming() is in this "
+				 "kernel's "
+				 "symbols (inlined)");
+			return -ENOENT;
+		}
+		return 0;
+	case PROBE_FENTRY:
+		if (!kf->has_tcp_drop && !kf->has_validate_incoming) {
+			snprintf(why, len,
+				 "neither tcp_drop() nor tcp_validate_incoming(sk, skb, th, "
+				 "syn_inerr) "
+				 "returning bool is in this kernel's BTF");
+			return -ENOENT;
+		}
+		return 0;
+	default:
+		snprintf(why, len, "unknown mode");
+		return -EINVAL;
+	}
+}
+
+/* Whether this kernel takes ring buffers as the inner maps of an array of maps. */
+static int percpu_rings_supported(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)getpagesize(), NULL);
+	if (inner < 0)
+		return 0;
+	opts.inner_map_fd = (__u32)inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, sizeof(__u32), sizeof(__u32), 1,
+			       &opts);
+	close(inner);
+	if (outer < 0)
+		return 0;
+	close(outer);
+	return 1;
+}
+
+/*
+ * Putting a map into an array of maps waits for an RCU grace period (~10 ms
+ * here) per update, one per batch where the kernel takes batches. So the
+ * per-CPU rings are made and put in place by a thread while the main one
+ * loads the programs, which takes longer and does not care what the slots hold.
+ */
+static void *fill_thread(void *arg)
+{
+	struct probe *p = arg;
+	__u32 *keys = xcalloc((size_t)p->nrings, sizeof(*keys));
+	__u32 count = (__u32)p->nrings;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err;
+
+	for (int i = 0; i < p->nrings; i++)
+		keys[i] = (__u32)i;
+	err = bpf_map_update_batch(p->outer_fd, keys, p->ring_fds, &count, &opts);
+	if (err) {
+		/* Kernels before batch support for arrays of maps: one update each. */
+		err = 0;
+		for (int i = 0; i < p->nrings && !err; i++)
+			err = bpf_map_update_elem(p->outer_fd, &keys[i], &p->ring_fds[i], BPF_ANY);
+		if (err)
+			err = -errno;
+	}
+	free(keys);
+	p->fill_err = err;
+	return NULL;
+}
+
+/* The per-CPU rings in their slots, or why not. */
+static int fill_wait(struct probe *p)
+{
+	if (p->filling) {
+		pthread_join(p->filler, NULL);
+		p->filling = 0;
+	}
+	return p->fill_err;
+}
+
+/*
+ * Size the rings before load: per CPU when possible, else one shared ring of
+ * the same total. The array of maps is made here, from a template ring of the
+ * right size (libbpf 1.1 cannot resize its own template), and handed to libbpf;
+ * without per-CPU support its template is a plain array, which every kernel takes.
+ */
+static int size_rings(struct probe *p, struct tcpdrop_bpf *skel, struct tcpdrop_config *cfg,
+		      size_t per_cpu)
+{
+	size_t page = (size_t)getpagesize(), pow = page;
+	/* The shared fallback gets the room of a few CPUs' rings, not of all of them. */
+	size_t want = p->percpu ? per_cpu : per_cpu * (size_t)(p->ncpus < 8 ? p->ncpus : 8);
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int tmpl, err = 0;
+
+	while (pow * 2 <= want && pow < (1u << 30))
+		pow *= 2;
+	p->ring_bytes = pow;
+	cfg->percpu_rings = (__u8)p->percpu;
+	if (p->percpu)
+		tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
+	else
+		tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), sizeof(__u32), 1,
+				      NULL);
+	if (tmpl < 0)
+		return -errno;
+	opts.inner_map_fd = (__u32)tmpl;
+	p->outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "rings", sizeof(__u32),
+				     sizeof(__u32), p->percpu ? (__u32)p->ncpus : 1, &opts);
+	if (p->outer_fd < 0)
+		err = -errno;
+	close(tmpl);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.rings, p->outer_fd);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.events, (__u32)(p->percpu ? page : pow));
+	if (err || !p->percpu)
+		return err;
+	p->ring_fds = xcalloc((size_t)p->ncpus, sizeof(int));
+	for (int cpu = 0; cpu < p->ncpus; cpu++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)pow, NULL);
+
+		if (fd < 0)
+			return -errno;
+		p->ring_fds[p->nrings++] = fd;
+	}
+	err = -pthread_create(&p->filler, NULL, fill_thread, p);
+	p->filling = !err;
+	return err;
+}
+
+/* After load: the shared ring is libbpf's; per-CPU ones must be in their slots by now. */
+static int fill_rings(struct probe *p, struct tcpdrop_bpf *skel)
+{
+	if (!p->percpu) {
+		p->ring_fds = xcalloc(1, sizeof(int));
+		p->ring_fds[0] = bpf_map__fd(skel->maps.events);
+		p->nrings = 1;
+		return 0;
+	}
+	return fill_wait(p);
+}
+
+static void close_rings(struct probe *p)
+{
+	fill_wait(p);
+	for (int i = 0; p->percpu && i < p->nrings; i++)
+		close(p->ring_fds[i]);
+	free(p->ring_fds);
+	p->ring_fds = NULL;
+	p->nrings = 0;
+	if (p->outer_fd >= 0)
+		close(p->outer_fd);
+	p->outer_fd = -1;
+}
+
+static const char *pair_name(enum pair_kind k)
+{
+	return k == PAIR_FENTRY ? "fentry/fexit" : "kprobe/kretprobe";
+}
+
+/* What one load attaches: a kfree_skb (or tcp_drop) program, the pair, or both. */
+struct plan {
+	enum probe_mode mode; /* PROBE_AUTO: no such program, the pair alone */
+	int cast; /* tp_btf: the program that needs bpf_rdonly_cast */
+	enum pair_kind pair;
+};
+
+static int plan_progs(struct tcpdrop_bpf *skel, const struct plan *pl,
+		      struct bpf_program *progs[MAX_LINKS])
+{
+	int n = 0;
+
+	switch (pl->mode) {
+	case PROBE_TP_BTF:
+		progs[n++] =
+			pl->cast ? skel->progs.tcpdrop_tp_btf : skel->progs.tcpdrop_tp_btf_compat;
+		break;
+	case PROBE_RAW_TP:
+		progs[n++] = skel->progs.tcpdrop_raw_tp;
+		break;
+	case PROBE_TRACEPOINT:
+		progs[n++] = skel->progs.tcpdrop_tracepoint;
+		break;
+	case PROBE_KPROBE:
+		progs[n++] = skel->progs.tcpdrop_kprobe;
+		break;
+	case PROBE_FENTRY:
+		progs[n++] = skel->progs.tcpdrop_fentry;
+		break;
+	default:
+		break;
+	}
+	if (pl->pair == PAIR_FENTRY) {
+		progs[n++] = skel->progs.tcpdrop_pair_fentry;
+		progs[n++] = skel->progs.tcpdrop_pair_fexit;
+	} else if (pl->pair == PAIR_KPROBE) {
+		/*
+		 * The kretprobe first: kprobes without a post handler registered
+		 * later on the same address run earlier, so the entry's stack still
+		 * has the real caller, not the kretprobe's trampoline (5.10 cannot
+		 * unwind through that).
+		 */
+		progs[n++] = skel->progs.tcpdrop_pair_kretprobe;
+		progs[n++] = skel->progs.tcpdrop_pair_kprobe;
+	}
+	return n;
+}
+
+static const char *explain(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		return "permission denied (refused by the verifier, a security module, or a kernel "
+		       "without this kind of hook: fentry needs BPF trampolines)";
+	case 524: /* ENOTSUPP, kernel-internal */
+	case EOPNOTSUPP:
+		return "not supported by this kernel";
+	case ENOENT:
+		return "the hook does not exist in this kernel";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* The maps events travel through, from the probe already loaded. */
+static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
+{
+	int err = bpf_map__reuse_fd(skel->maps.events, bpf_map__fd(base->maps.events));
+
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.rings, bpf_map__fd(base->maps.rings));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.stats, bpf_map__fd(base->maps.stats));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.budgets, bpf_map__fd(base->maps.budgets));
+	return err;
+}
+
+/*
+ * Load the plan's programs and attach them. Alone (base NULL) the load owns the
+ * rings and counters; added to base (the pair beside a kfree_skb probe) it
+ * writes into base's, so that the core reads one set.
+ */
+static int load_plan(struct probe *p, const struct probe_opts *po, const struct plan *pl,
+		     struct tcpdrop_bpf *base, char *why, size_t len)
+{
+	struct tcpdrop_bpf *skel;
+	struct bpf_program *progs[MAX_LINKS], *prog;
+	struct tcpdrop_config cfg = po->cfg;
+	int n, err, first_link = p->nlinks;
+
+	skel = tcpdrop_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(why, len, "cannot open the BPF object: %s", explain(err));
+		return err;
+	}
+	cfg.tp_nargs = (__u8)p->tp_nargs;
+	if (base) {
+		err = share_maps(skel, base);
+		cfg.percpu_rings = (__u8)p->percpu;
+	} else {
+		err = size_rings(p, skel, &cfg, po->ring_bytes);
+	}
+	if (err) {
+		snprintf(why, len, "cannot set up the ring buffers: %s", explain(err));
+		goto fail;
+	}
+	if (pl->pair) {
+		/* Entries live from a call's start to its end: a few per CPU at a time. */
+		err = bpf_map__set_max_entries(skel->maps.pending, (__u32)p->ncpus * 64);
+		if (err) {
+			snprintf(why, len, "cannot size the map of pending drops: %s",
+				 explain(err));
+			goto fail;
+		}
+		cfg.pair_loc = p->pair_loc;
+	}
+	/* The probe asks for a wake-up once a quarter of its ring is waiting. */
+	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
+	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
+	n = plan_progs(skel, pl, progs);
+	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
+	     prog = bpf_object__next_program(skel->obj, prog)) {
+		int want = 0;
+
+		for (int i = 0; i < n; i++)
+			want |= prog == progs[i];
+		bpf_program__set_autoload(prog, want);
+	}
+	timing_mark("BPF object opened, rings sized");
+	err = tcpdrop_bpf__load(skel);
+	timing_mark("BPF object loaded");
+	if (!err && !base)
+		err = fill_rings(p, skel);
+	timing_mark("rings made");
+	if (err) {
+		if (pl->pair)
+			snprintf(why, len, "cannot load %s on tcp_validate_incoming: %s",
+				 pair_name(pl->pair), explain(err));
+		else
+			snprintf(why, len, "cannot load: %s", explain(err));
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+
+		if (!link) {
+			err = -errno;
+			snprintf(why, len, "cannot attach %s: %s",
+				 bpf_program__section_name(progs[i]), explain(err));
+			goto fail;
+		}
+		p->links[p->nlinks++] = link;
+	}
+	if (base)
+		p->pair_skel = skel;
+	else
+		p->skel = skel;
+	return 0;
+fail:
+	while (p->nlinks > first_link)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	if (!base)
+		close_rings(p);
+	tcpdrop_bpf__destroy(skel);
+	return err;
+}
+
+/* The entry/exit pair's prechecks; fills why when it cannot be tried. */
+static int pair_possible(struct probe *p, enum pair_kind k, const struct kernel_facts *kf,
+			 char *why, size_t len)
+{
+	unsigned long long addr;
+
+	read_fns();
+	addr = fns.validate_incoming;
+	if (k == PAIR_FENTRY && !kf->has_validate_incoming) {
+		snprintf(why, len,
+			 "no tcp_validate_incoming(sk, skb, th, syn_inerr) returning bool in this "
+			 "kernel's BTF");
+		return 0;
+	}
+	if (k == PAIR_KPROBE) {
+		if (!has_kprobes()) {
+			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
+			return 0;
+		}
+		/* Without BTF the name is all there is to go by; with it, the shape must fit. */
+		if (!addr || (kf->has_btf && !kf->has_validate_incoming)) {
+			snprintf(why, len, "no tcp_validate_incoming() to probe in this kernel");
+			return 0;
+		}
+	}
+	p->pair_loc = addr > 1 ? addr : 0;
+	return 1;
+}
+
+/*
+ * One mode on its own. kprobe and fentry watch tcp_drop() where it exists,
+ * else tcp_validate_incoming() with the pair, which sees what TCP itself
+ * refuses there (out-of-window segments, bad SYNs and RSTs, PAWS).
+ */
+static int load_mode(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf,
+		     enum probe_mode m, char *why, size_t len)
+{
+	struct plan pl = { .mode = m };
+
+	p->pair = PAIR_NONE;
+	if (m == PROBE_TP_BTF && kf->has_rdonly_cast) {
+		/* The program that reads headers in place is only faster: never needed. */
+		pl.cast = 1;
+		if (!load_plan(p, po, &pl, NULL, why, len))
+			return 0;
+		vmsg("probe tp_btf with bpf_rdonly_cast: %s; the plain one next", why);
+		pl.cast = 0;
+	}
+	read_fns();
+	if ((m == PROBE_KPROBE && !fns.tcp_drop) || (m == PROBE_FENTRY && !kf->has_tcp_drop)) {
+		enum pair_kind k = m == PROBE_KPROBE ? PAIR_KPROBE : PAIR_FENTRY;
+
+		if (!pair_possible(p, k, kf, why, len))
+			return -ENOENT;
+		pl.mode = PROBE_AUTO;
+		pl.pair = k;
+		p->pair = k;
+	}
+	return load_plan(p, po, &pl, NULL, why, len);
+}
+
+/*
+ * Beside a kfree_skb probe without reasons: the pair, which sees the drops
+ * TCP makes with __kfree_skb() there. They never reach the tracepoint, so
+ * nothing is counted twice. fentry first (cheaper, and a kretprobe's stack on
+ * such kernels is only its trampoline), else kprobes.
+ */
+static void add_pair(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf)
+{
+	static const enum pair_kind kinds[] = { PAIR_FENTRY, PAIR_KPROBE };
+	char why[256], all[600] = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		size_t used = strlen(all);
+
+		if (pair_possible(p, kinds[i], kf, why, sizeof(why))) {
+			struct plan pl = { .mode = PROBE_AUTO, .pair = kinds[i] };
+
+			if (!load_plan(p, po, &pl, p->skel, why, sizeof(why))) {
+				p->pair = kinds[i];
+				return;
+			}
+		}
+		vmsg("probe %s on tcp_validate_incoming: %s", pair_name(kinds[i]), why);
+		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
+			 pair_name(kinds[i]), why);
+	}
+	vmsg("drops inside TCP (tcp_validate_incoming, via tcp_drop) are not visible on this "
+	     "kernel (%s)",
+	     all);
+}
+
+/*
+ * The BPF object inside the binary (~700 KB) is read once per load; libbpf
+ * keeps its own copies of what it needs. Once everything is loaded, the
+ * pages of it we touched are given back: they stay in the page cache, clean,
+ * and are read again should anything touch them.
+ */
+static void drop_object_pages(void)
+{
+	size_t len, page = (size_t)getpagesize();
+	uintptr_t at = (uintptr_t)tcpdrop_bpf__elf_bytes(&len);
+	uintptr_t from = (at + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t to = (at + len) & ~(uintptr_t)(page - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
+int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, struct probe **out)
+{
+	static const enum probe_mode order[] = { PROBE_TP_BTF, PROBE_RAW_TP, PROBE_TRACEPOINT,
+						 PROBE_KPROBE };
+	enum probe_mode only[1] = { po->mode };
+	const enum probe_mode *modes = po->mode == PROBE_AUTO ? order : only;
+	size_t nmodes = po->mode == PROBE_AUTO ? ARRAY_SIZE(order) : 1;
+	struct probe *p = xcalloc(1, sizeof(*p));
+	char why[256], all[1024] = "";
+	int err = -ENOENT;
+
+	p->outer_fd = -1;
+	/* Without BTF for the tracepoint, assume its oldest form: (skb, location). */
+	p->tp_nargs = kf->tp_nargs;
+	if (!p->tp_nargs)
+		p->tp_nargs = 2;
+	p->ncpus = libbpf_num_possible_cpus();
+	/* TCPDROP_RING=shared forces the fallback, so that tests cover it on any kernel. */
+	p->percpu = !(getenv("TCPDROP_RING") && !strcmp(getenv("TCPDROP_RING"), "shared")) &&
+		    percpu_rings_supported();
+	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared");
+	for (size_t i = 0; i < nmodes; i++) {
+		enum probe_mode m = modes[i];
+		size_t used = strlen(all);
+		int tracepoint = m == PROBE_TP_BTF || m == PROBE_RAW_TP || m == PROBE_TRACEPOINT;
+
+		why[0] = '\0';
+		err = precheck(m, kf, p->tp_nargs, why, sizeof(why));
+		if (!err)
+			err = load_mode(p, po, kf, m, why, sizeof(why));
+		if (!err) {
+			if (tracepoint && p->tp_nargs < 3 && po->mode == PROBE_AUTO)
+				add_pair(p, po, kf);
+			p->mode = m;
+			if (tracepoint)
+				vmsg("probe: %s on kfree_skb (%d tracepoint arguments)%s%s%s",
+				     probe_mode_name(m), p->tp_nargs, p->pair ? " + " : "",
+				     p->pair ? pair_name(p->pair) : "",
+				     p->pair ? " on tcp_validate_incoming" : "");
+			else if (p->pair)
+				vmsg("probe: %s on tcp_validate_incoming (drops inside TCP only)",
+				     pair_name(p->pair));
+			else
+				vmsg("probe: %s on tcp_drop", probe_mode_name(m));
+			drop_object_pages();
+			*out = p;
+			return 0;
+		}
+		vmsg("probe %s: %s", probe_mode_name(m), why);
+		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
+			 probe_mode_name(m), why);
+	}
+	if (po->mode == PROBE_AUTO)
+		msg("no usable probe (%s)", all);
+	else
+		msg("--probe %s%s", all, verbose ? "" : " (-v shows libbpf's log)");
+	free(p);
+	return err;
+}
+
+void probe__close(struct probe *p)
+{
+	if (!p)
+		return;
+	while (p->nlinks)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	close_rings(p);
+	tcpdrop_bpf__destroy(p->pair_skel);
+	tcpdrop_bpf__destroy(p->skel);
+	free(p);
+}
+
+int probe__rings(const struct probe *p, const int **fds)
+{
+	*fds = p->ring_fds;
+	return p->nrings;
+}
+
+enum probe_mode probe__mode(const struct probe *p)
+{
+	return p->mode;
+}
+
+int probe__tp_args(const struct probe *p)
+{
+	return p->tp_nargs;
+}
+
+int probe__read_stat_percpu(const struct probe *p, unsigned int stat, uint64_t *out)
+{
+	__u32 key = stat;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &key, out))
+		return -errno;
+	return p->ncpus;
+}
+
+int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX])
+{
+	uint64_t *percpu = xcalloc((size_t)p->ncpus, sizeof(*percpu));
+	int err = 0;
+
+	for (unsigned int s = 0; s < TCPDROP_STAT_MAX && !err; s++) {
+		out[s] = 0;
+		err = probe__read_stat_percpu(p, s, percpu);
+		if (err > 0) {
+			for (int c = 0; c < p->ncpus; c++)
+				out[s] += percpu[c];
+			err = 0;
+		}
+	}
+	free(percpu);
+	return err;
+}

@@ -1,0 +1,163 @@
+/* The Lua bridge: the LuaJIT state, hooks under pcall, actions, printer helpers. */
+#ifndef TCPDROP_LUA_BRIDGE_H
+#define TCPDROP_LUA_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "drop.h"
+
+/* --- The embedded LuaJIT: loads the runtime and the user's script, runs the hooks under pcall. */
+
+struct names;
+struct ksyms;
+struct runtime;
+
+struct runtime_opts {
+	const char *script_src; /* NULL: none (the default printer runs) */
+	const char *script_chunk; /* "@path" for error messages */
+	const char *filter_expr;
+	const char *exec_code;
+	char **args;
+	int nargs;
+	uint64_t count; /* 0: no limit */
+	int keep_going;
+	double interval; /* -i seconds; wins over tcpdrop.interval() from init; 0: none */
+};
+
+struct options;
+
+/*
+ * The runtime's part of the command line: -s (its source read here), -f, -e, -c, -i,
+ * --keep-going, the script's arguments. 0, or -errno after one line on stderr (the
+ * caller exits 2). runtime_opts__free releases the source.
+ */
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o);
+void runtime_opts__free(struct runtime_opts *ro);
+
+/*
+ * -s SPEC: a script file, or the name of a shipped script. Its source and the chunk name
+ * ("@path" or "@name.lua") for messages; both to free(). 0, or -errno after one line on stderr.
+ */
+int runtime__script_source(const char *spec, char **src, char **chunk);
+
+/*
+ * Load the runtime and compile the script, -f and -e. -EINVAL after printing one line (file:line
+ * for a syntax error) when anything does not load: the caller exits 2 before attaching.
+ */
+int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
+		 struct runtime **out);
+/* Also collects the commands the script started that have exited (the rest outlive us). */
+void runtime__free(struct runtime *rt);
+
+/*
+ * Run init(args); *interval = the tick interval in effect (-i, else tcpdrop.interval() from
+ * init; 0: none). 0 go on, 1 the script called tcpdrop.exit() (run done, no tracing), -1 error.
+ */
+int runtime__init(struct runtime *rt, double *interval);
+/* Hand a batch to filter/drop. 0 go on, 1 stop (count reached or tcpdrop.exit), <0 error. */
+int runtime__dispatch(struct runtime *rt, struct tcpdrop_event *ev, unsigned int n);
+/* tick(n), then print the aggregations. 0, 1 (stop) or <0. */
+int runtime__tick(struct runtime *rt, uint64_t n);
+/*
+ * Once a second from the event loop, and at exit: reap the commands tcpdrop.spawn() started
+ * that have exited, and (st may be NULL) refresh the counters tcpdrop.stats() reports.
+ */
+void runtime__housekeeping(struct runtime *rt, const struct run_stats *st);
+/*
+ * Replay: the run's clock is the recorded time (ns, CLOCK_REALTIME), that of the event being
+ * handled, else the last one set here; tcpdrop.now()/time()/every() and tick headers use it.
+ */
+void runtime__set_clock(struct runtime *rt, uint64_t ns);
+/* done(stats), then the aggregations not printed yet. 0 or -1 (a hook error). */
+int runtime__done(struct runtime *rt, struct run_stats *st);
+/*
+ * 1 after a hook error that stopped the run; else the code given to tcpdrop.exit(); else 1 if
+ * errors were skipped (--keep-going: never a silent success); else -1.
+ */
+int runtime__exit_code(struct runtime *rt);
+uint64_t runtime__errors(struct runtime *rt);
+
+/* --- What a script can do beyond printing: start a command (no shell, reaped), log to syslog. */
+
+/* Commands running at once; a script that spawns faster than they finish is refused beyond. */
+#define ACTIONS_MAX_CHILDREN 64
+
+struct action_stats {
+	uint64_t spawned; /* commands started */
+	uint64_t spawn_failed; /* could not start (not found, not executable, too many running) */
+	uint64_t failed_exit; /* exited non-zero or were killed by a signal */
+	unsigned int running;
+};
+
+/*
+ * Start argv[0] (searched in PATH when it has no '/') with argv, NULL-terminated; do not wait.
+ * No shell, stdin from /dev/null, default signal dispositions and an empty signal mask (the
+ * event loop blocks SIGINT and SIGTERM; a child must not inherit that). The pid, or -errno:
+ * -EAGAIN when ACTIONS_MAX_CHILDREN are still running.
+ */
+int actions__spawn(const char *const *argv);
+
+/*
+ * Collect the children that have exited, never blocking: waitpid(pid, WNOHANG) on each of ours
+ * only, so that a script's io.popen keeps its own child. SIGCHLD keeps its default disposition;
+ * the event loop calls this once a second and at exit. Returns how many are still running.
+ */
+unsigned int actions__reap(void);
+
+void actions__stats(struct action_stats *st);
+
+/* A syslog(3) priority from "err", "warning", ... (or "0".."7"); -1 when unknown. */
+int actions__syslog_level(const char *name);
+/* Log one message at a LOG_* level, as "tcpdrop[pid]", facility daemon. */
+void actions__syslog(int level, const char *message);
+/* Tests: write "LEVEL message" lines to f instead of syslog(3) (NULL: back to syslog). */
+void actions__set_syslog_file(FILE *f);
+
+/* --- Parts of the printers' lines, written in C for Lua (through struct tcpdrop_cfuncs). */
+
+/* An address as text (IPv6 when family is 6, else IPv4) into buf; its length, 0 on failure. */
+int columns__ntop(int family, const void *addr, char *buf, int len);
+
+#define COLUMNS_PID_MAX 32 /* widest PID column asked for */
+/* Room columns__flow() needs at buf besides the time: two IPv6 endpoints at their widest. */
+#define COLUMNS_FLOW_ROOM 176
+
+/*
+ * "TIME PID IP SADDR:SPORT > DADDR:DPORT " as bcc's tcpdrop starts a line: TIME (time_len
+ * bytes) in 8 columns, the PID in pid_width, IP in 2, each endpoint in 20; each at least its
+ * width, like %-Ns. Returns the bytes written, at most time_len + COLUMNS_FLOW_ROOM.
+ */
+int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
+		  int time_len);
+
+/* Longest frame text, as e.stack's frames: what the symboliser gets room for (and a NUL). */
+#define COLUMNS_FRAME_MAX 512
+/* Room columns__frames() needs for a full stack. */
+#define COLUMNS_FRAMES_ROOM (TCPDROP_STACK_MAX * (COLUMNS_FRAME_MAX + 2))
+
+/* A frame's text into buf (room for len bytes with the NUL); its length (as ksyms__format()). */
+typedef int (*columns_sym_fn)(__u64 addr, char *buf, int len);
+
+/*
+ * The stack's frames, a "\tFRAME\n" line each, at buf (room for len bytes; frames that do not
+ * fit are left out, never cut). Returns the bytes written.
+ */
+int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym);
+
+/* --- Files compiled into the binary: the Lua runtime, the shipped scripts, the FFI cdef. */
+
+struct embedded {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+
+extern const char embedded_cdef[];
+extern const struct embedded embedded_modules[]; /* "tcpdrop.event", ...; ends with a NULL name */
+extern const struct embedded embedded_scripts[]; /* "classic", ...; ends with a NULL name */
+
+const struct embedded *embedded_script(const char *name);
+
+#endif

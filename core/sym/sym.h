@@ -1,0 +1,146 @@
+/* Symbols and names: kernel BTF, kallsyms and frame text, reason and state names. */
+#ifndef TCPDROP_SYM_SYM_H
+#define TCPDROP_SYM_SYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* --- A fast, read-only walk over the kernel's BTF: the few lookups tcpdrop needs before loading.
+ */
+
+/*
+ * libbpf's btf__parse() validates and indexes every type (~25 ms for vmlinux);
+ * libbpf parses it again for CO-RE anyway. Names and the tracepoint's arity
+ * only need a walk over the records, which takes a millisecond or two.
+ */
+struct kbtf;
+
+enum kbtf_kind {
+	KBTF_INT = 1,
+	KBTF_PTR = 2,
+	KBTF_ENUM = 6,
+	KBTF_TYPEDEF = 8,
+	KBTF_FUNC = 12,
+	KBTF_FUNC_PROTO = 13,
+	KBTF_ENUM64 = 19,
+};
+
+/* Open a BTF file; base (may be NULL) for a module's split BTF. NULL and errno on failure. */
+struct kbtf *kbtf__open(const char *path, const struct kbtf *base);
+/* From memory (tests): the bytes are copied. */
+struct kbtf *kbtf__from_mem(const void *data, uint32_t len, const struct kbtf *base);
+void kbtf__free(struct kbtf *b);
+
+/* First type of that kind and name: its id, or 0. */
+uint32_t kbtf__find(const struct kbtf *b, const char *name, int kind);
+/* Types: ids 1..count (a split BTF's ids continue its base's). */
+uint32_t kbtf__first_id(const struct kbtf *b);
+uint32_t kbtf__end_id(const struct kbtf *b);
+int kbtf__kind(const struct kbtf *b, uint32_t id);
+const char *kbtf__name(const struct kbtf *b, uint32_t id);
+/* The type a typedef, pointer, qualifier or function refers to. */
+uint32_t kbtf__ref(const struct kbtf *b, uint32_t id);
+/* Members of an enum/enum64 or parameters of a function prototype. */
+int kbtf__vlen(const struct kbtf *b, uint32_t id);
+/* Enumerator i: name and value. */
+const char *kbtf__enum_name(const struct kbtf *b, uint32_t id, int i);
+int64_t kbtf__enum_value(const struct kbtf *b, uint32_t id, int i);
+
+/* --- Kernel symbol lookup: addresses to "name+0xoff", from /proc/kallsyms or a recorded file. */
+
+struct ksyms;
+
+struct ksyms *ksyms__new(void);
+void ksyms__free(struct ksyms *ks);
+
+/* Read a kallsyms-format file (text symbols only). 0 or -errno. */
+int ksyms__load_file(struct ksyms *ks, const char *path);
+/* Load /proc/kallsyms on first need: the read costs tens of milliseconds. */
+void ksyms__set_lazy(struct ksyms *ks, const char *path);
+/*
+ * Start reading the lazy file in a thread now, so the first stack does not
+ * stall the reader (~60 ms of kernel time while a storm fills the rings); the
+ * first lookup waits for it. Nothing else may touch ks until then. The thread
+ * runs at nice -5 where allowed.
+ */
+void ksyms__preload(struct ksyms *ks);
+
+/* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
+void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);
+
+/*
+ * The symbol at or below addr: its name and the offset; NULL when none. The
+ * name is spelled out in a buffer of ks's: valid until the next lookup.
+ */
+const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
+
+/* "name+0xoff" (or the verbatim name, or "0x..." when unknown) into buf; returns its length. */
+int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+/*
+ * Frames' text as ksyms__format() spells them, kept: symbolising is a search and a format, and
+ * the same frames come back drop after drop. Direct-mapped; zeroed is empty.
+ */
+#define KSYMS_TEXT_SLOTS 512 /* power of 2 */
+#define KSYMS_TEXT_CHARS 118 /* longer texts are formatted every time */
+
+struct ksyms_texts {
+	struct ksyms_text {
+		uint64_t addr;
+		uint16_t len; /* 0: empty (no text is empty) */
+		char s[KSYMS_TEXT_CHARS];
+	} slot[KSYMS_TEXT_SLOTS];
+};
+
+/* ksyms__format() through t: the same text and length, from t when it holds it whole. */
+int ksyms__format_kept(struct ksyms *ks, struct ksyms_texts *t, uint64_t addr, char *buf,
+		       size_t len);
+
+/* Intern a frame string for replay: returns an address that formats back to it. */
+uint64_t ksyms__intern(struct ksyms *ks, const char *frame);
+
+/* Trim a raw stack to start at the dropping function: returns the first frame index to keep. */
+unsigned int ksyms__stack_start(struct ksyms *ks, const unsigned long long *frames, unsigned int n,
+				uint64_t location);
+
+/* --- Names the running kernel gives to drop reasons and TCP states, read from its BTF. */
+
+struct kbtf;
+struct names;
+
+/* An empty table: every lookup answers NULL until names are added. */
+struct names *names__new(void);
+/*
+ * Fill from the kernel: reasons from BTF `enum skb_drop_reason`, else from the
+ * tracepoint's format file; states from BTF, else the long-stable TCP numbering.
+ * btf may be NULL (then the vmlinux BTF is loaded here). 0, or -errno when no
+ * source of reason names could be read (lookups then answer NULL).
+ */
+int names__load_kernel(struct names *nm, const struct kbtf *btf);
+/* Parse a tracepoint format file's __print_symbolic list (exposed for tests). */
+int names__load_format(struct names *nm, const char *text);
+void names__free(struct names *nm);
+
+void names__set_reason(struct names *nm, uint32_t code, const char *name);
+void names__set_state(struct names *nm, unsigned int code, const char *name);
+
+/* NULL when the code has no name; subsystem reasons (code >> 16) are looked up on first use. */
+const char *names__reason(struct names *nm, uint32_t code);
+const char *names__state(struct names *nm, unsigned int code);
+
+/* The code of a reason name (with or without SKB_DROP_REASON_), or -1. */
+int64_t names__reason_code(struct names *nm, const char *name);
+/*
+ * A comma-separated list of reason names (NULL: none) appended to codes[*n], at most max in
+ * all. 0, or -EINVAL after one line: "--reason: SOURCE no drop reason 'X'", with the nearest
+ * known name when one is close ("this kernel has", "FILE names").
+ */
+int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
+			uint8_t *n, unsigned int max);
+/* --list-reasons: "NAME CODE" lines, by code. */
+void names__print_reasons(struct names *nm, FILE *out);
+/* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */
+int64_t names__next_reason(struct names *nm, int64_t pos);
+
+#endif
