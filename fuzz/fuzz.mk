@@ -4,7 +4,10 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(OUT)/fuzz/fuzz_pcapng
-FUZZ_SRCS := fuzz/fuzz_pcapng.c core/capture/pcapng.c core/sym/names.c core/sym/kbtf.c \
+# The capture room without its libpcap and -w parts: the reader, the codec and their helpers.
+FUZZ_CAPTURE := $(filter-out core/capture/pcapfilter.c core/capture/record.c, \
+		  $(wildcard core/capture/*.c))
+FUZZ_SRCS := fuzz/fuzz_pcapng.c $(FUZZ_CAPTURE) core/sym/names.c core/sym/kbtf.c \
 	     core/sym/ksyms.c core/util/util.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
