@@ -19,6 +19,7 @@
 #define TCPDROP_F_STACK_SKIPPED 0x08 /* stack not captured: the storm guard's budget ran out */
 #define TCPDROP_F_STACK_FAILED 0x10 /* stack not captured: the kernel refused */
 #define TCPDROP_F_NO_STACK 0x20 /* stack not asked for (--no-stack) */
+#define TCPDROP_F_FRAME_IDS 0x40 /* user space: stack_addr, loc_addr are frame-text ids */
 
 /* Per-CPU counters kept by the probe, read by the core at each tick and at exit. */
 enum tcpdrop_stat {

@@ -7,8 +7,7 @@ FUZZ_BIN := $(OUT)/fuzz/fuzz_pcapng
 # The capture room without its libpcap and -w parts: the reader, the codec and their helpers.
 FUZZ_CAPTURE := $(filter-out core/capture/pcapfilter.c core/capture/record.c, \
 		  $(wildcard core/capture/*.c))
-FUZZ_SRCS := fuzz/fuzz_pcapng.c $(FUZZ_CAPTURE) core/sym/names.c core/sym/kbtf.c \
-	     core/sym/ksyms.c core/util/util.c
+FUZZ_SRCS := fuzz/fuzz_pcapng.c $(FUZZ_CAPTURE) $(wildcard core/sym/*.c) core/util/util.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       $(shell $(PKG_CONFIG) --cflags libbpf) -Icore -Ibpf -DTCPDROP_VERSION='"$(VERSION)"'

@@ -10,7 +10,7 @@ local core = require("tcpdrop.core")
 ffi.cdef(core.cdef)
 
 local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
-local band, lshift, rshift = bit.band, bit.lshift, bit.rshift
+local band, lshift = bit.band, bit.lshift
 local fmt, concat = string.format, table.concat
 local tonumber, tostring = tonumber, tostring
 local floor = math.floor
@@ -35,26 +35,10 @@ local function ntop(family, raw)
 	return (ffi.string(strbuf, n))
 end
 
--- Symbolising costs a search and a string per frame; the same frames come back drop after drop.
--- Keyed by the two 32-bit halves: a Lua number cannot hold every 64-bit address exactly.
-local sym_cache, sym_count = {}, 0
-local function ksym(addr)
-	local hi, lo = tonumber(rshift(addr, 32)), tonumber(band(addr, 0xffffffffULL))
-	local t = sym_cache[hi]
-	local s = t and t[lo]
-	if s == nil then
-		s = ffi.string(strbuf, C.ksym(addr, strbuf, 512))
-		if sym_count == 65536 then
-			sym_cache, sym_count = {}, 0
-		end
-		t = sym_cache[hi]
-		if t == nil then
-			t = {}
-			sym_cache[hi] = t
-		end
-		t[lo], sym_count = s, sym_count + 1
-	end
-	return s
+-- A frame's text from C's one cache (the printers' too): v a kernel address, or a frame-text id
+-- when ids is set (the event's F.FRAME_IDS: replayed frames).
+local function ksym(v, ids)
+	return (ffi.string(strbuf, C.ksym(v, ids or 0, strbuf, 512)))
 end
 
 -- TCP flag names in header bit order, the order bcc prints them.
@@ -165,15 +149,15 @@ local getters = {
 		if e.loc_addr == 0 then
 			return "?"
 		end
-		return (ksym(e.loc_addr))
+		return (ksym(e.loc_addr, band(e.evflags, F.FRAME_IDS)))
 	end,
 	stack = function(e)
 		if stack_status(e) ~= "ok" then
 			return nil
 		end
-		local t = {}
+		local t, ids = {}, band(e.evflags, F.FRAME_IDS)
 		for i = 0, e.nstack - 1 do
-			t[i + 1] = ksym(e.stack_addr[i])
+			t[i + 1] = ksym(e.stack_addr[i], ids)
 		end
 		return t
 	end,

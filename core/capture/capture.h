@@ -100,9 +100,9 @@ void pcapng__put_idb(struct pcapng_buf *b, uint16_t linktype, uint32_t snaplen, 
 void pcapng__put_event(struct pcapng_buf *b, const struct tcpdrop_event *ev, struct names *nm,
 		       struct ksyms *ks);
 /*
- * The same bytes for a stream of drops (-w), several times cheaper: the frames it formats and
- * the lengths of names are kept between calls. Symbols added to ks after the first drop are
- * not seen for addresses already formatted; names may change (their lengths are re-read).
+ * The same bytes for a stream of drops (-w), several times cheaper: the lengths of names are
+ * kept between calls (names may change: their lengths are re-read). Frames go through ks's
+ * one cache either way.
  */
 struct pcapng_enc;
 struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks);
@@ -165,7 +165,10 @@ int pcapng__opt_next(const uint8_t **p, const uint8_t *end, int swap, struct pca
 
 struct pcapng_decoder;
 
-/* Names and frames of the file are added to nm and interned in ks. */
+/*
+ * Names of the file are added to nm, its frames' texts to ks: the events it gives have
+ * TCPDROP_F_FRAME_IDS, their frames ids of ks's texts.
+ */
 struct pcapng_decoder *pcapng_decoder__new(struct names *nm, struct ksyms *ks);
 void pcapng_decoder__free(struct pcapng_decoder *d);
 

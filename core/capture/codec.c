@@ -28,7 +28,6 @@ struct pcapng_enc {
 	struct ksyms *ks;
 	struct name_len reasons[REASON_SLOTS];
 	struct name_len states[256];
-	struct ksyms_texts frames;
 };
 
 struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks)
@@ -74,14 +73,13 @@ static const char *state_name(struct pcapng_enc *e, struct names *nm, uint8_t co
 	return p;
 }
 
-/* addr as ksyms__format() spells it into room bytes, through the encoder's kept texts. */
-static size_t frame(struct pcapng_enc *e, struct ksyms *ks, uint64_t addr, char *dst, size_t room)
+/* A frame of ev's as text into room bytes (with a NUL): through the run's one cache. */
+static size_t frame(struct ksyms *ks, const struct tcpdrop_event *ev, uint64_t v, char *dst,
+		    size_t room)
 {
 	if (room < 2)
 		return 0;
-	if (!e)
-		return (size_t)ksyms__format(ks, addr, dst, room);
-	return (size_t)ksyms__format_kept(ks, &e->frames, addr, dst, room);
+	return (size_t)ksyms__frame_into(ks, v, ev->evflags & TCPDROP_F_FRAME_IDS, dst, room);
 }
 
 static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nstack)
@@ -95,7 +93,7 @@ static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nst
 	f[46] = ev->family;
 	f[47] = ev->state_code;
 	f[48] = ev->tcp_flags;
-	f[49] = ev->evflags;
+	f[49] = ev->evflags & ~TCPDROP_F_FRAME_IDS; /* frames in a file are text: no ids */
 	memcpy(f + 50, &nstack, 2);
 	memcpy(f + 52, ev->saddr_raw, 16);
 	memcpy(f + 68, ev->daddr_raw, 16);
@@ -205,7 +203,7 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	for (unsigned int i = 0; i < nstack && slen + 2 < sizeof(stack); i++) {
 		if (i)
 			stack[slen++] = '\n';
-		slen += frame(e, ks, ev->stack_addr[i], stack + slen, sizeof(stack) - slen);
+		slen += frame(ks, ev, ev->stack_addr[i], stack + slen, sizeof(stack) - slen);
 	}
 
 	/* Header, packet, two comments, five options of ours, end and trailer, padding each. */
@@ -252,7 +250,7 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 		o = custom_put(o, PCAPNG_TAG_STATE, sname, snlen);
 	if (ev->loc_addr) {
 		opt = o;
-		len = (uint32_t)frame(e, ks, ev->loc_addr, (char *)opt + 10, FRAME_MAX);
+		len = (uint32_t)frame(ks, ev, ev->loc_addr, (char *)opt + 10, FRAME_MAX);
 		o = custom_done(opt, PCAPNG_TAG_LOCATION, len);
 	}
 	if (nstack)
@@ -404,6 +402,7 @@ from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_ev
 	uint16_t pkt_len = read_fields(ev, o->fields, s);
 	int same_reason, same_state;
 
+	ev->evflags &= (__u8)~TCPDROP_F_FRAME_IDS; /* set below when it has frames */
 	ev->ts_ns = r->ts;
 	ev->loc_addr = 0;
 	ev->nstack = 0;
@@ -449,6 +448,9 @@ from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_ev
 			d->last_loc_addr = ev->loc_addr;
 		}
 	}
+	/* Its frames are the file's texts, by id. */
+	if (ev->nstack || ev->loc_addr)
+		ev->evflags |= TCPDROP_F_FRAME_IDS;
 	return 1;
 }
 

@@ -194,7 +194,7 @@ uint64_t decoder__frame(struct pcapng_decoder *d, const uint8_t *s, size_t len)
 	for (char *c = frame; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	return ksyms__intern(d->ks, frame);
+	return ksyms__frame_id(d->ks, frame, strlen(frame));
 }
 
 static int slot_has(const struct stack_slot *slot, const uint8_t *s, size_t len)
@@ -202,7 +202,7 @@ static int slot_has(const struct stack_slot *slot, const uint8_t *s, size_t len)
 	return slot->key && slot->len == len && !memcmp(slot->key, s, len);
 }
 
-/* Frames, one per line, to interned addresses; most drops repeat a few stacks, so cache them. */
+/* Frames, one per line, to frame-text ids; most drops repeat a few stacks, so cache them. */
 int decoder__stack(struct pcapng_decoder *d, const uint8_t *s, size_t len, struct tcpdrop_event *ev)
 {
 	struct stack_slot *slot = d->last;

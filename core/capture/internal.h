@@ -266,7 +266,7 @@ int decoder__printable(const uint8_t *p, size_t len);
 /* A reason (state 0) or state name a drop carries that differs from l's: set, and kept in l. */
 void decoder__name(struct pcapng_decoder *d, struct last_name *l, int state, uint32_t code,
 		   const uint8_t *v, size_t len);
-/* A frame's text as a value for stack_addr[] or loc_addr. */
+/* A frame's text as a value for stack_addr[] or loc_addr: its id (TCPDROP_F_FRAME_IDS). */
 uint64_t decoder__frame(struct pcapng_decoder *d, const uint8_t *s, size_t len);
 /* A stack, one frame per line, into ev: 0, or -1 when it has too many frames. */
 int decoder__stack(struct pcapng_decoder *d, const uint8_t *s, size_t len,

@@ -98,15 +98,15 @@ static int flush(struct live *lv)
 }
 
 /*
- * Copy one event: the fixed head, then only the stack frames from the dropping
- * function on, then only the packet bytes captured. The ring holds heads, whole
- * events and compact records (see TCPDROP_EVENT_HEAD_SIZE). The caller has
- * made sure that it fits: a compact record is never longer than its source.
+ * Copy one event: the fixed head, then only the stack frames taken, then only the
+ * packet bytes captured. The ring holds heads, whole events and compact records
+ * (see TCPDROP_EVENT_HEAD_SIZE). The caller has made sure that it fits: a compact
+ * record is never longer than its source.
  */
 static void keep(struct live *lv, const struct tcpdrop_event *src, size_t size)
 {
 	struct tcpdrop_event *e;
-	unsigned int nstack = 0, start = 0, plen = 0;
+	unsigned int nstack = 0, plen = 0;
 	size_t len;
 
 	if (lv->npend == lv->pend_cap) {
@@ -132,14 +132,9 @@ static void keep(struct live *lv, const struct tcpdrop_event *src, size_t size)
 				plen = (unsigned int)room;
 			pkt = (const unsigned char *)&src->stack_addr[nstack];
 		}
-		start = nstack ? ksyms__stack_start(lv->ks, src->stack_addr, nstack, src->loc_addr)
-			       : 0;
-		/* The packet follows the frames kept, not the whole stack array. */
-		memcpy((unsigned char *)&e->stack_addr[nstack - start], pkt, plen);
-		memcpy(e->stack_addr, src->stack_addr + start, (nstack - start) * sizeof(__u64));
-		nstack -= start;
-		if (!e->loc_addr && nstack)
-			e->loc_addr = e->stack_addr[0];
+		/* The packet follows the frames, not the whole stack array. */
+		memcpy((unsigned char *)&e->stack_addr[nstack], pkt, plen);
+		memcpy(e->stack_addr, src->stack_addr, nstack * sizeof(__u64));
 	}
 	e->nstack = (__u16)nstack;
 	e->pkt_len = (__u16)plen;
@@ -305,14 +300,22 @@ static struct pending *sort_by_time(struct pending *a, struct pending *b, unsign
 	return a;
 }
 
-/* Expand a compact record into a batch slot. */
-static void expand(struct tcpdrop_event *dst, const unsigned char *rec)
+/*
+ * Expand a compact record into a batch slot, its stack from the dropping function on: the
+ * tracer's own frames are cut here, as a drop is handed on, not in the rings' copy loop.
+ */
+static void expand(struct live *lv, struct tcpdrop_event *dst, const unsigned char *rec)
 {
 	const struct tcpdrop_event *r = (const struct tcpdrop_event *)rec;
+	unsigned int start =
+		r->nstack ? ksyms__stack_start(lv->ks, r->stack_addr, r->nstack, r->loc_addr) : 0;
 
 	memcpy(dst, rec, TCPDROP_EVENT_HEAD_SIZE);
-	memcpy(dst->stack_addr, r->stack_addr, r->nstack * sizeof(__u64));
+	memcpy(dst->stack_addr, r->stack_addr + start, (r->nstack - start) * sizeof(__u64));
 	memcpy(dst->pkt, (const unsigned char *)&r->stack_addr[r->nstack], r->pkt_len);
+	dst->nstack = (__u16)(r->nstack - start);
+	if (!dst->loc_addr && dst->nstack)
+		dst->loc_addr = dst->stack_addr[0];
 }
 
 /* Hand on, in time order, the pending events up to cutoff; keep the newer ones. */
@@ -336,7 +339,7 @@ static int deliver_until(struct live *lv, uint64_t cutoff)
 	}
 	due = sort_by_time(lv->pend_tmp, lv->pend + kept, ndue);
 	for (i = 0; i < ndue; i++) {
-		expand(&lv->batch[lv->n], lv->buf + due[i].off);
+		expand(lv, &lv->batch[lv->n], lv->buf + due[i].off);
 		if (++lv->n == lv->cap && (ret = flush(lv)))
 			break;
 	}

@@ -137,8 +137,11 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 /* Room columns__frames() needs for a full stack. */
 #define COLUMNS_FRAMES_ROOM (TCPDROP_STACK_MAX * (COLUMNS_FRAME_MAX + 2))
 
-/* A frame's text into buf (room for len bytes with the NUL); its length (as ksyms__format()). */
-typedef int (*columns_sym_fn)(__u64 addr, char *buf, int len);
+/*
+ * A frame's text into buf (room for len bytes with the NUL); its length (as ksyms__frame_into()).
+ * ids: the event's TCPDROP_F_FRAME_IDS, v a frame-text id rather than a kernel address.
+ */
+typedef int (*columns_sym_fn)(__u64 v, int ids, char *buf, int len);
 
 /*
  * The stack's frames, a "\tFRAME\n" line each, at buf (room for len bytes; frames that do not

@@ -7,7 +7,8 @@ struct tcpdrop_event;
 
 struct tcpdrop_cfuncs {
 	int (*ntop)(int family, const void *addr, char *buf, int len);
-	int (*ksym)(__u64 addr, char *buf, int len);
+	/* A frame's text (v an id when ids, else a kernel address) into buf; its length. */
+	int (*ksym)(__u64 v, int ids, char *buf, int len);
 	double (*mono)(void); /* CLOCK_MONOTONIC in seconds: rate limits, elapsed time */
 	void (*out)(const void *p, __u32 n); /* bytes to stdout, through stdio as io.write */
 	/* A line's first columns into a string.buffer's reserved room (core/columns.h). */

@@ -34,22 +34,15 @@ static struct ksyms *g_ksyms;
 static struct names *g_names;
 static struct runtime *g_rt;
 
-static int c_ksym(__u64 addr, char *buf, int len)
+/* Frames' text, for e.stack and e.location as for the printers: ksyms' one cache. */
+static int c_ksym(__u64 v, int ids, char *buf, int len)
 {
-	return ksyms__format(g_ksyms, addr, buf, (size_t)len);
-}
-
-/* The default printer's frames: the same ones come back drop after drop. */
-static struct ksyms_texts frame_texts;
-
-static int frame_text(__u64 addr, char *buf, int len)
-{
-	return ksyms__format_kept(g_ksyms, &frame_texts, addr, buf, (size_t)len);
+	return ksyms__frame_into(g_ksyms, v, ids, buf, (size_t)len);
 }
 
 static int c_frames(void *buf, int len, const struct tcpdrop_event *e)
 {
-	return columns__frames(buf, len, e, frame_text);
+	return columns__frames(buf, len, e, c_ksym);
 }
 
 static double c_mono(void)
@@ -308,6 +301,7 @@ static void push_core(lua_State *L, struct names *nm)
 		{ "STACK_SKIPPED", TCPDROP_F_STACK_SKIPPED },
 		{ "STACK_FAILED", TCPDROP_F_STACK_FAILED },
 		{ "NO_STACK", TCPDROP_F_NO_STACK },
+		{ "FRAME_IDS", TCPDROP_F_FRAME_IDS },
 	};
 	static const luaL_Reg funcs[] = {
 		{ "reason_name", l_reason_name },

@@ -1,6 +1,6 @@
 /* Kernel symbol lookup: a compact sorted table of text symbols, loaded from kallsyms early. */
 #define _GNU_SOURCE /* mremap */
-#include "sym/sym.h"
+#include "sym/internal.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -28,10 +28,8 @@
  */
 struct ksym8 {
 	uint32_t lo;
-	uint32_t name; /* offset into the names, | VERBATIM */
+	uint32_t name; /* offset into the names */
 };
-
-#define VERBATIM 0x80000000u
 
 struct run {
 	uint32_t hi;
@@ -69,14 +67,9 @@ struct ksyms {
 	int lazy_done;
 	pthread_t loader; /* ksyms__preload's thread, joined before any lookup */
 	int loading;
-	uint64_t next_intern;
-	uint64_t *itab; /* open-addressing hash of interned frames: their addresses, 0 = empty */
-	size_t itab_cap, itab_n;
+	uint64_t adds; /* symbols ever added: frame texts formatted before one may be stale */
+	struct frames *frames; /* frame texts (frames.c), made on first use */
 };
-
-/* Interned replay frames get made-up addresses, a page apart; a replay loads no kallsyms. */
-#define INTERN_BASE 0xfffffff000000000ULL
-#define INTERN_STEP 0x1000ULL
 
 /* Room for more bytes at the end of an area; where they go. */
 static char *area_room(struct area *a, size_t more)
@@ -126,7 +119,7 @@ static uint32_t tok_off(const struct ksyms *ks, uint32_t id)
 /* A symbol's name, spelled out again; valid until the next one is. */
 static const char *name_of(struct ksyms *ks, const struct ksym *s)
 {
-	const unsigned char *p = (const unsigned char *)ks->names.p + (s->name & ~VERBATIM);
+	const unsigned char *p = (const unsigned char *)ks->names.p + s->name;
 	size_t used = 0;
 
 	for (;;) {
@@ -159,10 +152,7 @@ static const char *name_of(struct ksyms *ks, const struct ksym *s)
 
 struct ksyms *ksyms__new(void)
 {
-	struct ksyms *ks = xcalloc(1, sizeof(*ks));
-
-	ks->next_intern = INTERN_BASE;
-	return ks;
+	return xcalloc(1, sizeof(struct ksyms));
 }
 
 void ksyms__free(struct ksyms *ks)
@@ -180,7 +170,7 @@ void ksyms__free(struct ksyms *ks)
 	area_free(&ks->thash);
 	free(ks->dec);
 	free(ks->lazy_path);
-	free(ks->itab);
+	frames__free(ks->frames);
 	free(ks);
 }
 
@@ -284,9 +274,9 @@ static void append(struct ksyms *ks, uint64_t addr, uint32_t name)
 	ks->n++;
 }
 
-static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len, int verbatim)
+static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len)
 {
-	uint32_t at = (uint32_t)ks->names.len | (verbatim ? VERBATIM : 0);
+	uint32_t at = (uint32_t)ks->names.len;
 	size_t i = 0;
 
 	while (i < len) {
@@ -299,6 +289,7 @@ static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t le
 		put_number(ks, token(ks, name + start, i - start));
 	}
 	put_number(ks, 0);
+	ks->adds++;
 	if (!ks->n || addr >= ks->last) {
 		append(ks, addr, at);
 	} else {
@@ -311,9 +302,9 @@ static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t le
 	}
 }
 
-void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim)
+void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name)
 {
-	add_len(ks, addr, name, strlen(name), verbatim);
+	add_len(ks, addr, name, strlen(name));
 }
 
 static int hexval(int c)
@@ -344,7 +335,7 @@ static void parse_line(struct ksyms *ks, const char *line, size_t len)
 	while (name + nlen < end && name[nlen] != ' ' && name[nlen] != '\t')
 		nlen++;
 	if (addr && nlen)
-		add_len(ks, addr, name, nlen, 0);
+		add_len(ks, addr, name, nlen);
 }
 
 int ksyms__load_file(struct ksyms *ks, const char *path)
@@ -610,7 +601,7 @@ static const struct ksym *lookup(struct ksyms *ks, uint64_t addr)
 {
 	const struct ksym *s = find(ks, addr);
 
-	if (s && !(s->name & VERBATIM) && addr - s->addr >= SYMBOL_SPAN_MAX)
+	if (s && addr - s->addr >= SYMBOL_SPAN_MAX)
 		return NULL;
 	return s;
 }
@@ -631,9 +622,7 @@ int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 	const struct ksym *s = lookup(ks, addr);
 	int n;
 
-	if (s && (s->name & VERBATIM) && s->addr == addr)
-		n = snprintf(buf, len, "%s", name_of(ks, s));
-	else if (s && !(s->name & VERBATIM))
+	if (s)
 		n = snprintf(buf, len, "%s+0x%" PRIx64, name_of(ks, s), addr - s->addr);
 	else
 		n = snprintf(buf, len, "0x%" PRIx64, addr);
@@ -642,137 +631,14 @@ int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 	return (size_t)n >= len ? (int)len - 1 : n;
 }
 
-int ksyms__format_kept(struct ksyms *ks, struct ksyms_texts *t, uint64_t addr, char *buf,
-		       size_t len)
+struct frames *ksyms__frames(struct ksyms *ks)
 {
-	struct ksyms_text *s = &t->slot[((addr >> 4) ^ (addr >> 13)) & (KSYMS_TEXT_SLOTS - 1)];
-	int n;
-
-	/* A kept text is the whole one: it stands for the call whenever it fits with its NUL. */
-	if (s->len && s->addr == addr && s->len < len) {
-		memcpy(buf, s->s, s->len);
-		buf[s->len] = 0;
-		return s->len;
-	}
-	n = ksyms__format(ks, addr, buf, len);
-	if (n > 0 && (size_t)n + 1 < len && (size_t)n <= sizeof(s->s)) {
-		s->addr = addr;
-		s->len = (uint16_t)n;
-		memcpy(s->s, buf, (size_t)n);
-	}
-	return n;
+	if (!ks->frames)
+		ks->frames = frames__new();
+	return ks->frames;
 }
 
-static uint64_t hash_str(const char *s)
+uint64_t ksyms__adds(const struct ksyms *ks)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-/* The name behind an interned address: interned symbols are never sorted away from find(). */
-static const char *interned_name(struct ksyms *ks, uint64_t addr)
-{
-	const struct ksym *s = find(ks, addr);
-
-	return s && s->addr == addr ? name_of(ks, s) : "";
-}
-
-static void itab_put(struct ksyms *ks, uint64_t addr)
-{
-	size_t mask = ks->itab_cap - 1, i = hash_str(interned_name(ks, addr)) & mask;
-
-	while (ks->itab[i])
-		i = (i + 1) & mask;
-	ks->itab[i] = addr;
-	ks->itab_n++;
-}
-
-uint64_t ksyms__intern(struct ksyms *ks, const char *frame)
-{
-	uint64_t addr;
-	size_t mask, i;
-
-	if (ks->itab_cap) {
-		mask = ks->itab_cap - 1;
-		for (i = hash_str(frame) & mask; ks->itab[i]; i = (i + 1) & mask)
-			if (!strcmp(interned_name(ks, ks->itab[i]), frame))
-				return ks->itab[i];
-	}
-	if ((ks->itab_n + 1) * 2 > ks->itab_cap) {
-		uint64_t *old = ks->itab;
-		size_t old_cap = ks->itab_cap;
-
-		ks->itab_cap = old_cap ? old_cap * 2 : 64;
-		ks->itab = xcalloc(ks->itab_cap, sizeof(*ks->itab));
-		ks->itab_n = 0;
-		for (i = 0; i < old_cap; i++)
-			if (old[i])
-				itab_put(ks, old[i]);
-		free(old);
-	}
-	addr = ks->next_intern;
-	ks->next_intern += INTERN_STEP;
-	ksyms__add(ks, addr, frame, 1);
-	itab_put(ks, addr);
-	return addr;
-}
-
-/* Functions that belong to the tracing machinery, not to the code that dropped the packet. */
-static int is_machinery(const char *name)
-{
-	static const char *const prefixes[] = {
-		"bpf_prog_",
-		"bpf_trace_run",
-		"__bpf_trace_",
-		"__traceiter_",
-		"trace_call_bpf",
-		"perf_trace_",
-		"perf_tp_",
-		"trace_event_raw_event_",
-		"kprobe_",
-		"kfree_skb",
-		"sk_skb_reason_drop",
-		"__sk_skb_reason_drop",
-		"kfree_skb_reason",
-		"__kfree_skb",
-		"bpf_trampoline_",
-		"__bpf_prog_enter",
-		"ftrace_",
-		"tcp_drop",
-		"kretprobe_",
-		"pre_handler_kretprobe",
-		"aggr_pre_handler",
-		"opt_pre_handler",
-		"optimized_callback",
-		"fentry_",
-		"arch_ftrace_",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
-			return 1;
-	return 0;
-}
-
-unsigned int ksyms__stack_start(struct ksyms *ks, const unsigned long long *frames, unsigned int n,
-				uint64_t location)
-{
-	unsigned int i;
-
-	/* The probe's location is the return address into the dropping function. */
-	if (location)
-		for (i = 0; i < n; i++)
-			if (frames[i] == location)
-				return i;
-	/* Else skip the leading frames that are tracing machinery or not in kallsyms. */
-	for (i = 0; i < n; i++) {
-		const char *name = ksyms__map_addr(ks, frames[i], NULL);
-
-		if (name && !is_machinery(name))
-			break;
-	}
-	return i < n ? i : 0;
+	return ks->adds;
 }

@@ -66,8 +66,8 @@ void ksyms__set_lazy(struct ksyms *ks, const char *path);
  */
 void ksyms__preload(struct ksyms *ks);
 
-/* Add one symbol; verbatim ones print their name alone (frames replayed from a file). */
-void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim);
+/* Add one symbol. */
+void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name);
 
 /*
  * The symbol at or below addr: its name and the offset; NULL when none. The
@@ -75,32 +75,30 @@ void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name, int verbatim)
  */
 const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
 
-/* "name+0xoff" (or the verbatim name, or "0x..." when unknown) into buf; returns its length. */
+/* "name+0xoff" (or "0x..." when unknown) into buf; returns its length. */
 int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
 /*
- * Frames' text as ksyms__format() spells them, kept: symbolising is a search and a format, and
- * the same frames come back drop after drop. Direct-mapped; zeroed is empty.
+ * --- Frame text: the run's one cache, for the writer, the printers and Lua alike. A frame is a
+ * kernel address, or, in an event with TCPDROP_F_FRAME_IDS (replayed frames, which are text in
+ * the file), an id of a text ks keeps.
  */
-#define KSYMS_TEXT_SLOTS 512 /* power of 2 */
-#define KSYMS_TEXT_CHARS 118 /* longer texts are formatted every time */
 
-struct ksyms_texts {
-	struct ksyms_text {
-		uint64_t addr;
-		uint16_t len; /* 0: empty (no text is empty) */
-		char s[KSYMS_TEXT_CHARS];
-	} slot[KSYMS_TEXT_SLOTS];
-};
+/* The id of a frame's text (len bytes, no NUL among them), 1 and up; the same text, the same id. */
+uint32_t ksyms__frame_id(struct ksyms *ks, const char *text, size_t len);
+/*
+ * A frame's text, v an id when ids, else a kernel address spelled as ksyms__format() does
+ * (kept: the same frames come back drop after drop, and a symbol added since is seen). Its
+ * length in *len; valid until the next call on ks.
+ */
+const char *ksyms__frame(struct ksyms *ks, uint64_t v, int ids, size_t *len);
+/* The same into buf (room for len bytes with the NUL, cut to fit); its length. */
+int ksyms__frame_into(struct ksyms *ks, uint64_t v, int ids, char *buf, size_t len);
 
-/* ksyms__format() through t: the same text and length, from t when it holds it whole. */
-int ksyms__format_kept(struct ksyms *ks, struct ksyms_texts *t, uint64_t addr, char *buf,
-		       size_t len);
-
-/* Intern a frame string for replay: returns an address that formats back to it. */
-uint64_t ksyms__intern(struct ksyms *ks, const char *frame);
-
-/* Trim a raw stack to start at the dropping function: returns the first frame index to keep. */
+/*
+ * The tracer's own frames cut off a raw stack (of kernel addresses), the one place they are:
+ * the index of the first frame to keep, the dropping function's.
+ */
 unsigned int ksyms__stack_start(struct ksyms *ks, const unsigned long long *frames, unsigned int n,
 				uint64_t location);
 

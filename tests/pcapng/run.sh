@@ -28,11 +28,12 @@ tshark_tuple() {
 	tshark -r "$1" -Y 'tcp.hdr_len' -T fields -E separator='|' -e ip.src -e ipv6.src \
 		-e ip.dst -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags 2>/dev/null
 }
-# Every field of an event, raw and derived.
+# Every field of an event, raw and derived; evflags less FRAME_IDS (0x40), which says that a
+# replayed drop's frames are ids of their texts where a live one's are kernel addresses.
 FIELDS='local s = e.stack
 io.write(string.format("%d %d %d %d %d %d %d %d %d %d %d %d %d 0x%02x 0x%02x %d %s|%s|%s|%s|%s|%s|%s|%s|%d|%d|",
 	e.ts_ns, e.family, e.pid, e.tid, e.cpu, e.netns, e.ifindex, e.len, e.seq, e.ack, e.win,
-	e.sport, e.dport, e.tcp_flags, e.evflags, e.reason_code, e.reason, e.state, e.saddr,
+	e.sport, e.dport, e.tcp_flags, bit.band(e.evflags, 0xbf), e.reason_code, e.reason, e.state, e.saddr,
 	e.daddr, e.comm, e.location, e.stack_status, s and table.concat(s, ",") or "-",
 	e.pkt_len, e.hdr_len))
 for i = 0, e.pkt_len - 1 do io.write(string.format("%02x", e.pkt[i])) end
@@ -78,6 +79,9 @@ check_eq replay-quiet "" "$(cat "$W/s.rerr")"
 "$SYNTH" -e "$FIELDS" "$W/f.pcapng" >"$W/f.live"
 "$TD" -r "$W/f.pcapng" -e "$FIELDS" >"$W/f.replay"
 check_file replay-every-field "$W/f.live" "$W/f.replay"
+# Replayed frames are ids of their texts, and flagged so (FRAME_IDS, 0x40): drops with frames only.
+check_eq replay-frames-flagged ok "$("$TD" -r "$W/f.pcapng" -e 'local ids = bit.band(e.evflags, 0x40) ~= 0
+io.write(ids == (e.nstack > 0 or e.loc_addr ~= 0) and "ok" or "bad", "\n")' | sort -u)"
 # A file is data from elsewhere: a frame carrying an escape sequence must not reach the terminal.
 esc=$(printf '\033')
 sed "s/tcp_v4_rcv/${esc}[2Jv4_rcv/g" "$W/s.pcapng" >"$W/esc.pcapng"

@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 	}
 	rec.path = argv[i];
 	for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
-		ksyms__add(ks, syms[s].addr, syms[s].name, 0);
+		ksyms__add(ks, syms[s].addr, syms[s].name);
 	names__set_reason(nm, 2, "NOT_SPECIFIED");
 	names__set_reason(nm, 3, "NO_SOCKET");
 	names__set_reason(nm, 0x10002, "OVS_DROP_LAST_ACTION");

@@ -383,10 +383,10 @@ static int set_field(struct feed *f, struct tcpdrop_event *e, char *key, char *v
 		for (tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (e->nstack == TCPDROP_STACK_MAX)
 				return bad(f, "more than %s frames%s", "32", "");
-			e->stack_addr[e->nstack++] = ksyms__intern(f->ks, tok);
+			e->stack_addr[e->nstack++] = ksyms__frame_id(f->ks, tok, strlen(tok));
 		}
 	} else if (!strcmp(key, "loc")) {
-		e->loc_addr = ksyms__intern(f->ks, val);
+		e->loc_addr = ksyms__frame_id(f->ks, val, strlen(val));
 		*have_loc = 1;
 	} else if (!strcmp(key, "stack_status")) {
 		e->evflags &= (uint8_t) ~(TCPDROP_F_NO_STACK | TCPDROP_F_STACK_SKIPPED |
@@ -480,6 +480,9 @@ static int parse_event(struct feed *f, char *line, struct tcpdrop_event *e)
 	}
 	if (!have_loc && e->nstack)
 		e->loc_addr = e->stack_addr[0];
+	/* Its frames are texts, as in a replay. */
+	if (e->nstack || e->loc_addr)
+		e->evflags |= TCPDROP_F_FRAME_IDS;
 	f->next_ts = e->ts_ns + 1000000000ULL;
 	return 0;
 }

@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 		names__set_reason(nm, 998, name);
 		memset(name, 'f', 300);
 		name[300] = '\0';
-		ksyms__add(ks, LONG_SYM, name, 0);
+		ksyms__add(ks, LONG_SYM, name);
 	}
 	code = names__reason_code(nm, "NO_SOCKET");
 	no_socket = code < 0 ? 3 : (uint32_t)code;

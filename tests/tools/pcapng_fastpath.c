@@ -97,14 +97,13 @@ static const char *differ(const struct outcome *a, const struct outcome *b, unsi
 		*at = i;
 		if (memcmp(x, y, TCPDROP_EVENT_HEAD_SIZE))
 			return "a drop's fields differ";
-		/* Frames are interned in the order met: the same file gives the same addresses. */
+		/* Frame ids are given in the order met: the same file gives the same ids. */
 		for (unsigned int k = 0; k < x->nstack; k++) {
-			uint64_t ox, oy;
-			const char *fx = ksyms__map_addr(a->ks, x->stack_addr[k], &ox);
-			const char *fy = ksyms__map_addr(b->ks, y->stack_addr[k], &oy);
+			size_t lx, ly;
+			const char *fx = ksyms__frame(a->ks, x->stack_addr[k], 1, &lx);
+			const char *fy = ksyms__frame(b->ks, y->stack_addr[k], 1, &ly);
 
-			if (x->stack_addr[k] != y->stack_addr[k] || (fx != fy && (!fx || !fy)) ||
-			    (fx && (strcmp(fx, fy) || ox != oy)))
+			if (x->stack_addr[k] != y->stack_addr[k] || lx != ly || memcmp(fx, fy, lx))
 				return "a drop's frames differ";
 		}
 		if (memcmp(x->pkt, y->pkt, x->pkt_len))

@@ -82,11 +82,16 @@ static void test_against_printf(void)
 	check("as-printf", !wrong, "%d of %d differ", wrong, compared);
 }
 
-/* A symboliser for the tests: "fn_ADDR+0x1", or a 200-character name for addresses over 1000. */
+/*
+ * A symboliser for the tests: "fn_ADDR+0x1", or a 200-character name for addresses over 1000;
+ * "text_ID" for frame-text ids.
+ */
 static int sym_calls;
-static int fake_sym(__u64 addr, char *buf, int len)
+static int fake_sym(__u64 addr, int ids, char *buf, int len)
 {
 	sym_calls++;
+	if (ids)
+		return snprintf(buf, (size_t)len, "text_%llu", (unsigned long long)addr);
 	if (addr > 1000)
 		return snprintf(buf, (size_t)len, "%0200llu", (unsigned long long)addr);
 	return snprintf(buf, (size_t)len, "fn_%llu+0x1", (unsigned long long)addr);
@@ -124,6 +129,9 @@ static void test_frames(void)
 	frames_is("frames-again", &e, COLUMNS_FRAMES_ROOM, "\tfn_7+0x1\n\tfn_8+0x1\n\tfn_9+0x1\n");
 	check("frames-one-call-each", sym_calls - calls == 3, "%d symboliser calls for 3 frames",
 	      sym_calls - calls);
+	e.evflags = TCPDROP_F_FRAME_IDS;
+	frames_is("frames-ids", &e, COLUMNS_FRAMES_ROOM, "\ttext_7\n\ttext_8\n\ttext_9\n");
+	e.evflags = 0;
 
 	/* A full stack and more frames claimed than the struct holds: 32 lines, no more. */
 	e.nstack = 40;

@@ -78,7 +78,7 @@ static void test_lookup(void)
 	check("format truncates to the buffer", n == 7 && !strcmp(buf, "tcp_v4_"), "'%s' (%d)", buf,
 	      n);
 
-	ksyms__add(ks, 0xffffffff81000480, "added_later", 0);
+	ksyms__add(ks, 0xffffffff81000480, "added_later");
 	maps_to(ks, "ksyms__add after a lookup", 0xffffffff81000491, "added_later", 0x11);
 	ksyms__free(ks);
 	ksyms__free(NULL);
@@ -163,42 +163,54 @@ static void test_truncated_last_line(void)
 	ksyms__free(ks);
 }
 
-static void test_intern(void)
+/* A frame's text by id or by address, through the one cache: as ksyms__frame_into() gives it. */
+static void frame_is(struct ksyms *ks, const char *name, uint64_t v, int ids, const char *want)
+{
+	char buf[256];
+	int n = ksyms__frame_into(ks, v, ids, buf, sizeof(buf));
+
+	check(name, n == (int)strlen(want) && !strcmp(buf, want), "'%s' (%d), want '%s'", buf, n,
+	      want);
+}
+
+static void test_frame_ids(void)
 {
 	struct ksyms *ks = ksyms__new();
-	uint64_t a, b, c, addrs[2000];
+	uint32_t a, b, c, ids[2000];
 	char name[64];
 	int bad = 0;
 
 	ksyms__load_file(ks, fixture);
-	a = ksyms__intern(ks, "replayed_fn+0x10");
-	b = ksyms__intern(ks, "other_fn+0x20");
-	c = ksyms__intern(ks, "replayed_fn+0x10");
-	check("intern gives one address per string", a == c && a != b,
-	      "a=%" PRIx64 " b=%" PRIx64 " c=%" PRIx64, a, b, c);
-	formats_to(ks, "interned frame formats back verbatim", a, "replayed_fn+0x10");
-	formats_to(ks, "second interned frame", b, "other_fn+0x20");
-	formats_to(ks, "an address next to an interned one is not it", a + 1,
-		   (snprintf(name, sizeof(name), "0x%" PRIx64, a + 1), name));
-	formats_to(ks, "kernel symbols still format after interning", 0xffffffff81000491,
-		   "tcp_v4_rcv+0x91");
+	a = ksyms__frame_id(ks, "replayed_fn+0x10", 16);
+	b = ksyms__frame_id(ks, "other_fn+0x20xyz", 13);
+	c = ksyms__frame_id(ks, "replayed_fn+0x10", 16);
+	check("frame ids: one per text", a == c && a != b && a && b, "a=%u b=%u c=%u", a, b, c);
+	frame_is(ks, "frame ids: the text back", a, 1, "replayed_fn+0x10");
+	frame_is(ks, "frame ids: only len bytes", b, 1, "other_fn+0x20");
+	frame_is(ks, "frame ids: an unknown id says so", 999, 1, "[frame 999?]");
+	frame_is(ks, "frame ids: an id is no address", a, 0,
+		 (snprintf(name, sizeof(name), "0x%x", a), name));
+	frame_is(ks, "frame ids: kernel frames still format", 0xffffffff81000491, 0,
+		 "tcp_v4_rcv+0x91");
 
 	/* Enough to grow the hash table several times. */
 	for (int i = 0; i < 2000; i++) {
 		snprintf(name, sizeof(name), "frame_%d+0x%x", i, i);
-		addrs[i] = ksyms__intern(ks, name);
+		ids[i] = ksyms__frame_id(ks, name, strlen(name));
 	}
 	for (int i = 0; i < 2000; i++) {
-		char buf[64];
+		size_t len;
+		const char *t;
 
 		snprintf(name, sizeof(name), "frame_%d+0x%x", i, i);
-		ksyms__format(ks, addrs[i], buf, sizeof(buf));
-		if (ksyms__intern(ks, name) != addrs[i] || strcmp(buf, name))
+		t = ksyms__frame(ks, ids[i], 1, &len);
+		if (ksyms__frame_id(ks, name, strlen(name)) != ids[i] || len != strlen(name) ||
+		    memcmp(t, name, len))
 			bad++;
 	}
-	check("2000 interned frames round-trip", !bad, "%d of 2000 wrong", bad);
-	check("earlier interns survive growth", ksyms__intern(ks, "replayed_fn+0x10") == a,
-	      "address changed");
+	check("frame ids: 2000 texts round-trip", !bad, "%d of 2000 wrong", bad);
+	check("frame ids: earlier ids survive growth",
+	      ksyms__frame_id(ks, "replayed_fn+0x10", 16) == a, "id changed");
 	ksyms__free(ks);
 }
 
@@ -240,7 +252,7 @@ static void test_span(void)
 {
 	struct ksyms *ks = ksyms__new();
 
-	ksyms__add(ks, 0xffffffffc0000000ULL, "cleanup_module", 0);
+	ksyms__add(ks, 0xffffffffc0000000ULL, "cleanup_module");
 	formats_to(ks, "span: near a symbol", 0xffffffffc0005650ULL, "cleanup_module+0x5650");
 	formats_to(ks, "span: 1 MiB past it is unknown", 0xffffffffc0100000ULL,
 		   "0xffffffffc0100000");
@@ -262,14 +274,14 @@ static void test_sort_tail(void)
 
 	for (int i = 0; i < 3000; i++) {
 		snprintf(name, sizeof(name), "core_%d", i);
-		ksyms__add(ks, 0xffffffff81000000ULL + (uint64_t)i * 0x100, name, 0);
+		ksyms__add(ks, 0xffffffff81000000ULL + (uint64_t)i * 0x100, name);
 	}
 	for (int i = 0; i < 2000; i++) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		/* 256-byte slots the sorted run does not use: below it, between, above it */
 		snprintf(name, sizeof(name), "tail_%d", i);
-		ksyms__add(ks, 0xffffffff80f00000ULL + ((seed >> 33) % 0x8000) * 0x100 + 0x80, name,
-			   0);
+		ksyms__add(ks, 0xffffffff80f00000ULL + ((seed >> 33) % 0x8000) * 0x100 + 0x80,
+			   name);
 	}
 	for (int i = 0; i < 3000; i++) {
 		uint64_t off = 1;
@@ -331,50 +343,38 @@ static void test_compact_runs(void)
 	maps_to(ks, "compact: last of a run, near its end", 0xffff8001fffff040, "run2_b", 0x40);
 	maps_to(ks, "compact: a high half with no run", 0xffff800200000010, "run2_b", 0x1010);
 	maps_to(ks, "compact: the last run", 0xffff800300000020, "run3_a", 0x20);
-	ksyms__add(ks, 0xffff800300001000, "added_later", 0);
+	ksyms__add(ks, 0xffff800300001000, "added_later");
 	maps_to(ks, "compact: a symbol added afterwards", 0xffff800300001008, "added_later", 8);
 	maps_to(ks, "compact: the others after an add", 0xffff800100000104, "run2_a", 4);
 	ksyms__free(ks);
 	unlink(path);
 }
 
-/* The kept texts: the same answers as ksyms__format(), and a miss keeps what fits whole. */
-static void kept_is(struct ksyms *ks, struct ksyms_texts *t, const char *name, uint64_t addr,
-		    size_t room)
+/* Kernel frames through the cache: ksyms__format()'s text, cut as it cuts, never stale. */
+static void kept_is(struct ksyms *ks, const char *name, uint64_t addr, size_t room)
 {
 	char want[256], got[256];
 	int nw = ksyms__format(ks, addr, want, room);
-	int ng = ksyms__format_kept(ks, t, addr, got, room);
+	int ng = ksyms__frame_into(ks, addr, 0, got, room);
 
 	check(name, nw == ng && !strcmp(want, got), "'%s' (%d), want '%s' (%d)", got, ng, want, nw);
 }
 
-static const struct ksyms_text *slot_of(const struct ksyms_texts *t, uint64_t addr)
-{
-	return &t->slot[((addr >> 4) ^ (addr >> 13)) & (KSYMS_TEXT_SLOTS - 1)];
-}
-
 static void test_kept(void)
 {
-	static struct ksyms_texts t; /* zeroed: empty */
 	struct ksyms *ks = ksyms__new();
 	/* The same slot as 0xffffffff81000491, another frame. */
 	uint64_t a = 0xffffffff81000491, b = a ^ (1ULL << 22);
-	const struct ksyms_text *s = slot_of(&t, a);
 
 	ksyms__load_file(ks, fixture);
-	kept_is(ks, &t, "kept: address 0 in an empty table is no hit", 0, 256);
-	kept_is(ks, &t, "kept: miss", a, 256);
-	check("kept: a miss keeps the text", s->addr == a && s->len == strlen("tcp_v4_rcv+0x91"),
-	      "slot holds %#llx, %u bytes", (unsigned long long)s->addr, s->len);
-	kept_is(ks, &t, "kept: hit", a, 256);
-	kept_is(ks, &t, "kept: a hit with too little room truncates as format does", a, 8);
-	check("kept: a truncated text is not kept", s->addr == a && s->len == 15,
-	      "slot holds %#llx, %u bytes", (unsigned long long)s->addr, s->len);
-	kept_is(ks, &t, "kept: another frame in the same slot", b, 256);
-	check("kept: it takes the slot over", s->addr == b, "slot holds %#llx",
-	      (unsigned long long)s->addr);
-	kept_is(ks, &t, "kept: the first frame again", a, 256);
+	kept_is(ks, "kept: address 0 in an empty cache is no hit", 0, 256);
+	kept_is(ks, "kept: miss", a, 256);
+	kept_is(ks, "kept: hit", a, 256);
+	kept_is(ks, "kept: a hit with too little room truncates as format does", a, 8);
+	kept_is(ks, "kept: another frame in the same slot", b, 256);
+	kept_is(ks, "kept: the first frame again", a, 256);
+	ksyms__add(ks, 0xffffffff81000480, "added_later");
+	kept_is(ks, "kept: a symbol added since is seen", a, 256);
 	ksyms__free(ks);
 }
 
@@ -384,7 +384,7 @@ int main(void)
 	test_lookup();
 	test_lazy();
 	test_truncated_last_line();
-	test_intern();
+	test_frame_ids();
 	test_stack_start();
 	test_span();
 	test_sort_tail();
