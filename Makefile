@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I/usr/include/$(MULTIA
 CORE_SRCS := $(filter-out core/cli/main.c,$(wildcard core/*/*.c))
 CORE_OBJS := $(patsubst core/%.c,$(OUT)/%.o,$(CORE_SRCS)) $(OUT)/embed.o
 MAIN_OBJ := $(OUT)/cli/main.o
-LUA_MODS := $(wildcard lua/*.lua)
+LUA_MODS := $(wildcard lua/*.lua) $(OUT)/fields.lua
 SCRIPTS := $(wildcard scripts/*.lua)
 
 .DELETE_ON_ERROR:
@@ -45,7 +45,7 @@ all: tcpdrop
 $(OUT):
 	$(Q)mkdir -p $@
 
-$(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/kernel.h | $(OUT)
+$(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/fields.h bpf/kernel.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -54,12 +54,17 @@ $(OUT)/tcpdrop.skel.h: $(OUT)/tcpdrop.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpdrop_bpf > $@
 
 # The Lua FFI declarations come from the same header as C's and the probe's.
-$(OUT)/cdef.h: bpf/tcpdrop.h core/lua/cfuncs.h | $(OUT)
+$(OUT)/cdef.h: bpf/tcpdrop.h bpf/fields.h core/lua/cfuncs.h | $(OUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo 'typedef uint8_t __u8; typedef uint16_t __u16;'; \
 	      echo 'typedef uint32_t __u32; typedef uint64_t __u64;'; \
-	      $(CC) -E -P -nostdinc -x c bpf/tcpdrop.h; \
+	      $(CC) -E -P -nostdinc -DTCPDROP_CDEF -x c bpf/tcpdrop.h; \
 	      $(CC) -E -P -nostdinc -x c core/lua/cfuncs.h; } > $@
+
+# Lua's list of the event's raw fields, from the same table as the struct.
+$(OUT)/fields.lua: lua/fields.lua.in bpf/fields.h | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(CC) -E -P -nostdinc -Ibpf -x c lua/fields.lua.in > $@
 
 $(OUT)/embed.c: core/lua/embed.sh $(OUT)/cdef.h $(LUA_MODS) $(SCRIPTS)
 	$(call msg,EMBED,$@)

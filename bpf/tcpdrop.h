@@ -8,8 +8,8 @@
  * the runtime declares before it feeds this file (after `cc -E`) to ffi.cdef.
  */
 
-#define TCPDROP_STACK_MAX 32 /* kernel frames kept per event */
-#define TCPDROP_PKT_MAX 256 /* bytes of the dropped packet kept, from its IP header */
+#include "fields.h"
+
 #define TCPDROP_HDR_MAX 120 /* largest IP (60 or 40) + TCP (60) header pair we parse */
 
 /* evflags: what the probe knew about this drop. */
@@ -31,36 +31,11 @@ enum tcpdrop_stat {
 	TCPDROP_STAT_MAX,
 };
 
-/* Largest fields first, so that no padding hides between them. */
+#define TCPDROP_FIELD_DECL(type, name, part) type name;
+#define TCPDROP_ARRAY_DECL(type, name, count, part) type name[count];
+
 struct tcpdrop_event {
-	__u64 ts_ns; /* from the probe: CLOCK_MONOTONIC; once in the core: CLOCK_REALTIME */
-	__u64 loc_addr; /* kernel address where the packet was dropped */
-	__u8 saddr_raw[16]; /* packet's source; IPv4 in the first 4 bytes */
-	__u8 daddr_raw[16];
-	__u32 pid; /* thread group of the task running when the packet was dropped */
-	__u32 tid;
-	__u32 reason_code; /* enum skb_drop_reason of the running kernel (subsystem in bits 16+) */
-	__u32 netns; /* network namespace inode */
-	__u32 ifindex;
-	__u32 seq; /* TCP header fields, host order */
-	__u32 ack_seq;
-	__u32 len; /* skb->len */
-	__u32 cpu;
-	__u16 sport; /* host order */
-	__u16 dport;
-	__u16 win;
-	__u16 nstack; /* frames in stack_addr[] */
-	__u16 pkt_len; /* bytes in pkt[] */
-	__u16 hdr_len; /* IP + TCP header bytes at the start of pkt[] (0 if not parsed) */
-	__u8 family; /* 4 or 6 */
-	__u8 state_code; /* the socket's TCP state (1..), 0 when there was no socket */
-	__u8 tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
-			 */
-	__u8 evflags; /* TCPDROP_F_* */
-	__u8 _pad[12];
-	char comm_raw[16];
-	__u64 stack_addr[TCPDROP_STACK_MAX];
-	__u8 pkt[TCPDROP_PKT_MAX];
+	TCPDROP_EVENT_FIELDS(TCPDROP_FIELD_DECL, TCPDROP_ARRAY_DECL)
 };
 
 /*
@@ -70,6 +45,36 @@ struct tcpdrop_event {
  * nstack frames, then pkt_len packet bytes right after the frames.
  */
 #define TCPDROP_EVENT_HEAD_SIZE 128
+#define TCPDROP_EVENT_REC_START 16 /* offset of reason_code: where the fixed record begins */
+#define TCPDROP_EVENT_REC_LEN 100 /* to the end of comm_raw */
+
+/*
+ * The layout, held wherever a C11 compiler reads this (the probe's clang, the core's cc; not the
+ * FFI cdef): the sizes of the fields add up to the struct's (no hidden padding), the record's
+ * fields lie together where the codec expects them, the head ends at stack_addr.
+ */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(TCPDROP_CDEF)
+#define TCPDROP_SIZE_F(type, name, part) +sizeof(type)
+#define TCPDROP_SIZE_A(type, name, count, part) +sizeof(type) * (count)
+#define TCPDROP_REC_F(type, name, part) +(part == TCPDROP_PART_REC ? sizeof(type) : 0)
+#define TCPDROP_REC_A(type, name, count, part) \
+	+(part == TCPDROP_PART_REC ? sizeof(type) * (count) : 0)
+_Static_assert(0 TCPDROP_EVENT_FIELDS(TCPDROP_SIZE_F, TCPDROP_SIZE_A) ==
+		       sizeof(struct tcpdrop_event),
+	       "struct tcpdrop_event has padding between its fields");
+_Static_assert(0 TCPDROP_EVENT_FIELDS(TCPDROP_REC_F, TCPDROP_REC_A) == TCPDROP_EVENT_REC_LEN,
+	       "the fixed record's fields are not PCAPNG_EVENT_LEN bytes");
+_Static_assert(__builtin_offsetof(struct tcpdrop_event, reason_code) == TCPDROP_EVENT_REC_START &&
+		       __builtin_offsetof(struct tcpdrop_event, _pad) ==
+			       TCPDROP_EVENT_REC_START + TCPDROP_EVENT_REC_LEN,
+	       "the fixed record's fields do not lie together");
+_Static_assert(__builtin_offsetof(struct tcpdrop_event, stack_addr) == TCPDROP_EVENT_HEAD_SIZE,
+	       "the head does not end at stack_addr");
+#undef TCPDROP_SIZE_F
+#undef TCPDROP_SIZE_A
+#undef TCPDROP_REC_F
+#undef TCPDROP_REC_A
+#endif
 
 #define TCPDROP_MAX_PORTS 8
 #define TCPDROP_MAX_NETS 8

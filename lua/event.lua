@@ -128,30 +128,48 @@ local function stack_status(e)
 	return "ok"
 end
 
--- Derived fields: computed when read, never stored.
-local getters = {
-	saddr = function(e) return (ntop(e.family, e.saddr_raw)) end,
-	daddr = function(e) return (ntop(e.family, e.daddr_raw)) end,
-	state = function(e)
+-- The fields a script reads, in the order tcpdrop.fields, e:totable() and the docs list them, and
+-- the json script writes them: the name; how it is derived from the raw struct (nil: it is the
+-- raw field of that name); its kind in json (int, num: a time in seconds with microseconds, str,
+-- iso: an ISO 8601 time, bool, strs: an array of strings or null; nil: not listed). A new field is
+-- one line here, plus its raw field in bpf/fields.h when the probe records it.
+local public = {
+	{ "time", function(e) return tonumber(e.ts_ns) / 1e9 end, "num" },
+	{ "timestr", hms, "str" },
+	{ "isotime", isotime, "iso" },
+	{ "pid", nil, "int" },
+	{ "tid", nil, "int" },
+	{ "comm", function(e) return (ffi.string(e.comm_raw)) end, "str" },
+	{ "cpu", nil, "int" },
+	{ "family", nil, "int" },
+	{ "saddr", function(e) return (ntop(e.family, e.saddr_raw)) end, "str" },
+	{ "sport", nil, "int" },
+	{ "daddr", function(e) return (ntop(e.family, e.daddr_raw)) end, "str" },
+	{ "dport", nil, "int" },
+	{ "state", function(e)
 		if band(e.evflags, F.SOCK) == 0 or e.state_code == 0 then
 			return "-"
 		end
 		return states[e.state_code] or tostring(e.state_code)
-	end,
-	flags = function(e) return flag_strings[e.tcp_flags] end,
-	reason = reason_of,
-	comm = function(e) return (ffi.string(e.comm_raw)) end,
-	time = function(e) return tonumber(e.ts_ns) / 1e9 end,
-	timestr = hms,
-	isotime = isotime,
-	ack = function(e) return e.ack_seq end,
-	location = function(e)
+	end, "str" },
+	{ "state_code", nil, "int" },
+	{ "flags", function(e) return flag_strings[e.tcp_flags] end, "str" },
+	{ "tcp_flags", nil, "int" },
+	{ "reason", reason_of, "str" },
+	{ "reason_code", nil, "int" },
+	{ "seq", nil, "int" },
+	{ "ack", function(e) return e.ack_seq end, "int" },
+	{ "win", nil, "int" },
+	{ "len", nil, "int" },
+	{ "netns", nil, "int" },
+	{ "ifindex", nil, "int" },
+	{ "location", function(e)
 		if e.loc_addr == 0 then
 			return "?"
 		end
 		return (ksym(e.loc_addr, band(e.evflags, F.FRAME_IDS)))
-	end,
-	stack = function(e)
+	end, "str" },
+	{ "stack", function(e)
 		if stack_status(e) ~= "ok" then
 			return nil
 		end
@@ -160,20 +178,29 @@ local getters = {
 			t[i + 1] = ksym(e.stack_addr[i], ids)
 		end
 		return t
-	end,
-	stack_status = stack_status,
-	has_socket = function(e) return band(e.evflags, F.SOCK) ~= 0 end,
-	from_packet = function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end,
-	packet = function(e) return (ffi.string(e.pkt, e.pkt_len)) end,
+	end, "strs" },
+	{ "stack_status", stack_status, "str" },
+	{ "has_socket", function(e) return band(e.evflags, F.SOCK) ~= 0 end, "bool" },
+	{ "from_packet", function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end, "bool" },
+	{ "packet", function(e) return (ffi.string(e.pkt, e.pkt_len)) end },
 }
 
--- Every derived field, in the order e:totable(), the docs and the json script list them.
-local field_order = {
-	"time", "timestr", "isotime", "pid", "tid", "comm", "cpu", "family", "saddr", "sport",
-	"daddr", "dport", "state", "state_code", "flags", "tcp_flags", "reason", "reason_code",
-	"seq", "ack", "win", "len", "netns", "ifindex", "location", "stack", "stack_status",
-	"has_socket", "from_packet",
-}
+local raw = {}
+for _, f in ipairs(require("tcpdrop.fields")) do
+	raw[f.name] = f
+end
+
+local getters, field_order, json_kinds = {}, {}, {}
+for _, f in ipairs(public) do
+	local name, get, kind = f[1], f[2], f[3]
+	assert(get or raw[name], name .. ": neither derived nor a field of struct tcpdrop_event")
+	assert(not (get and raw[name]), name .. ": a derived name must not shadow a raw field")
+	getters[name] = get
+	if kind then
+		field_order[#field_order + 1] = name
+		json_kinds[name] = kind
+	end
+end
 
 local event_t = ffi.typeof("struct tcpdrop_event")
 local methods = {}
@@ -211,11 +238,10 @@ end
 for k in pairs(methods) do
 	all_names[#all_names + 1] = k
 end
-for _, k in ipairs({ "ts_ns", "loc_addr", "saddr_raw", "daddr_raw", "pid", "tid",
-	"reason_code", "netns", "ifindex", "seq", "ack_seq", "len", "cpu", "sport", "dport",
-	"win", "nstack", "pkt_len", "hdr_len", "family", "state_code", "tcp_flags", "evflags",
-	"comm_raw", "stack_addr", "pkt" }) do
-	all_names[#all_names + 1] = k
+for _, f in pairs(raw) do
+	if f.part ~= 2 then -- padding is no name to suggest
+		all_names[#all_names + 1] = f.name
+	end
 end
 table.sort(all_names)
 
@@ -253,6 +279,7 @@ return {
 	ptr = ffi.typeof("struct tcpdrop_event *"),
 	getters = getters,
 	fields = field_order,
+	json_kinds = json_kinds, -- for the json script: how each field of `fields` is written
 	names = all_names,
 	flag_names = flag_names,
 	ntop = ntop,

@@ -1,0 +1,64 @@
+#!/bin/sh
+# The field table (bpf/fields.h) is the one definition of the event: check that what is
+# derived from it agrees, and that the layout checks in bpf/tcpdrop.h really fire.
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$TOP" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS fields: $1"; }
+fail() { echo "FAIL fields: $1"; }
+
+# A field slipped into the record, with the host compiler and with the probe's clang.
+cp bpf/tcpdrop.h "$tmp/"
+sed 's/F(__u32, cpu, TCPDROP_PART_REC)/F(__u32, cpu, TCPDROP_PART_REC) F(__u8, extra, TCPDROP_PART_REC)/' \
+	bpf/fields.h >"$tmp/fields.h"
+mkdir "$tmp/src"
+printf '#include <linux/types.h>\n#include "tcpdrop.h"\n' >"$tmp/src/t.c"
+if grep -q 'F(__u8, extra' "$tmp/fields.h"; then
+	for cc in "${CC:-cc} -std=gnu11" "${CLANG:-clang} -target bpf -I/usr/include/$(${CC:-cc} -dumpmachine)"; do
+		if $cc -fsyntax-only -I"$tmp" "$tmp/src/t.c" 2>"$tmp/err"; then
+			fail "a misplaced field compiles with ${cc%% *}"
+		elif grep -q 'has padding between its fields' "$tmp/err" &&
+			grep -q 'fixed record' "$tmp/err"; then
+			pass "a misplaced field is refused by ${cc%% *}"
+		else
+			fail "a misplaced field fails with ${cc%% *} for another reason: $(head -1 "$tmp/err")"
+		fi
+	done
+else
+	fail "the test could not misplace a field (bpf/fields.h changed shape?)"
+fi
+if ${CC:-cc} -std=gnu11 -fsyntax-only -Ibpf "$tmp/src/t.c" 2>"$tmp/err"; then
+	pass "the real table compiles"
+else
+	fail "the real table does not compile: $(head -1 "$tmp/err")"
+fi
+
+# Lua's raw names (build/fields.lua) against the FFI's own view of the struct (build/cdef.h).
+cat >"$tmp/check.lua" <<'LUA'
+local ffi = require("ffi")
+ffi.cdef("typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32; typedef uint64_t __u64;")
+local f = io.open(arg[1]); local cdef = f:read("*a"):gsub("^[^\n]*\n[^\n]*\n", ""); f:close()
+ffi.cdef(cdef)
+local fields = dofile(arg[2])
+local off, bad = 0, 0
+for _, fd in ipairs(fields) do
+	local o = ffi.offsetof("struct tcpdrop_event", fd.name)
+	if o ~= off then
+		print(("%s at %s, expected %d"):format(fd.name, tostring(o), off)); bad = bad + 1
+	end
+	off = off + ffi.sizeof(fd.ctype) * fd.count
+end
+if off ~= ffi.sizeof("struct tcpdrop_event") then
+	print(("fields add up to %d, the struct is %d"):format(off, ffi.sizeof("struct tcpdrop_event")))
+	bad = bad + 1
+end
+print(#fields .. " fields")
+os.exit(bad == 0 and 0 or 1)
+LUA
+if out=$(luajit "$tmp/check.lua" build/cdef.h build/fields.lua 2>&1); then
+	pass "Lua's field list matches the struct the FFI sees ($out)"
+else
+	fail "Lua's field list and the struct disagree: $out"
+fi
