@@ -82,22 +82,19 @@ static size_t frame(struct ksyms *ks, const struct tcpdrop_event *ev, uint64_t v
 	return (size_t)ksyms__frame_into(ks, v, ev->evflags & TCPDROP_F_FRAME_IDS, dst, room);
 }
 
+/*
+ * The fixed record is the event's fields from reason_code to comm_raw as they lie in the struct
+ * (TCPDROP_PART_REC in bpf/fields.h), in the writer's byte order: one copy, then the two bytes the
+ * file keeps otherwise.
+ */
+#define REC_AT(field) (offsetof(struct tcpdrop_event, field) - TCPDROP_EVENT_REC_START)
+_Static_assert(PCAPNG_EVENT_LEN == TCPDROP_EVENT_REC_LEN, "the record is the struct's fields");
+
 static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nstack)
 {
-	uint32_t u32[9] = { ev->reason_code, ev->pid, ev->tid, ev->netns,  ev->ifindex,
-			    ev->cpu,	     ev->len, ev->seq, ev->ack_seq };
-	uint16_t u16[5] = { ev->sport, ev->dport, ev->win, ev->pkt_len, ev->hdr_len };
-
-	memcpy(f, u32, 36);
-	memcpy(f + 36, u16, 10);
-	f[46] = ev->family;
-	f[47] = ev->state_code;
-	f[48] = ev->tcp_flags;
-	f[49] = ev->evflags & ~TCPDROP_F_FRAME_IDS; /* frames in a file are text: no ids */
-	memcpy(f + 50, &nstack, 2);
-	memcpy(f + 52, ev->saddr_raw, 16);
-	memcpy(f + 68, ev->daddr_raw, 16);
-	memcpy(f + 84, ev->comm_raw, 16);
+	memcpy(f, (const uint8_t *)ev + TCPDROP_EVENT_REC_START, PCAPNG_EVENT_LEN);
+	f[REC_AT(evflags)] = ev->evflags & ~TCPDROP_F_FRAME_IDS; /* frames in a file are text */
+	memcpy(f + REC_AT(nstack), &nstack, sizeof(nstack)); /* the frames actually written */
 	return f + PCAPNG_EVENT_LEN;
 }
 
@@ -292,32 +289,51 @@ static void copy_pkt(uint8_t *dst, const uint8_t *src, size_t n, size_t room)
 }
 
 /* The fields in a byte order known when compiled (s is a constant): no test per field. */
+/* Arrays in the record are bytes: only its scalars have a byte order. */
+#define REC_SCALAR(type, name, part)
+#define REC_ARRAY(type, name, count, part)                            \
+	_Static_assert(part != TCPDROP_PART_REC || sizeof(type) == 1, \
+		       #name ": an array in the record must be of bytes");
+TCPDROP_EVENT_FIELDS(REC_SCALAR, REC_ARRAY)
+#undef REC_SCALAR
+#undef REC_ARRAY
+
+static inline __attribute__((always_inline)) void swap_field(void *p, size_t size)
+{
+	if (size == 2) {
+		uint16_t *v = p;
+
+		*v = __builtin_bswap16(*v);
+	} else if (size == 4) {
+		uint32_t *v = p;
+
+		*v = __builtin_bswap32(*v);
+	} else if (size == 8) {
+		uint64_t *v = p;
+
+		*v = __builtin_bswap64(*v);
+	}
+}
+
+/*
+ * The record into the event's fields, in byte order s (a constant where inlined: the swaps fold
+ * away for our own order). nstack and pkt_len are read too; the caller sets both from what the
+ * block really holds. Returns the recorded pkt_len.
+ */
 static inline __attribute__((always_inline)) uint16_t read_fields(struct tcpdrop_event *ev,
 								  const uint8_t *f, const int s)
 {
-	uint16_t pkt_len = get16(f + 42, s);
-
-	ev->reason_code = get32(f, s);
-	ev->pid = get32(f + 4, s);
-	ev->tid = get32(f + 8, s);
-	ev->netns = get32(f + 12, s);
-	ev->ifindex = get32(f + 16, s);
-	ev->cpu = get32(f + 20, s);
-	ev->len = get32(f + 24, s);
-	ev->seq = get32(f + 28, s);
-	ev->ack_seq = get32(f + 32, s);
-	ev->sport = get16(f + 36, s);
-	ev->dport = get16(f + 38, s);
-	ev->win = get16(f + 40, s);
-	ev->hdr_len = get16(f + 44, s);
-	ev->family = f[46];
-	ev->state_code = f[47];
-	ev->tcp_flags = f[48];
-	ev->evflags = f[49];
-	memcpy(ev->saddr_raw, f + 52, 16);
-	memcpy(ev->daddr_raw, f + 68, 16);
-	memcpy(ev->comm_raw, f + 84, 16);
-	return pkt_len;
+	memcpy((uint8_t *)ev + TCPDROP_EVENT_REC_START, f, PCAPNG_EVENT_LEN);
+	if (s) {
+#define SWAP_SCALAR(type, name, part) \
+	if (part == TCPDROP_PART_REC) \
+		swap_field(&ev->name, sizeof(ev->name));
+#define SWAP_ARRAY(type, name, count, part)
+		TCPDROP_EVENT_FIELDS(SWAP_SCALAR, SWAP_ARRAY)
+#undef SWAP_SCALAR
+#undef SWAP_ARRAY
+	}
+	return ev->pkt_len;
 }
 
 /* Whether v holds the same bytes as the last name read. */
