@@ -70,6 +70,14 @@ _Static_assert(__builtin_offsetof(struct tcpdrop_event, reason_code) == TCPDROP_
 	       "the fixed record's fields do not lie together");
 _Static_assert(__builtin_offsetof(struct tcpdrop_event, stack_addr) == TCPDROP_EVENT_HEAD_SIZE,
 	       "the head does not end at stack_addr");
+/* Arrays in the record are bytes, so that only its scalars have a byte order to swap. */
+#define TCPDROP_BYTES_F(type, name, part)
+#define TCPDROP_BYTES_A(type, name, count, part)                      \
+	_Static_assert(part != TCPDROP_PART_REC || sizeof(type) == 1, \
+		       #name ": an array in the record must be of bytes");
+TCPDROP_EVENT_FIELDS(TCPDROP_BYTES_F, TCPDROP_BYTES_A)
+#undef TCPDROP_BYTES_F
+#undef TCPDROP_BYTES_A
 #undef TCPDROP_SIZE_F
 #undef TCPDROP_SIZE_A
 #undef TCPDROP_REC_F

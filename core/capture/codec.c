@@ -289,15 +289,6 @@ static void copy_pkt(uint8_t *dst, const uint8_t *src, size_t n, size_t room)
 }
 
 /* The fields in a byte order known when compiled (s is a constant): no test per field. */
-/* Arrays in the record are bytes: only its scalars have a byte order. */
-#define REC_SCALAR(type, name, part)
-#define REC_ARRAY(type, name, count, part)                            \
-	_Static_assert(part != TCPDROP_PART_REC || sizeof(type) == 1, \
-		       #name ": an array in the record must be of bytes");
-TCPDROP_EVENT_FIELDS(REC_SCALAR, REC_ARRAY)
-#undef REC_SCALAR
-#undef REC_ARRAY
-
 static inline __attribute__((always_inline)) void swap_field(void *p, size_t size)
 {
 	if (size == 2) {
