@@ -141,4 +141,18 @@ void names__print_reasons(struct names *nm, FILE *out);
 /* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */
 int64_t names__next_reason(struct names *nm, int64_t pos);
 
+/* --- What a drop reason means, in tcpdrop's own words (--explain, --list-reasons). */
+
+struct reason_help {
+	const char *name; /* the kernel's name, without SKB_DROP_REASON_ */
+	const char *mib; /* nstat's name of the MIB counter bumped for the same event, or NULL */
+	const char *what; /* what the kernel saw */
+	const char *check; /* what to look at */
+};
+
+/* The description of a reason by its name, or NULL: no description yet. */
+const struct reason_help *reason_help__find(const char *name);
+/* The i-th description (0..), NULL past the last. */
+const struct reason_help *reason_help__at(size_t i);
+
 #endif
