@@ -102,3 +102,4 @@ clean:
 	rm -rf $(OUT) tcpdrop tcpdrop-static
 
 -include $(wildcard $(OUT)/*.d $(OUT)/*/*.d)
+-include contrib/deploy.mk
