@@ -17,7 +17,7 @@ if ! command -v clang >/dev/null 2>&1; then
 	fail fuzz-build "no clang (sh contrib/deps.sh installs it)"
 	exit 0
 fi
-if make -s -C "$TOP" -j"$(nproc 2>/dev/null || echo 2)" "$FB/fuzz_pcapng" fuzz-extra \
+if make -s -C "$TOP" -j"$(nproc 2>/dev/null || echo 2)" build/fuzz/fuzz_pcapng fuzz-extra \
 	>"$W/build.log" 2>&1; then
 	pass fuzz-build
 else
