@@ -93,7 +93,7 @@ run: deps
 
 include tests/tests.mk
 # Fragments owned by their folders: static build, kernel matrix, benchmarks.
--include contrib/static.mk tests/kernels/kernels.mk bench/bench.mk fuzz/fuzz.mk
+-include contrib/static.mk tests/kernels/kernels.mk bench/bench.mk fuzz/fuzz.mk tests/sanitize/sanitize.mk fuzz/extra.mk
 
 lint:
 	$(Q)sh contrib/lint.sh

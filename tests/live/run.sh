@@ -25,8 +25,18 @@ A4=10.$o2.$o3.1
 B4=10.$o2.$o3.2
 A6=fd00:$o2:$o3::1
 B6=fd00:$o2:$o3::2
-# Every run is limited to these addresses, so drops made elsewhere on the machine never show.
-MINE="--addr 10.$o2.$o3.0/24 --addr fd00:$o2:$o3::/64"
+# The ESTABLISHED connections have addresses of their own (CA*, CB*), so that what becomes of
+# them (their close, when the holder ends, purges a FIN: a drop) never reaches a run that did
+# not ask for them.
+CA4=10.$o2.$o3.129
+CB4=10.$o2.$o3.130
+CA6=fd00:$o2:$o3:1::1
+CB6=fd00:$o2:$o3:1::2
+# Every run is limited to the addresses it makes drops on, so drops made elsewhere (on the
+# machine, or by another test's connections) never show: MINE for the segments sent to closed
+# or filtered ports, CONNS for the ESTABLISHED connections.
+MINE="--addr 10.$o2.$o3.0/25 --addr fd00:$o2:$o3::/64"
+CONNS="--addr 10.$o2.$o3.128/25 --addr fd00:$o2:$o3:1::/64"
 CLOSED=9 # nothing listens there
 NFPORT=7 # an nft rule in B drops what goes there
 W=$(mktemp -d "$TMPDIR/tcpdrop-live.XXXXXX") || exit 1
@@ -57,6 +67,10 @@ setup() {
 		"$IP" -n "$NSB" addr add "$B4/24" dev "tdlb$ID" &&
 		"$IP" -n "$NSA" addr add "$A6/64" dev "tdla$ID" nodad &&
 		"$IP" -n "$NSB" addr add "$B6/64" dev "tdlb$ID" nodad &&
+		"$IP" -n "$NSA" addr add "$CA4/24" dev "tdla$ID" &&
+		"$IP" -n "$NSB" addr add "$CB4/24" dev "tdlb$ID" &&
+		"$IP" -n "$NSA" addr add "$CA6/64" dev "tdla$ID" nodad &&
+		"$IP" -n "$NSB" addr add "$CB6/64" dev "tdlb$ID" nodad &&
 		"$IP" -n "$NSA" link set lo up && "$IP" -n "$NSB" link set lo up &&
 		"$IP" -n "$NSA" link set "tdla$ID" up && "$IP" -n "$NSB" link set "tdlb$ID" up &&
 		inb "$NFT" -f - <<EOF
@@ -282,10 +296,13 @@ nft6() { ina "$SEGSEND" "$A6" "$1" "$B6" $NFPORT S; }
 row_nft4() { row 4 "$A4:$1" "$B4:$NFPORT" "- (SYN)" "$R_NF" "$NF_FRAME"; }
 row_nft6() { row 6 "$A6:$1" "$B6:$NFPORT" "- (SYN)" "$R_NF" "$NF_FRAME"; }
 
-# Two connections A -> B held open; tcpconn tells the client port and B's rcv_nxt and snd_nxt.
+# Two connections A -> B held open for tcpconn's longest hold (they close on purpose below, and
+# at cleanup); tcpconn tells the client port and B's rcv_nxt and snd_nxt.
+CONN_PIDS=""
 estab() {
-	"$TCPCONN" -t 150 estab "$NSB" "$1" "$2" "$NSA" "$3" >"$W/conn$4" 2>"$W/conn$4.err" &
+	"$TCPCONN" -t 600 estab "$NSB" "$1" "$2" "$NSA" "$3" >"$W/conn$4" 2>"$W/conn$4.err" &
 	BG="$BG $!"
+	CONN_PIDS="$CONN_PIDS $!"
 	if ! "$TDUTIL" waitfor "$W/conn$4" " " 5 $!; then
 		fail "live-setup: ESTABLISHED connection over IPv$4" "$(head -3 "$W/conn$4.err")"
 		return 1
@@ -293,20 +310,20 @@ estab() {
 	pass "live-setup: ESTABLISHED connection over IPv$4"
 }
 HAVE_ESTAB=1
-estab "$B4" 8080 "$A4" 4 && read -r CPORT4 RCV4 SND4 <"$W/conn4" || HAVE_ESTAB=0
-estab "$B6" 8086 "$A6" 6 && read -r CPORT6 RCV6 SND6 <"$W/conn6" || HAVE_ESTAB=0
+estab "$CB4" 8080 "$CA4" 4 && read -r CPORT4 RCV4 SND4 <"$W/conn4" || HAVE_ESTAB=0
+estab "$CB6" 8086 "$CA6" 6 && read -r CPORT6 RCV6 SND6 <"$W/conn6" || HAVE_ESTAB=0
 
 # A segment far beyond B's receive window, and a SYN, on the established connections: B drops
 # both in tcp_validate_incoming (and answers with an ACK, which A takes without a drop).
-oow4() { ina "$SEGSEND" "$A4" "$CPORT4" "$B4" 8080 A $(((RCV4 + 1073741824) % 4294967296)) "$SND4"; }
-oow6() { ina "$SEGSEND" "$A6" "$CPORT6" "$B6" 8086 A $(((RCV6 + 1073741824) % 4294967296)) "$SND6"; }
-synest4() { ina "$SEGSEND" "$A4" "$CPORT4" "$B4" 8080 S 12345; }
-synest6() { ina "$SEGSEND" "$A6" "$CPORT6" "$B6" 8086 S 12345; }
+oow4() { ina "$SEGSEND" "$CA4" "$CPORT4" "$CB4" 8080 A $(((RCV4 + 1073741824) % 4294967296)) "$SND4"; }
+oow6() { ina "$SEGSEND" "$CA6" "$CPORT6" "$CB6" 8086 A $(((RCV6 + 1073741824) % 4294967296)) "$SND6"; }
+synest4() { ina "$SEGSEND" "$CA4" "$CPORT4" "$CB4" 8080 S 12345; }
+synest6() { ina "$SEGSEND" "$CA6" "$CPORT6" "$CB6" 8086 S 12345; }
 rows_estab() {
-	row 4 "$A4:$CPORT4" "$B4:8080" "$EST (ACK)" "$R_OOW" tcp_validate_incoming
-	row 4 "$A4:$CPORT4" "$B4:8080" "$EST (SYN)" "$R_SYN" tcp_validate_incoming
-	row 6 "$A6:$CPORT6" "$B6:8086" "$EST (ACK)" "$R_OOW" tcp_validate_incoming
-	row 6 "$A6:$CPORT6" "$B6:8086" "$EST (SYN)" "$R_SYN" tcp_validate_incoming
+	row 4 "$CA4:$CPORT4" "$CB4:8080" "$EST (ACK)" "$R_OOW" tcp_validate_incoming
+	row 4 "$CA4:$CPORT4" "$CB4:8080" "$EST (SYN)" "$R_SYN" tcp_validate_incoming
+	row 6 "$CA6:$CPORT6" "$CB6:8086" "$EST (ACK)" "$R_OOW" tcp_validate_incoming
+	row 6 "$CA6:$CPORT6" "$CB6:8086" "$EST (SYN)" "$R_SYN" tcp_validate_incoming
 }
 
 # ---- The core scenarios, in each probe mode --------------------------------------------------
@@ -339,7 +356,7 @@ core() {
 		stderr_empty "$m-netfilter"
 	fi
 	if [ "$2" = 1 ] && [ $HAVE_ESTAB = 1 ]; then
-		start "$m-established" --probe "$m" -c 4 -d 10 $MINE
+		start "$m-established" --probe "$m" -c 4 -d 10 $CONNS
 		oow4
 		synest4
 		oow6
@@ -383,7 +400,7 @@ else
 	n=6
 fi
 if [ $HAVE_ESTAB = 1 ]; then
-	start auto -v -c $n -d 10 $MINE
+	start auto -v -c $n -d 10 $MINE $CONNS
 	syn_closed4 40009
 	oow4
 	synest4
@@ -416,7 +433,7 @@ fi
 # segment. Drops elsewhere on the machine fail $MINE and count as well: at least, not exactly.
 if [ $HAVE_ESTAB = 1 ]; then
 	echo 'function done(st) print("filtered_kernel " .. st.filtered_kernel) end' >"$W/filtered.lua"
-	start filtered -s "$W/filtered.lua" -d 2 $MINE --sport 1
+	start filtered -s "$W/filtered.lua" -d 2 $MINE $CONNS --sport 1
 	syn_closed4 40011
 	oow4
 	finish
@@ -467,10 +484,10 @@ verify classic 0 classic
 stderr_empty classic
 
 if [ $HAVE_ESTAB = 1 ] && [ $HAS_REASON = 1 ]; then
-	start classic-established -s classic -c 1 -d 10 $MINE
+	start classic-established -s classic -c 1 -d 10 $CONNS
 	synest4
 	finish
-	classic_row 4 "$A4:$CPORT4" "$B4:8080" "$EST (SYN)" tcp_validate_incoming |
+	classic_row 4 "$CA4:$CPORT4" "$CB4:8080" "$EST (SYN)" tcp_validate_incoming |
 		want classic-established
 	verify classic-established 0 classic
 fi
@@ -712,6 +729,12 @@ EOF
 "$TDUTIL" timeout 10 "$TCPDROP" -s "$W/runtime.lua" -d 60 $MINE >"$W/runtime.out" 2>"$W/runtime.err" &
 tpid=$!
 "$TDUTIL" waitfor "$W/runtime.out" ready 10 $tpid
+# Another test's drops first, on purpose: the ESTABLISHED connections, no longer needed, close
+# now (purging a FIN on each side: drops on 8080 and 8086), as they did late in a slow guest.
+for p in $CONN_PIDS; do
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
 nft4 40051
 finish
 check_eq "runtime error: exit 1" 1 "$rc"
