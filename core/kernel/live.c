@@ -331,6 +331,10 @@ static int deliver_until(struct live *lv, uint64_t cutoff)
 	 * their places in the buffer (pend is in that order), the order they
 	 * slide down in below. The room after them is the sort's scratch.
 	 */
+	if (!lv->npend) { /* pend may not be allocated yet: no arithmetic on a NULL pointer */
+		lv->used = 0;
+		return flush(lv);
+	}
 	for (i = 0; i < lv->npend; i++) {
 		if (lv->pend[i].ts <= cutoff)
 			lv->pend_tmp[ndue++] = lv->pend[i];
