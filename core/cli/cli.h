@@ -48,6 +48,23 @@ struct options {
 int opts_parse(struct options *opts, int argc, char **argv, char *err, size_t errlen);
 void opts_free(struct options *opts);
 
+/*
+ * Knobs for tests, read from the environment here and nowhere else; not options, since
+ * users have no reason to turn them.
+ *  TCPDROP_POLL_MS=N  the live loop's poll period, 1 ms to an hour (empty: unset), so that a
+ *                     test can push the timer out of the way and see that the probe's fill
+ *                     threshold alone wakes the reader (tests/wakeup)
+ */
+struct env_knobs {
+	unsigned int poll_ms; /* default 10 */
+};
+
+#define TCPDROP_POLL_MS 10 /* the longest an event waits in the ring before we read it */
+#define TCPDROP_POLL_MS_MAX 3600000u
+
+/* Read the knobs. 0, or -EINVAL with a one-line reason in err (exit 2 when it matters). */
+int env_read(struct env_knobs *k, char *err, size_t errlen);
+
 /* Parse "10.0.0.0/8", "2001:db8::/32", "::1" into an address filter. 0 or -EINVAL. */
 int parse_net(const char *s, struct tcpdrop_net *net);
 

@@ -38,16 +38,129 @@ static void list_scripts(void)
 	}
 }
 
+/* --list-reasons: the names of the kernel, or with -r those the file carries. */
+static int list_reasons(const struct options *o, struct names *nm, const char *file)
+{
+	if (names__next_reason(nm, -1) < 0) {
+		if (!o->read_path) {
+			msg("this kernel names no drop reasons (they came with Linux 5.17): drops "
+			    "show the reason UNKNOWN");
+			return 1;
+		}
+		msg("%s carries no drop reason names (it was not recorded by tcpdrop)", file);
+	}
+	names__print_reasons(nm, stdout);
+	return 0;
+}
+
+/* Options that only mean something when tracing: refused with -r rather than ignored. */
+static int check_replay(const struct options *o)
+{
+	if (o->write_path) {
+		msg("-r and -w exclude each other: replay a file, or record one");
+		return -EINVAL;
+	}
+	if (o->probe != PROBE_AUTO || o->no_stack || o->pid_netns) {
+		msg("%s has no meaning with -r: a replay traces nothing%s",
+		    o->probe != PROBE_AUTO ? "--probe"
+		    : o->no_stack	   ? "--no-stack"
+					   : "--pid-netns",
+		    o->pid_netns ? " (--netns-id selects a namespace)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int netns_of_pid(int pid, uint32_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &st)) {
+		msg("--pid-netns %d: %s", pid, strerror(errno));
+		return -errno;
+	}
+	*ino = (uint32_t)st.st_ino;
+	return 0;
+}
+
+/*
+ * The source the options ask for, opened: its names in nm. Then --list-reasons, or the
+ * settings of the run: --reason in the source's names, the namespace, -w. 0 with *src set
+ * and the run to go; else the exit code (*src NULL).
+ */
+static int set_up(struct options *o, struct run_settings *set, struct recorder_opts *rec,
+		  struct names *nm, struct ksyms *ks, struct run_source **src)
+{
+	struct live_source_opts lo = { .probe = o->probe,
+				       .no_stack = o->no_stack,
+				       .stack_rate = o->cfg.stack_rate,
+				       .ring_kb = o->ring_kb,
+				       .want_pkt = o->write_path != NULL,
+				       .snaplen = o->snaplen };
+	char source[600];
+	int code;
+
+	*src = NULL;
+	if (o->read_path) {
+		if (check_replay(o))
+			return 2;
+		code = file_source__open(o->read_path, nm, ks, src);
+	} else {
+		code = live_source__open(&lo, nm, ks, src);
+	}
+	if (code)
+		return code;
+	if (o->list_reasons) {
+		code = list_reasons(o, nm, (*src)->name);
+		goto fail;
+	}
+	set->filter = o->cfg;
+	set->duration = o->duration;
+	if (o->read_path)
+		snprintf(source, sizeof(source), "%s names", (*src)->name);
+	else
+		snprintf(source, sizeof(source), "this kernel has");
+	code = 2;
+	if (names__resolve_list(nm, o->reasons, source, set->filter.reasons, &set->filter.nreasons,
+				TCPDROP_MAX_REASONS))
+		goto fail;
+	set->filter.netns = o->netns_id;
+	if (o->pid_netns && netns_of_pid(o->pid_netns, &set->filter.netns))
+		goto fail;
+	if (o->write_path) {
+		*rec = (struct recorder_opts){ .path = o->write_path,
+					       .force = o->force,
+					       .snaplen = o->snaplen };
+		/* With no filter, -c N means N drops: the file holds exactly those. */
+		if (!o->script && !o->filter_expr)
+			rec->max_events = o->count;
+		set->rec = rec;
+	}
+	return 0;
+fail:
+	(*src)->free(*src);
+	*src = NULL;
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct runtime_opts ro = { 0 };
+	struct run_settings set = { .ro = &ro };
+	struct recorder_opts rec;
+	struct env_knobs env;
+	char env_err[256];
+	int env_bad;
+	struct run_source *src;
 	struct names *nm;
 	struct ksyms *ks;
-	struct pcapfilter *pf = NULL;
 	char err[256];
 	int code;
 
+	env_bad = env_read(&env, env_err, sizeof(env_err));
 	timing_mark("main");
 	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
 		msg("%s", err);
@@ -78,13 +191,24 @@ int main(int argc, char **argv)
 		fwrite(e->data, 1, e->len, stdout);
 		return 0;
 	}
+	/* The poll period is the live loop's: a replay has no use for it. */
+	if (env_bad && !o.read_path) {
+		msg("%s", env_err);
+		opts_free(&o);
+		return 2;
+	}
+	set.poll_ms = env.poll_ms;
 	libbpf_set_print(libbpf_log);
 
 	if (runtime_opts__from(&ro, &o)) {
 		opts_free(&o);
 		return 2;
 	}
-	if (o.pcap_expr && pcapfilter__new(o.pcap_expr, &pf)) {
+	/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
+	if (o.write_path && !strcmp(o.write_path, "-") && !ro.script_src && !ro.exec_code &&
+	    !ro.filter_expr)
+		ro.exec_code = "";
+	if (o.pcap_expr && pcapfilter__new(o.pcap_expr, &set.pf)) {
 		runtime_opts__free(&ro);
 		opts_free(&o);
 		return 2;
@@ -92,14 +216,14 @@ int main(int argc, char **argv)
 
 	timing_mark("options");
 	nm = names__new();
+	/* A replay's frames come from the file, never from this machine's kallsyms. */
 	ks = ksyms__new();
-	ksyms__set_lazy(ks, "/proc/kallsyms");
-	if (o.read_path) {
-		code = replay__run(&o, &ro, nm, pf);
-	} else {
-		code = trace__run(&o, &ro, nm, ks, pf);
-	}
-	pcapfilter__free(pf);
+	if (!o.read_path)
+		ksyms__set_lazy(ks, "/proc/kallsyms");
+	code = set_up(&o, &set, &rec, nm, ks, &src);
+	if (src)
+		code = run__main(&set, src, nm, ks);
+	pcapfilter__free(set.pf);
 	ksyms__free(ks);
 	names__free(nm);
 	runtime_opts__free(&ro);

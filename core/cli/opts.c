@@ -487,6 +487,26 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	return 0;
 }
 
+int env_read(struct env_knobs *k, char *err, size_t errlen)
+{
+	const char *s = getenv("TCPDROP_POLL_MS");
+	unsigned long v = 0;
+	const char *p;
+
+	k->poll_ms = TCPDROP_POLL_MS;
+	if (!s || !*s)
+		return 0;
+	/* Digits only: strtoul would take a sign, spaces or hex. */
+	for (p = s; *p >= '0' && *p <= '9' && v <= TCPDROP_POLL_MS_MAX; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (*p || !v || v > TCPDROP_POLL_MS_MAX)
+		return fail(err, errlen,
+			    "TCPDROP_POLL_MS: '%s' is not a poll period in milliseconds (1-%u)", s,
+			    TCPDROP_POLL_MS_MAX);
+	k->poll_ms = (unsigned int)v;
+	return 0;
+}
+
 void opts_free(struct options *o)
 {
 	free(o->reasons);

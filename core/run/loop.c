@@ -123,7 +123,9 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 				break;
 			case EV_HOUSE:
 				expirations(fds[EV_HOUSE]);
-				h->housekeeping(h->ctx);
+				r = h->housekeeping(h->ctx);
+				if (r > 0)
+					r = 0;
 				break;
 			case EV_END:
 			case EV_SIGNAL:

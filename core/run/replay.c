@@ -1,9 +1,7 @@
-/* The -r run: records in, events out in batches, ticks and -d by the recorded clock. */
+/* The file source (-r): records in, events out in batches, ticks and -d by the recorded clock. */
 #include "run/run.h"
 #include "sym/sym.h"
-#include "cli/cli.h"
 #include "capture/capture.h"
-#include "lua/bridge.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -14,7 +12,6 @@
 #include <time.h>
 
 #define BATCH 1024
-#define MAX_TICK_GAP 100000 /* ticks run in one go before a jump in recorded time is skipped */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -23,61 +20,44 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-struct replay {
-	struct options *o;
-	const char *file;
+struct file_source {
+	struct run_source s; /* first: the run hands it back */
 	struct capreader *cr;
 	struct pcapng_decoder *dec;
-	struct runtime *rt;
-	struct pcapfilter *pf; /* a pcap-filter expression, or NULL */
+	struct run *r; /* from start on */
+	struct tcpdrop_config cfg; /* the in-kernel filters */
+	int filtering;
 	struct tcpdrop_event *batch;
 	unsigned int n;
 	uint64_t seen;
 	uint64_t start; /* the recorded start of tracing, 0 if unknown */
 	uint64_t end; /* the recorded end, 0 if unknown */
-	uint64_t interval_ns, next_tick, ticks;
+	uint64_t last; /* the latest drop read */
 	uint64_t house_at; /* CLOCK_MONOTONIC ns of the next runtime housekeeping */
 	struct run_stats recorded;
 	int have_recorded;
+	int have; /* what next_event() said last */
 	int err; /* the file was bad: exit 1 after done() */
 	int halt; /* what a dispatch inside next_event() said: stop (1) or failed (<0) */
 	int may_wait; /* reading the file can wait (a pipe) */
 };
 
-/* Options that only mean something when tracing: refused rather than silently ignored. */
-static int check_options(const struct options *o)
-{
-	if (o->write_path) {
-		msg("-r and -w exclude each other: replay a file, or record one");
-		return -EINVAL;
-	}
-	if (o->probe != PROBE_AUTO || o->no_stack || o->pid_netns) {
-		msg("%s has no meaning with -r: a replay traces nothing%s",
-		    o->probe != PROBE_AUTO ? "--probe"
-		    : o->no_stack	   ? "--no-stack"
-					   : "--pid-netns",
-		    o->pid_netns ? " (--netns-id selects a namespace)" : "");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int dispatch(struct replay *rp, int keep);
+static int dispatch(struct file_source *fs, int keep);
 
 /* next_event() for any other record, and whenever the buffer runs out. */
-static __attribute__((noinline)) int next_record(struct replay *rp)
+static __attribute__((noinline)) int next_record(struct file_source *fs)
 {
 	for (;;) {
 		struct cap_rec r;
 		int ret;
 
 		/* A pipe: what we have goes out before we wait for more. */
-		if (rp->may_wait && rp->rt && rp->n && capreader__pending(rp->cr)) {
-			rp->halt = dispatch(rp, 0);
-			if (rp->halt)
+		if (fs->may_wait && fs->r && fs->n && capreader__pending(fs->cr)) {
+			fs->halt = dispatch(fs, 0);
+			if (fs->halt)
 				return 0;
 		}
-		ret = capreader__next(rp->cr, &r);
+		ret = capreader__next(fs->cr, &r);
 
 		if (ret == -EINTR) {
 			if (stop_signal)
@@ -88,19 +68,19 @@ static __attribute__((noinline)) int next_record(struct replay *rp)
 			return ret;
 		switch (r.kind) {
 		case CAP_SECTION:
-			ret = pcapng__decode_section(rp->dec, &r, rp->file);
+			ret = pcapng__decode_section(fs->dec, &r, fs->s.name);
 			break;
 		case CAP_STATS:
-			if (r.start && !rp->start)
-				rp->start = r.start;
+			if (r.start && !fs->start)
+				fs->start = r.start;
 			if (r.end)
-				rp->end = r.end;
-			ret = pcapng__decode_stats(rp->dec, &r, &rp->recorded, rp->file);
+				fs->end = r.end;
+			ret = pcapng__decode_stats(fs->dec, &r, &fs->recorded, fs->s.name);
 			if (ret > 0)
-				rp->have_recorded = 1;
+				fs->have_recorded = 1;
 			break;
 		case CAP_PACKET:
-			ret = pcapng__decode_packet(rp->dec, &r, &rp->batch[rp->n], rp->file);
+			ret = pcapng__decode_packet(fs->dec, &r, &fs->batch[fs->n], fs->s.name);
 			if (ret)
 				return ret;
 			break;
@@ -112,14 +92,14 @@ static __attribute__((noinline)) int next_record(struct replay *rp)
 
 /*
  * The next drop of the file into batch[n]: 1, 0 at the end (or on a signal, or when the
- * runtime said stop: rp->halt), <0 on a bad file. What -w writes, already read, takes the
+ * runtime said stop: fs->halt), <0 on a bad file. What -w writes, already read, takes the
  * decoder's fast path inline: no record in between, and it never waits.
  */
-static inline int next_event(struct replay *rp)
+static inline int next_event(struct file_source *fs)
 {
-	int ret = pcapng__next_drop(rp->cr, rp->dec, &rp->batch[rp->n], rp->file);
+	int ret = pcapng__next_drop(fs->cr, fs->dec, &fs->batch[fs->n], fs->s.name);
 
-	return ret ? ret : next_record(rp);
+	return ret ? ret : next_record(fs);
 }
 
 static int port_in(const __u16 *set, unsigned int n, __u16 port)
@@ -182,207 +162,167 @@ static int pass(const struct tcpdrop_config *c, const struct tcpdrop_event *ev)
 	return 1;
 }
 
-/* --reason names, looked up in the names the file carries. */
-/* Hand the batch to the runtime; the undelivered event at batch[n] (if keep) moves to the front. */
-static int dispatch(struct replay *rp, int keep)
+/* Hand the batch to the run; the undelivered event at batch[n] (if keep) moves to the front. */
+static int dispatch(struct file_source *fs, int keep)
 {
-	unsigned int kept;
 	int ret;
 
-	if (!rp->n)
+	if (!fs->n)
 		return 0;
-	/* The expression moves the matching drops to the front; batch[n] is left alone. */
-	kept = (unsigned int)pcapfilter__batch(rp->pf, rp->batch, rp->n);
-	ret = kept ? runtime__dispatch(rp->rt, rp->batch, kept) : 0;
-	fflush(stdout);
-	rp->seen += rp->n;
+	ret = run__deliver(fs->r, fs->batch, fs->n);
+	fs->seen += fs->n;
 	/* As a live run does once a second: reap what the script spawned, refresh its stats. */
-	if (now_ns(CLOCK_MONOTONIC) >= rp->house_at) {
-		struct run_stats st = { .seen = rp->seen };
+	if (now_ns(CLOCK_MONOTONIC) >= fs->house_at) {
+		struct run_stats st = { .seen = fs->seen };
 
-		runtime__housekeeping(rp->rt, &st);
-		rp->house_at = now_ns(CLOCK_MONOTONIC) + 1000000000u;
+		run__housekeeping(fs->r, &st);
+		fs->house_at = now_ns(CLOCK_MONOTONIC) + 1000000000u;
 	}
 	if (keep)
-		rp->batch[0] = rp->batch[rp->n];
-	rp->n = 0;
+		fs->batch[0] = fs->batch[fs->n];
+	fs->n = 0;
 	return ret;
 }
 
-/* Run every tick due by time t (after handing on the batch: its drops came first). */
-static int tick_to(struct replay *rp, uint64_t t, int keep)
+static int drain(struct run_source *s, struct run *r)
 {
-	uint64_t due;
-	int ret;
+	struct file_source *fs = (struct file_source *)s;
+	uint64_t stop_at = run__clock_stop(r), end;
+	int have = fs->have, ret = 0;
 
-	if (!rp->interval_ns || t < rp->next_tick)
-		return 0;
-	due = (t - rp->next_tick) / rp->interval_ns;
-	if (due > MAX_TICK_GAP) {
-		msg("%s: the recorded time jumps %llu s ahead; the ticks of that gap are skipped",
-		    rp->file, (unsigned long long)((t - rp->next_tick) / 1000000000u));
-		rp->next_tick += (due - 1) * rp->interval_ns;
-	}
-	ret = dispatch(rp, keep);
-	while (!ret && t >= rp->next_tick) {
-		runtime__set_clock(rp->rt, rp->next_tick);
-		ret = runtime__tick(rp->rt, ++rp->ticks);
-		fflush(stdout);
-		rp->next_tick += rp->interval_ns;
-	}
-	return ret;
-}
-
-static void report_skipped(struct replay *rp)
-{
-	const struct pcapng_skipped *s = pcapng_decoder__skipped(rp->dec);
-
-	if (s->not_tcp)
-		msg("%s: skipped %llu packet%s that %s not TCP over IPv4/IPv6 (or cut too short)",
-		    rp->file, (unsigned long long)s->not_tcp, s->not_tcp == 1 ? "" : "s",
-		    s->not_tcp == 1 ? "is" : "are");
-	if (s->bad_link)
-		msg("%s: skipped %llu packet%s on link type %u, which tcpdrop cannot read "
-		    "(it reads Ethernet, raw IP, Linux cooked and loopback captures)",
-		    rp->file, (unsigned long long)s->bad_link, s->bad_link == 1 ? "" : "s",
-		    s->last_link);
-	if (rp->have_recorded && rp->recorded.lost)
-		msg("%s: the recording lost %llu events (the ring buffer was full)", rp->file,
-		    (unsigned long long)rp->recorded.lost);
-}
-
-static int run(struct replay *rp, struct runtime_opts *ro, struct names *nm, struct ksyms *ks)
-{
-	struct options *o = rp->o;
-	struct tcpdrop_config cfg = o->cfg;
-	struct run_stats rs = { 0 };
-	char source[600];
-	uint64_t stop_at = UINT64_MAX, last = 0;
-	double interval = 0;
-	int have, ret = 0, code, filtering;
-
-	cfg.netns = o->netns_id;
-	have = next_event(rp);
-	if (have < 0)
-		return 1;
-	if (o->list_reasons) {
-		if (names__next_reason(nm, -1) < 0)
-			msg("%s carries no drop reason names (it was not recorded by tcpdrop)",
-			    rp->file);
-		names__print_reasons(nm, stdout);
-		return 0;
-	}
-	snprintf(source, sizeof(source), "%s names", rp->file);
-	if (names__resolve_list(nm, o->reasons, source, cfg.reasons, &cfg.nreasons,
-				TCPDROP_MAX_REASONS))
-		return 2;
-	if (runtime__new(ro, nm, ks, &rp->rt))
-		return 2;
-	/* The recording's clock from the start: the recorded start of tracing, else the first drop.
-	 */
-	if (!rp->start && have)
-		rp->start = rp->batch[0].ts_ns;
-	runtime__set_clock(rp->rt, rp->start);
-	ret = runtime__init(rp->rt, &interval);
-	if (ret < 0)
-		return 1;
-	fflush(stdout);
-	if (ret > 0)
-		have = 0; /* init() called tcpdrop.exit(): done() without a drop */
-	if (o->interval)
-		interval = o->interval;
-	rp->interval_ns = (uint64_t)(interval * 1e9);
-	/* Ticks and -d count from the same start. */
-	rp->next_tick = rp->start + rp->interval_ns;
-	if (o->duration > 0)
-		stop_at = rp->start + (uint64_t)(o->duration * 1e9);
-
-	filtering = cfg.family || cfg.netns || cfg.nsports || cfg.ndports || cfg.nports ||
-		    cfg.nnets || cfg.nreasons;
 	while (have > 0 && !stop_signal) {
-		struct tcpdrop_event *ev = &rp->batch[rp->n];
+		struct tcpdrop_event *ev = &fs->batch[fs->n];
 
 		if (ev->ts_ns >= stop_at)
 			break;
-		if (ev->ts_ns > last)
-			last = ev->ts_ns;
-		if (rp->interval_ns && ev->ts_ns >= rp->next_tick) {
-			ret = tick_to(rp, ev->ts_ns, 1);
-			ev = &rp->batch[rp->n];
+		if (ev->ts_ns > fs->last)
+			fs->last = ev->ts_ns;
+		if (run__ticks_due(r, ev->ts_ns)) {
+			/* The drops before the tick belong to its interval. */
+			ret = dispatch(fs, 1);
+			if (!ret)
+				ret = run__ticks_to(r, ev->ts_ns);
+			ev = &fs->batch[fs->n];
 			if (ret)
 				break;
 		}
-		if ((!filtering || pass(&cfg, ev)) && ++rp->n == BATCH) {
-			ret = dispatch(rp, 0);
+		if ((!fs->filtering || pass(&fs->cfg, ev)) && ++fs->n == BATCH) {
+			ret = dispatch(fs, 0);
 			if (ret)
 				break;
 		}
-		have = next_event(rp);
-		ret = rp->halt;
+		have = next_event(fs);
+		ret = fs->halt;
 		if (ret)
 			break;
 	}
+	fs->have = have;
 	if (have < 0)
-		rp->err = 1;
+		fs->err = 1;
 	if (!ret)
-		ret = dispatch(rp, 0);
+		ret = dispatch(fs, 0);
+	if (ret || stop_signal || fs->err)
+		return ret;
 	/* The recording went on after its last drop: so do its ticks (those before its end). */
-	if (!ret && !stop_signal && !rp->err) {
-		uint64_t end = have > 0 ? stop_at : rp->end > last ? rp->end : last;
-
-		if (end)
-			ret = tick_to(rp, end - 1, 0);
-	}
-	rs.seen = rp->seen;
-	if (rp->have_recorded) {
-		rs.lost = rp->recorded.lost;
-		rs.filtered_kernel = rp->recorded.filtered_kernel;
-		rs.stacks_skipped = rp->recorded.stacks_skipped;
-		rs.stacks_failed = rp->recorded.stacks_failed;
-	}
-	runtime__set_clock(rp->rt, rp->end > last ? (rp->end < stop_at ? rp->end : stop_at) : last);
-	runtime__housekeeping(rp->rt, &rs);
-	runtime__done(rp->rt, &rs);
-	fflush(stdout);
-	report_skipped(rp);
-	if (rs.errors)
-		msg("%llu script error%s", (unsigned long long)rs.errors,
-		    rs.errors == 1 ? "" : "s");
-	code = runtime__exit_code(rp->rt);
-	if (code < 0)
-		code = ret < 0 ? 1 : 0;
-	return rp->err && !code ? 1 : code;
+	end = have > 0 ? stop_at : fs->end > fs->last ? fs->end : fs->last;
+	if (end && run__ticks_due(r, end - 1))
+		ret = run__ticks_to(r, end - 1);
+	return ret;
 }
 
-int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct pcapfilter *pf)
+static int start(struct run_source *s, struct run *r, const struct run_settings *set)
 {
-	struct replay rp = { .o = o, .file = o->read_path, .pf = pf };
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct ksyms *ks;
-	int code;
+	struct file_source *fs = (struct file_source *)s;
+	const struct tcpdrop_config *c = &set->filter;
 
-	if (check_options(o))
-		return 2;
-	if (!strcmp(o->read_path, "-"))
-		rp.file = "standard input";
-	if (capreader__open(o->read_path, &rp.cr))
+	fs->r = r;
+	fs->cfg = set->filter;
+	fs->filtering = c->family || c->netns || c->nsports || c->ndports || c->nports ||
+			c->nnets || c->nreasons;
+	/* The recording's clock from the start: the recorded start of tracing, else the first
+	 * drop. */
+	if (!fs->start && fs->have > 0)
+		fs->start = fs->batch[0].ts_ns;
+	run__clock_start(r, fs->start);
+	return 0;
+}
+
+static void stats(struct run_source *s, struct run_stats *rs)
+{
+	struct file_source *fs = (struct file_source *)s;
+	uint64_t stop_at = run__clock_stop(fs->r);
+
+	if (fs->have_recorded) {
+		rs->lost = fs->recorded.lost;
+		rs->filtered_kernel = fs->recorded.filtered_kernel;
+		rs->stacks_skipped = fs->recorded.stacks_skipped;
+		rs->stacks_failed = fs->recorded.stacks_failed;
+	}
+	run__set_clock(fs->r,
+		       fs->end > fs->last ? (fs->end < stop_at ? fs->end : stop_at) : fs->last);
+}
+
+static int report(struct run_source *s, const struct run_stats *rs)
+{
+	struct file_source *fs = (struct file_source *)s;
+	const struct pcapng_skipped *sk = pcapng_decoder__skipped(fs->dec);
+	const char *file = s->name;
+
+	if (sk->not_tcp)
+		msg("%s: skipped %llu packet%s that %s not TCP over IPv4/IPv6 (or cut too short)",
+		    file, (unsigned long long)sk->not_tcp, sk->not_tcp == 1 ? "" : "s",
+		    sk->not_tcp == 1 ? "is" : "are");
+	if (sk->bad_link)
+		msg("%s: skipped %llu packet%s on link type %u, which tcpdrop cannot read "
+		    "(it reads Ethernet, raw IP, Linux cooked and loopback captures)",
+		    file, (unsigned long long)sk->bad_link, sk->bad_link == 1 ? "" : "s",
+		    sk->last_link);
+	if (fs->have_recorded && fs->recorded.lost)
+		msg("%s: the recording lost %llu events (the ring buffer was full)", file,
+		    (unsigned long long)fs->recorded.lost);
+	return fs->err ? 1 : 0;
+}
+
+static void source_free(struct run_source *s)
+{
+	struct file_source *fs = (struct file_source *)s;
+
+	free(fs->batch);
+	pcapng_decoder__free(fs->dec);
+	capreader__free(fs->cr);
+	free(fs);
+}
+
+int file_source__open(const char *path, struct names *nm, struct ksyms *ks, struct run_source **out)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct file_source *fs;
+	struct capreader *cr;
+
+	if (capreader__open(path, &cr))
 		return 1;
-	rp.may_wait = capreader__may_wait(rp.cr);
-	/* Frames come from the file, never from this machine's kallsyms. */
-	ks = ksyms__new();
-	rp.dec = pcapng_decoder__new(nm, ks);
-	rp.batch = xcalloc(BATCH, sizeof(*rp.batch));
+	fs = xcalloc(1, sizeof(*fs));
+	fs->s = (struct run_source){ .name = strcmp(path, "-") ? path : "standard input",
+				     .wake_fd = -1,
+				     .start = start,
+				     .drain = drain,
+				     .stats = stats,
+				     .report = report,
+				     .free = source_free };
+	fs->cr = cr;
+	fs->may_wait = capreader__may_wait(cr);
+	fs->dec = pcapng_decoder__new(nm, ks);
+	fs->batch = xcalloc(BATCH, sizeof(*fs->batch));
 	/* No SA_RESTART: a read from a quiet pipe must give way to Ctrl-C. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-
-	code = run(&rp, ro, nm, ks);
-
-	runtime__free(rp.rt);
-	free(rp.batch);
-	pcapng_decoder__free(rp.dec);
-	capreader__free(rp.cr);
-	ksyms__free(ks);
-	return code;
+	/* The first drop, and with it the names of the file's section. */
+	fs->have = next_event(fs);
+	if (fs->have < 0) {
+		source_free(&fs->s);
+		return 1;
+	}
+	*out = &fs->s;
+	return 0;
 }

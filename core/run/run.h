@@ -1,46 +1,130 @@
-/* A run: the live tracer, replay, and the event loop they share. */
+/* A run: one lifecycle for every source of drops (the live rings, a recording, a test feeder). */
 #ifndef TCPDROP_RUN_RUN_H
 #define TCPDROP_RUN_RUN_H
 
 #include <stdint.h>
 
-/* --- A live tracing run, from loading the probe to done(stats). */
+#include "drop.h"
+#include "kernel/kernel.h"
 
-struct options;
-struct runtime_opts;
 struct names;
 struct ksyms;
-struct pcapfilter;
-
-/* pf (may be NULL) filters each batch before the script. Returns the process exit code: 0, 1
- * (failure or script error), 2 (bad input). */
-int trace__run(struct options *o, struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
-	       struct pcapfilter *pf);
-
-/* --- -r: replay a recorded pcapng (or any pcap/pcapng capture) through the Lua runtime. */
-
-struct options;
 struct runtime_opts;
-struct names;
 struct pcapfilter;
+struct recorder_opts;
+struct run;
+
+/* What a run is asked to do, filled by the command line (or a test tool) before it starts. */
+struct run_settings {
+	const struct runtime_opts *ro; /* the script, -f, -e, -c, -i */
+	struct pcapfilter *pf; /* the trailing pcap-filter expression, or NULL */
+	const struct recorder_opts *rec; /* -w, or NULL */
+	struct tcpdrop_config filter; /* the in-kernel filters, --reason and the netns resolved */
+	double duration; /* -d seconds; 0: none */
+	unsigned int poll_ms; /* loop sources: drain at least this often */
+};
 
 /*
- * Read o->read_path ("-": standard input) and hand its drops to the runtime,
- * with ticks and -d in recorded time, the in-kernel filters of a live run and
- * pf (a pcap-filter expression, or NULL) applied in user space. nm must be empty:
- * it is filled with the names the file carries. Needs no privileges and loads
- * nothing into the kernel.
- * Returns the exit code: 0, 1 (bad or unreadable file, script error), 2 (usage).
+ * Where drops come from. A loop source is read by the epoll loop (its wake_fd, the poll
+ * timer, ticks and -d on the wall clock); any other is drained once, to its end, and says
+ * itself when ticks and housekeeping happen (run__tick, run__housekeeping, or the recorded
+ * clock: run__clock_start). Hooks other than drain may be NULL.
  */
-int replay__run(struct options *o, struct runtime_opts *ro, struct names *nm,
-		struct pcapfilter *pf);
+struct run_source {
+	const char *name; /* for messages: the file, "standard input" */
+	int loop;
+	int wake_fd; /* loop sources, read after start: readable when there is data; -1: none */
+	/* After the runtime loaded, before init(): attach. 0, or the exit code of a failure. */
+	int (*start)(struct run_source *s, struct run *r, const struct run_settings *set);
+	/* Hand what is waiting to run__deliver(). 0 (more may come), 1 (stop), <0. */
+	int (*drain)(struct run_source *s, struct run *r);
+	/* Loop sources, after a signal or -d: the last of it. 0 or <0. */
+	int (*finish)(struct run_source *s, struct run *r);
+	/* Loop sources, once a second: say what is new (losses). */
+	void (*housekeeping)(struct run_source *s);
+	/* The counters as they stand (rs->seen holds what the run delivered). */
+	void (*stats)(struct run_source *s, struct run_stats *rs);
+	/* After done(): what the source has to say. 0, or the exit code its own failure asks. */
+	int (*report)(struct run_source *s, const struct run_stats *rs);
+	void (*free)(struct run_source *s);
+};
+
+/*
+ * The whole run: the recorder (set->rec) and the runtime, src->start, init(args), the drops
+ * until the source ends, a signal, -d or the script says stop, then done(stats), the reports
+ * (losses, stacks skipped, script errors) and the cleanup; src is freed. nm and ks hold the
+ * names and symbols src filled when it was opened. Returns the process exit code: 0, 1
+ * (failure, script error), 2 (a script that does not load, bad input).
+ */
+int run__main(const struct run_settings *set, struct run_source *src, struct names *nm,
+	      struct ksyms *ks);
+
+/*
+ * A batch through the stages, in order: the pcap-filter expression (the matching events
+ * move to the front of ev; ev[n] is left alone), the recorder, the runtime. Counted as seen.
+ * 0, 1 (stop) or <0.
+ */
+int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n);
+/* tick(n) with the next n. 0, 1 (stop) or <0. */
+int run__tick(struct run *r);
+/* The tick interval in effect after init() (seconds; 0: none). */
+double run__interval(const struct run *r);
+/*
+ * Reap the script's children, refresh the counters tcpdrop.stats() reports (st NULL: keep
+ * them), write out what the recorder holds. 0, or <0 when the recording failed.
+ */
+int run__housekeeping(struct run *r, const struct run_stats *st);
+
+/*
+ * A recording's clock, from its start at ns: ticks and -d count in recorded time. Call from
+ * start. run__set_clock moves it (the time tcpdrop.now() reads between events).
+ */
+void run__clock_start(struct run *r, uint64_t ns);
+void run__set_clock(struct run *r, uint64_t ns);
+/* Where -d ends the recorded time (UINT64_MAX: never). */
+uint64_t run__clock_stop(const struct run *r);
+/*
+ * Whether ticks are due by recorded time t (deliver the batch before them first); a jump
+ * too far ahead skips the ticks of the gap, said once.
+ */
+int run__ticks_due(struct run *r, uint64_t t);
+/* Run the ticks due by t. 0, 1 (stop) or <0. */
+int run__ticks_to(struct run *r, uint64_t t);
+
+/* --- The sources core/ ships: the live probe, and a recorded file. */
+
+struct live_source_opts {
+	enum probe_mode probe;
+	int no_stack;
+	uint32_t stack_rate; /* --stack-rate */
+	uint32_t ring_kb; /* each CPU's ring */
+	int ring_shared; /* one shared ring even where per-CPU ones work (tests) */
+	int want_pkt; /* -w: copy the packets */
+	uint32_t snaplen;
+};
+
+/*
+ * Read the kernel's BTF: its reason and state names into nm. Loads nothing yet (start
+ * does, after the runtime). 0, or the exit code after one line saying why.
+ */
+int live_source__open(const struct live_source_opts *lo, struct names *nm, struct ksyms *ks,
+		      struct run_source **out);
+
+/*
+ * Open path ("-": standard input) and read up to its first drop: the names the file
+ * carries into nm (which must be empty), its frames into ks. Needs no privileges. The
+ * in-kernel filters of the settings are applied here, with the kernel's own rules.
+ * 0, or the exit code (1) after one line saying why.
+ */
+int file_source__open(const char *path, struct names *nm, struct ksyms *ks,
+		      struct run_source **out);
 
 /* --- The live event loop: ring-buffer wake-ups, a short poll timer, ticks, duration, signals. */
 
 struct loop_hooks {
 	int (*drain)(void *ctx); /* read what is waiting: 0, 1 (stop) or <0 */
 	int (*tick)(void *ctx, uint64_t n); /* every interval: 0, 1 (stop) or <0 */
-	void (*housekeeping)(void *ctx); /* once a second: report losses */
+	int (*housekeeping)(void *ctx); /* once a second: 0, or <0 (stop: it failed) */
 	void *ctx;
 };
 

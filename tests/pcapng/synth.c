@@ -9,6 +9,7 @@
 #include "sym/sym.h"
 #include "capture/capture.h"
 #include "lua/bridge.h"
+#include "run/run.h"
 #include "util/util.h"
 
 static const char usage[] =
@@ -175,34 +176,61 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	return n;
 }
 
+/* The source: the fixed events, REPEAT times, as a live run would deliver them. */
+struct synth {
+	struct run_source s; /* first: the run hands it back */
+	struct run *r;
+	struct tcpdrop_event ev[16];
+	long repeat;
+};
+
+static int start(struct run_source *s, struct run *r, const struct run_settings *set)
+{
+	((struct synth *)s)->r = r;
+	return 0;
+}
+
+static int drain(struct run_source *s, struct run *r)
+{
+	struct synth *sy = (struct synth *)s;
+	/* Drops from now on, as in a live run (replayed ticks count from the recorded start). */
+	uint64_t base = now_ns(CLOCK_REALTIME);
+	int ret = 0;
+
+	for (long k = 0; k < sy->repeat && !ret; k++) {
+		unsigned int n = make_events(sy->ev, base + (uint64_t)k * 4000000000ULL);
+
+		ret = run__deliver(r, sy->ev, n);
+		if (!ret && k % 4096 == 4095)
+			ret = run__housekeeping(r, NULL);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct recorder_opts rec = { 0 };
 	struct runtime_opts ro = { 0 };
-	struct run_stats rs = { 0 };
-	struct tcpdrop_event *ev = xcalloc(16, sizeof(*ev));
+	struct run_settings set = { .ro = &ro, .rec = &rec };
+	struct synth *sy = xcalloc(1, sizeof(*sy));
 	struct names *nm = names__new();
 	struct ksyms *ks = ksyms__new();
-	struct runtime *rt = NULL;
-	struct recorder *r;
-	long repeat = 1;
-	uint64_t base;
-	int quiet = 0, code = 0, i;
-	double interval;
+	int code, i;
 
+	sy->repeat = 1;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (!strcmp(argv[i], "-q"))
-			quiet = 1;
+			ro.exec_code = ""; /* record only: a drop() that prints nothing */
 		else if (!strcmp(argv[i], "-f"))
 			rec.force = 1;
 		else if (!strcmp(argv[i], "-e") && i + 1 < argc)
 			ro.exec_code = argv[++i];
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			repeat = atol(argv[++i]);
+			sy->repeat = atol(argv[++i]);
 		else
 			break;
 	}
-	if (i != argc - 1 || repeat < 1) {
+	if (i != argc - 1 || sy->repeat < 1) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -215,33 +243,12 @@ int main(int argc, char **argv)
 	names__set_state(nm, 1, "ESTABLISHED");
 	names__set_state(nm, 10, "LISTEN");
 
-	if (recorder__open(&rec, nm, ks, &r))
-		return 1;
-	if (!quiet && (runtime__new(&ro, nm, ks, &rt) || runtime__init(rt, &interval) < 0))
-		return 1;
-	/* Drops from now on, as in a live run (replayed ticks count from the recorded start). */
-	recorder__start(r);
-	base = now_ns(CLOCK_REALTIME);
-	for (long k = 0; k < repeat && !code; k++) {
-		unsigned int n = make_events(ev, base + (uint64_t)k * 4000000000ULL);
-
-		if (recorder__write(r, ev, n))
-			code = 1;
-		else if (rt && runtime__dispatch(rt, ev, n) < 0)
-			code = 1;
-		rs.seen += n;
-		if (k % 4096 == 4095 && recorder__flush(r))
-			code = 1;
-	}
-	if (rt) {
-		runtime__done(rt, &rs);
-		fflush(stdout);
-	}
-	if (recorder__close(r, &rs))
-		code = 1;
-	runtime__free(rt);
+	sy->s = (struct run_source){
+		.name = rec.path, .wake_fd = -1, .start = start, .drain = drain
+	};
+	code = run__main(&set, &sy->s, nm, ks);
 	names__free(nm);
 	ksyms__free(ks);
-	free(ev);
+	free(sy);
 	return code;
 }

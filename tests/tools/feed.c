@@ -183,20 +183,22 @@ static const char *const states[] = {
 
 static const char *const flag_names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
 
+/* The test feeder: a source of the real run lifecycle (core/run/run.c), fed from text. */
 struct feed {
-	struct runtime *rt;
+	struct run_source s; /* first: the run hands it back */
+	struct run *r; /* from start on */
 	struct names *nm;
 	struct ksyms *ks;
 	struct tcpdrop_event *batch;
 	unsigned int n, cap;
-	uint64_t seen, ticks, nevents;
+	uint64_t nevents, bench_n;
 	uint64_t next_ts; /* ns */
 	struct run_stats kstats; /* what a "stats" line set */
 	FILE *in;
 	const char *path;
 	unsigned int lineno;
-	double interval; /* from runtime__init: 0 when nothing asked for ticks */
 	int status; /* 0 go on, 1 stop, <0 error */
+	int bad_input; /* a line feed could not read: exit 2, not the script's fault */
 	int input_done;
 };
 
@@ -454,9 +456,7 @@ static int deliver(struct feed *f)
 
 	if (!f->n || f->status)
 		return f->status;
-	ret = runtime__dispatch(f->rt, f->batch, f->n);
-	fflush(stdout);
-	f->seen += f->n;
+	ret = run__deliver(f->r, f->batch, f->n);
 	f->n = 0;
 	if (ret)
 		f->status = ret;
@@ -538,7 +538,7 @@ static int set_stats(struct feed *f, char *line)
 		else
 			return bad(f, "stats: unknown counter %s%s", w, "");
 	}
-	runtime__housekeeping(f->rt, &f->kstats);
+	run__housekeeping(f->r, &f->kstats);
 	return 0;
 }
 
@@ -562,12 +562,11 @@ static int run_input(struct feed *f)
 		word = p;
 		if (!strncmp(word, "tick", 4) && (!word[4] || word[4] == ' ')) {
 			/* As in a live run: no interval (-i, tcpdrop.interval()), no tick. */
-			if (!f->interval)
+			if (!run__interval(f->r))
 				continue;
 			if (deliver(f))
 				break;
-			f->status = runtime__tick(f->rt, ++f->ticks);
-			fflush(stdout);
+			f->status = run__tick(f->r);
 		} else if (!strncmp(word, "sleep ", 6)) {
 			double sec = atof(word + 6);
 			struct timespec ts = { (time_t)sec,
@@ -579,7 +578,7 @@ static int run_input(struct feed *f)
 		} else if (!strcmp(word, "reap")) {
 			if (deliver(f))
 				break;
-			runtime__housekeeping(f->rt, NULL);
+			run__housekeeping(f->r, NULL);
 		} else if (!strcmp(word, "zombies")) {
 			if (deliver(f))
 				break;
@@ -591,6 +590,7 @@ static int run_input(struct feed *f)
 				break;
 			if (set_stats(f, word + 6)) {
 				f->status = -EINVAL;
+				f->bad_input = 1;
 				break;
 			}
 		} else if (!strcmp(word, "flush")) {
@@ -598,6 +598,7 @@ static int run_input(struct feed *f)
 		} else {
 			if (parse_event(f, word, &f->batch[f->n])) {
 				f->status = -EINVAL;
+				f->bad_input = 1;
 				break;
 			}
 			f->nevents++;
@@ -611,9 +612,15 @@ static int run_input(struct feed *f)
 	return f->status;
 }
 
-static int loop_drain(void *ctx)
+static int input_drain(struct run_source *s, struct run *r)
 {
-	struct feed *f = ctx;
+	return run_input((struct feed *)s);
+}
+
+/* --loop: everything at the first drain; then only the loop's timers and -d. */
+static int loop_drain(struct run_source *s, struct run *r)
+{
+	struct feed *f = (struct feed *)s;
 
 	if (f->input_done)
 		return 0;
@@ -621,25 +628,30 @@ static int loop_drain(void *ctx)
 	return run_input(f);
 }
 
-static int loop_tick(void *ctx, uint64_t n)
+static int start(struct run_source *s, struct run *r, const struct run_settings *set)
 {
-	struct feed *f = ctx;
-	int ret = runtime__tick(f->rt, n);
-
-	f->ticks = n;
-	fflush(stdout);
-	return ret;
+	((struct feed *)s)->r = r;
+	return 0;
 }
 
-static void loop_housekeeping(void *ctx)
+/* What the core would pass to done: the "stats" lines' counters. */
+static void stats(struct run_source *s, struct run_stats *rs)
 {
-	struct feed *f = ctx;
+	uint64_t seen = rs->seen;
 
-	runtime__housekeeping(f->rt, NULL);
+	*rs = ((struct feed *)s)->kstats;
+	rs->seen = seen;
 }
 
-static int bench(struct feed *f, uint64_t total)
+static int report(struct run_source *s, const struct run_stats *rs)
 {
+	return ((struct feed *)s)->bad_input ? 2 : 0;
+}
+
+static int bench(struct run_source *s, struct run *r)
+{
+	struct feed *f = (struct feed *)s;
+	uint64_t total = f->bench_n;
 	struct tcpdrop_event *big = xcalloc(BENCH_BATCH, sizeof(*big));
 	unsigned int have;
 	uint64_t t0, t1, done = 0;
@@ -664,6 +676,7 @@ static int bench(struct feed *f, uint64_t total)
 				continue;
 			if (parse_event(f, line, &big[f->n])) {
 				free(line);
+				f->bad_input = 1;
 				return -EINVAL;
 			}
 			f->n++;
@@ -681,12 +694,11 @@ static int bench(struct feed *f, uint64_t total)
 		unsigned int n =
 			total - done < BENCH_BATCH ? (unsigned int)(total - done) : BENCH_BATCH;
 
-		ret = runtime__dispatch(f->rt, big, n);
+		ret = run__deliver(r, big, n);
 		done += n;
 	}
 	t1 = now_ns(CLOCK_MONOTONIC);
 	fflush(stdout);
-	f->seen = done;
 	fprintf(stderr, "bench: %llu events in %.4f s: %.1f ns per event\n",
 		(unsigned long long)done, (double)(t1 - t0) / 1e9,
 		done ? (double)(t1 - t0) / (double)done : 0.0);
@@ -697,14 +709,13 @@ int main(int argc, char **argv)
 {
 	struct feed f = { .path = "-", .cap = 64, .next_ts = BASE_TS * 1000000000ULL };
 	struct runtime_opts ro = { 0 };
+	struct run_settings set = { .ro = &ro, .poll_ms = 10 };
 	struct options o = { 0 };
 	char err[256];
 	const char *events = NULL, *syslog_path = NULL;
 	FILE *syslog_file = NULL;
-	uint64_t bench_n = 0;
-	int loop = 0, i, targc = 0, code, ret = 0;
+	int loop = 0, i, targc = 0, code;
 	char **targv;
-	double interval = 0;
 
 	/* feed's own options, anywhere before "--"; the rest is a tcpdrop command line. */
 	code = 2;
@@ -731,7 +742,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--syslog-to") && i + 1 < argc) {
 			syslog_path = argv[++i];
 		} else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
-			if (num(argv[++i], UINT64_MAX, &bench_n)) {
+			if (num(argv[++i], UINT64_MAX, &f.bench_n)) {
 				fprintf(stderr, "feed: --bench N\n");
 				goto out;
 			}
@@ -776,45 +787,18 @@ int main(int argc, char **argv)
 
 	if (runtime_opts__from(&ro, &o))
 		goto out;
-	if (runtime__new(&ro, f.nm, f.ks, &f.rt))
-		goto out;
-
-	ret = runtime__init(f.rt, &interval);
-	f.interval = interval;
-	fflush(stdout);
-	if (ret == 0) {
-		if (bench_n) {
-			ret = bench(&f, bench_n);
-		} else if (loop) {
-			struct loop_opts lo = { .wake_fd = -1,
-						.poll_ms = 10,
-						.interval = interval,
-						.duration = o.duration };
-			struct loop_hooks h = { .drain = loop_drain,
-						.tick = loop_tick,
-						.housekeeping = loop_housekeeping,
-						.ctx = &f };
-
-			ret = loop__run(&lo, &h);
-		} else {
-			ret = run_input(&f);
-		}
-	}
-	if (ret == -EINVAL && f.status == -EINVAL) {
-		code = 2; /* a bad input line: not the script's fault */
-		goto out;
-	}
-	f.kstats.seen = f.seen;
-	runtime__done(f.rt, &f.kstats);
-	fflush(stdout);
-	if (f.kstats.errors)
-		msg("%llu script error%s", (unsigned long long)f.kstats.errors,
-		    f.kstats.errors == 1 ? "" : "s");
-	code = runtime__exit_code(f.rt);
-	if (code < 0)
-		code = ret < 0 ? 1 : 0;
+	set.duration = o.duration;
+	f.s = (struct run_source){ .name = f.path,
+				   .loop = loop && !f.bench_n,
+				   .wake_fd = -1,
+				   .start = start,
+				   .drain = f.bench_n ? bench
+					    : loop    ? loop_drain
+						      : input_drain,
+				   .stats = stats,
+				   .report = report };
+	code = run__main(&set, &f.s, f.nm, f.ks);
 out:
-	runtime__free(f.rt);
 	if (f.ks)
 		ksyms__free(f.ks);
 	if (f.nm)
