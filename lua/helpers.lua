@@ -3,9 +3,16 @@
 -- A map keeps one value per key tuple in nested tables (one level per key), so that updating a
 -- key that exists allocates nothing. Maps print as aligned tables, largest value first, at each
 -- tick (then reset, unless kept) and at exit.
+--
+-- Each map keeps at most max_keys key tuples (--max-keys, tcpdrop.max_keys(), the map's own
+-- max_keys): whoever can send packets chooses the keys. Updates of new keys that do not fit are
+-- counted, and the count is printed with the table and at exit, never dropped silently.
 local M = {}
 
 local ffi = require("ffi")
+local core = require("tcpdrop.core")
+local vis = core.vis
+local max_keys = core.max_keys
 
 local fmt, rep, upper = string.format, string.rep, string.upper
 local concat, sort = table.concat, table.sort
@@ -107,6 +114,19 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Keys
 
+-- A name made safe for a terminal (core/lua/vis.c): control bytes, C1, bytes that are not UTF-8.
+function M.printable(s)
+	return vis(tostring(s))
+end
+
+function M.max_keys()
+	return max_keys
+end
+
+function M.set_max_keys(n)
+	max_keys = n
+end
+
 local function cdata_key(k)
 	local n = tonumber(k)
 	if n and n < 2 ^ 53 and n > -2 ^ 53 then
@@ -160,6 +180,9 @@ local function slot(m, n, a, b, c, ...)
 	a = norm(a)
 	local t1 = t[a]
 	if t1 == nil then
+		if m.n >= (m.max or max_keys) then
+			return nil -- a new tuple, and no room: not even an empty table for it
+		end
 		t1 = {}
 		t[a] = t1
 	end
@@ -169,6 +192,9 @@ local function slot(m, n, a, b, c, ...)
 	b = norm(b)
 	local t2 = t1[b]
 	if t2 == nil then
+		if m.n >= (m.max or max_keys) then
+			return nil
+		end
 		t2 = {}
 		t1[b] = t2
 	end
@@ -182,6 +208,9 @@ local function slot(m, n, a, b, c, ...)
 		local k = norm(rest[i])
 		local nt = t[k]
 		if nt == nil then
+			if m.n >= (m.max or max_keys) then
+				return nil
+			end
 			nt = {}
 			t[k] = nt
 		end
@@ -215,13 +244,34 @@ local function bucket(v)
 	return e
 end
 
+-- An update of a new key tuple that did not fit: counted, shown with the table and at exit.
+local function full(m)
+	m.over = m.over + 1
+	m.over_total = m.over_total + 1
+end
+
+-- Room for one more key tuple?
+local function room(m)
+	if m.n < (m.max or max_keys) then
+		m.n = m.n + 1
+		return true
+	end
+	full(m)
+	return false
+end
+
 local update = {}
 
 function update.count(m, n, ...)
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local v = t[k]
 	if v == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		v = 0
 	end
 	t[k] = v + 1
@@ -232,9 +282,14 @@ update.top = update.count
 function update.sum(m, v, n, ...)
 	v = value_of(v, "sum")
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local old = t[k]
 	if old == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		old = 0
 	end
 	t[k] = old + v
@@ -244,9 +299,14 @@ end
 function update.min(m, v, n, ...)
 	v = value_of(v, "min")
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local old = t[k]
 	if old == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		t[k] = v
 	elseif v < old then
 		t[k] = v
@@ -257,9 +317,14 @@ end
 function update.max(m, v, n, ...)
 	v = value_of(v, "max")
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local old = t[k]
 	if old == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		t[k] = v
 	elseif v > old then
 		t[k] = v
@@ -270,9 +335,14 @@ end
 function update.avg(m, v, n, ...)
 	v = value_of(v, "avg")
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local cell = t[k]
 	if cell == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		t[k] = { v, 1 }
 	else
 		cell[1], cell[2] = cell[1] + v, cell[2] + 1
@@ -283,9 +353,14 @@ end
 function update.hist(m, v, n, ...)
 	v = value_of(v, "hist")
 	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full(m)
+	end
 	local cell = t[k]
 	if cell == nil then
-		m.n = m.n + 1
+		if not room(m) then
+			return
+		end
 		cell = { total = 0 }
 		t[k] = cell
 	end
@@ -303,6 +378,9 @@ local function new_map(kind, o)
 		arity = o.keys and #o.keys or nil,
 		vlabel = o.value or VALUE_LABEL[kind],
 		limit = o.limit,
+		max = o.max_keys,
+		over = 0, -- updates that did not fit since the table last printed
+		over_total = 0,
 		percent = o.percent,
 		keep = o.keep,
 		auto = o.print ~= false,
@@ -334,6 +412,10 @@ function M.map(o)
 	if o.keys ~= nil and type(o.keys) ~= "table" then
 		error("tcpdrop.map: keys must be a list of column names", 2)
 	end
+	if o.max_keys ~= nil and (type(o.max_keys) ~= "number" or o.max_keys < 1
+		or o.max_keys % 1 ~= 0) then
+		error("tcpdrop.map: max_keys must be an integer > 0", 2)
+	end
 	return new_map(kind, o)
 end
 
@@ -360,6 +442,31 @@ local function value_for(kind, cell)
 	return cell
 end
 
+-- Text with numbers in it in the order of the numbers: 10.0.0.1:9 before 10.0.0.1:22.
+local function natural_less(a, b)
+	local i, j, la, lb = 1, 1, #a, #b
+	while i <= la and j <= lb do
+		local da, db = a:match("^%d+", i), b:match("^%d+", j)
+		if da and db then
+			if da ~= db then
+				local na, nb = tonumber(da), tonumber(db)
+				if na ~= nb then
+					return na < nb
+				end
+				return #da < #db
+			end
+			i, j = i + #da, j + #db
+		else
+			local ca, cb = a:byte(i), b:byte(j)
+			if ca ~= cb then
+				return ca < cb
+			end
+			i, j = i + 1, j + 1
+		end
+	end
+	return la - i < lb - j
+end
+
 local function key_less(x, y)
 	local tx, ty = type(x), type(y)
 	if tx ~= ty then
@@ -367,9 +474,12 @@ local function key_less(x, y)
 	end
 	if tx == "boolean" then
 		return (not x) and y
+	elseif tx == "string" then
+		return natural_less(x, y)
 	end
 	return x < y
 end
+M.key_less = key_less
 
 -- Rows sorted by value (largest first), then by key: { keys = {...}, value = v, cell = raw }.
 function Map:rows()
@@ -439,21 +549,25 @@ function Map:total()
 	return s
 end
 
--- Keys print as text: control bytes (a process can put escape sequences in its name) are shown
--- as \xNN, never sent to the terminal.
+-- Keys print as text: control bytes (a process can put escape sequences in its name) are
+-- escaped, never sent to the terminal.
 local function keystr(k)
-	local s = tostring(k)
-	if s:find("[%z\1-\31\127]") then
-		s = s:gsub("[%z\1-\31\127]", function(c) return fmt("\\x%02x", c:byte()) end)
+	if type(k) == "string" then
+		return vis(k)
 	end
-	return s
+	return tostring(k)
 end
 
-local function numstr(v)
+local function integral(v)
+	return type(v) ~= "number" or (floor(v) == v and v > -2 ^ 53 and v < 2 ^ 53)
+end
+
+-- One format for a column: integers, or every value with two decimals.
+local function numstr(v, decimals)
 	if type(v) ~= "number" then
 		return tostring(v)
 	end
-	if floor(v) == v and v > -2 ^ 53 and v < 2 ^ 53 then
+	if not decimals then
 		return fmt("%d", v)
 	end
 	return fmt("%.2f", v)
@@ -472,6 +586,12 @@ local function labels_for(m)
 end
 
 -- Align columns: numbers right, strings left; two spaces between; no trailing blanks.
+-- Columns a cell takes: a UTF-8 character is one, however many bytes (escapes are ASCII).
+local function width(s)
+	local _, continuation = s:gsub("[\128-\191]", "")
+	return #s - continuation
+end
+
 local function print_table(out, header, rows, numeric)
 	local widths = {}
 	for i, h in ipairs(header) do
@@ -479,8 +599,8 @@ local function print_table(out, header, rows, numeric)
 	end
 	for _, r in ipairs(rows) do
 		for i, s in ipairs(r) do
-			if #s > widths[i] then
-				widths[i] = #s
+			if width(s) > widths[i] then
+				widths[i] = width(s)
 			end
 		end
 	end
@@ -488,11 +608,11 @@ local function print_table(out, header, rows, numeric)
 		local parts = {}
 		for i, s in ipairs(cells) do
 			if numeric[i] then
-				parts[i] = rep(" ", widths[i] - #s) .. s
+				parts[i] = rep(" ", widths[i] - width(s)) .. s
 			elseif i == #cells then
 				parts[i] = s
 			else
-				parts[i] = s .. rep(" ", widths[i] - #s)
+				parts[i] = s .. rep(" ", widths[i] - width(s))
 			end
 		end
 		out:write(concat(parts, "  "), "\n")
@@ -582,6 +702,7 @@ function Map:print(out)
 			end
 			print_hist(out, r.cell)
 		end
+		self:print_over(out)
 		return true
 	end
 	local header, numeric, cells = {}, {}, {}
@@ -599,6 +720,10 @@ function Map:print(out)
 		header[#header + 1] = "%"
 		numeric[#header] = true
 	end
+	local decimals = false
+	for _, r in ipairs(rows) do
+		decimals = decimals or not integral(r.value)
+	end
 	for i, r in ipairs(rows) do
 		local c = {}
 		for j, k in ipairs(r.keys) do
@@ -607,14 +732,51 @@ function Map:print(out)
 				numeric[j] = false
 			end
 		end
-		c[#c + 1] = numstr(r.value)
+		c[#c + 1] = numstr(r.value, decimals)
 		if self.percent then
 			c[#c + 1] = fmt("%.1f", total ~= 0 and 100 * r.value / total or 0)
 		end
 		cells[i] = c
 	end
 	print_table(out, header, cells, numeric)
+	self:print_over(out)
 	return true
+end
+
+-- What did not fit since the table last printed, under it.
+function Map:print_over(out)
+	if self.over > 0 then
+		out:write(fmt("[%d updates of new keys not counted: the table is full (%d keys; "
+			.. "--max-keys, tcpdrop.max_keys)]\n", self.over, self.max or max_keys))
+		self.over = 0
+	end
+end
+
+local function map_name(m)
+	if m.title then
+		return m.title
+	end
+	local labels = labels_for(m)
+	return fmt("%s(%s)", m.kind, concat(labels, ", "))
+end
+
+-- At exit, on stderr: each map that refused keys during the run.
+function M.report_dropped(out)
+	for _, m in ipairs(maps) do
+		if m.over_total > 0 then
+			out:write(fmt("tcpdrop: %s: %d updates of new keys not counted, the table was "
+				.. "full (%d keys; --max-keys, tcpdrop.max_keys)\n", map_name(m), m.over_total,
+				m.max or max_keys))
+		end
+	end
+end
+
+function M.dropped_total()
+	local n = 0
+	for _, m in ipairs(maps) do
+		n = n + m.over_total
+	end
+	return n
 end
 
 ---------------------------------------------------------------------------------------------------

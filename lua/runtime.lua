@@ -1,5 +1,6 @@
 -- Hook dispatch between the C core and the user's script: loading, filter/drop per batch, tick, done.
 local ffi = require("ffi")
+local bit = require("bit")
 local core = require("tcpdrop.core")
 local event = require("tcpdrop.event")
 local helpers = require("tcpdrop.helpers")
@@ -7,6 +8,12 @@ local json = require("tcpdrop.json")
 
 local fmt = string.format
 local mono = event.mono
+
+-- The FFI view and C must agree on the event layout.
+if ffi.sizeof(event.type) ~= core.event_size then
+	error(fmt("internal error: the FFI event is %d bytes, C's is %d", ffi.sizeof(event.type),
+		core.event_size), 0)
+end
 
 -- Longer traces than LuaJIT's default (4000 IR instructions): a trace through a printer and
 -- a script's hooks is long, and each "trace too long" abort counts towards blacklisting where
@@ -83,13 +90,31 @@ local function check_type(fname, i, v, want)
 	end
 end
 
--- Stop tracing after this event (or at once from init or tick); the process exits with code.
-function api.exit(code)
+local function set_exit(code, level)
 	if code ~= nil and (type(code) ~= "number" or code < 0 or code > 255 or code % 1 ~= 0) then
-		error("tcpdrop.exit: the exit code must be an integer from 0 to 255", 2)
+		error("tcpdrop.exit: the exit code must be an integer from 0 to 255", level + 1)
 	end
 	rt.stop = true
 	rt.exit_code = code or 0
+end
+
+-- Stop tracing after this event (or at once from init or tick); the process exits with code.
+function api.exit(code)
+	set_exit(code, 2)
+end
+
+-- os.exit() would end the process there, without done() and with files half written: it ends
+-- the run instead, at once, as tcpdrop.exit(code) does after the hook. core.exit_token is not
+-- an error: the core stops the run and runs done.
+local exit_token = core.exit_token
+function os.exit(code) -- luacheck: ignore 122
+	if code == nil or code == true then
+		code = 0
+	elseif code == false then
+		code = 1
+	end
+	set_exit(code, 2)
+	error(exit_token, 0)
 end
 
 -- interval(sec) from init: call tick() every sec seconds (-i on the command line wins).
@@ -142,8 +167,10 @@ function api.time()
 	return os.time()
 end
 
--- every(sec, key): true at most once every sec seconds for each key (rate limiting).
-local last_fired = {}
+-- every(sec, key): true at most once every sec seconds for each key (rate limiting). Keys are
+-- bounded like an aggregation's: when the table is full, keys whose time has passed make room;
+-- a new key that still finds no room is refused (false: never a flood) and counted.
+local last_fired, n_fired, longest = {}, 0, 0
 function api.every(sec, key)
 	if type(sec) ~= "number" or sec < 0 then
 		error("tcpdrop.every: a number of seconds >= 0 expected", 2)
@@ -155,12 +182,29 @@ function api.every(sec, key)
 	end
 	local now = clock()
 	local last = last_fired[key]
-	if last == nil or now - last >= sec then
-		last_fired[key] = now
-		return true
+	if last == nil then
+		if sec > longest then
+			longest = sec
+		end
+		if n_fired >= helpers.max_keys() then
+			for k, t in pairs(last_fired) do
+				if now - t >= longest then
+					last_fired[k], n_fired = nil, n_fired - 1
+				end
+			end
+			if n_fired >= helpers.max_keys() then
+				rt.every_refused = rt.every_refused + 1
+				return false
+			end
+		end
+		n_fired = n_fired + 1
+	elseif now - last < sec then
+		return false
 	end
-	return false
+	last_fired[key] = now
+	return true
 end
+rt.every_refused = 0
 
 -- spawn(cmd, arg...) or spawn{cmd, arg...}: start a command, no shell, do not wait.
 -- Returns its pid, or nil and the reason (also said on stderr: a failed action is never silent).
@@ -188,6 +232,8 @@ function api.spawn(...)
 	return core.spawn(args)
 end
 
+local SYSLOG_LEVELS = "emerg alert crit err warning notice info debug"
+
 -- syslog(level, message): level is "emerg" ... "debug" (also "error", "warn") or 0..7.
 function api.syslog(level, message)
 	if message == nil then
@@ -195,10 +241,54 @@ function api.syslog(level, message)
 	end
 	local code = core.syslog_level(tostring(level))
 	if code < 0 then
-		error(fmt("tcpdrop.syslog: unknown level '%s' (emerg alert crit err warning notice info "
-			.. "debug)", tostring(level)), 2)
+		error(fmt("tcpdrop.syslog: unknown level '%s' (%s)", tostring(level), SYSLOG_LEVELS), 2)
 	end
 	core.syslog(code, tostring(message))
+end
+
+-- syslog_level(name): its number (0-7), or nil and a message naming the levels: for init.
+function api.syslog_level(name)
+	local code = core.syslog_level(tostring(name))
+	if code < 0 then
+		return nil, fmt("unknown syslog level '%s' (%s)", tostring(name), SYSLOG_LEVELS)
+	end
+	return code
+end
+
+-- executable(cmd): the file spawn(cmd) would run, or nil and why: to check a command in init.
+function api.executable(cmd)
+	check_type("executable", 1, cmd, "string")
+	return core.executable(cmd)
+end
+
+-- integer(text, min, max): the integer text says if within [min, max], else nil and why.
+function api.integer(text, min, max)
+	check_type("integer", 2, min, "number")
+	check_type("integer", 3, max, "number")
+	local n, why = core.integer(tostring(text), min, max)
+	if not n then
+		return nil, fmt("'%s' is %s (an integer from %d to %d)", tostring(text),
+			why == "invalid" and "not an integer" or why, min, max)
+	end
+	return n
+end
+
+-- printable(s): s with what a terminal would act on escaped (control bytes, bytes that are not
+-- UTF-8, backslashes), as the shipped printers show names.
+api.printable = helpers.printable
+
+-- max_keys(n): the keys each aggregation (and tcpdrop.every) keeps, from init; --max-keys wins.
+-- max_keys(): the limit in effect.
+function api.max_keys(n)
+	if n ~= nil then
+		if type(n) ~= "number" or n < 1 or n % 1 ~= 0 then
+			error("tcpdrop.max_keys: an integer > 0 expected", 2)
+		end
+		if not rt.max_keys_opt then
+			helpers.set_max_keys(n)
+		end
+	end
+	return helpers.max_keys()
 end
 
 -- write_file(path, text): replace path atomically (temp file in the same directory, rename),
@@ -232,6 +322,7 @@ local function add_counts(s)
 	s.elapsed = rt.started and clock() - rt.started or 0
 	local a = core.action_stats()
 	s.spawned, s.spawn_failed, s.spawn_exit_failed = a.spawned, a.spawn_failed, a.failed_exit
+	s.keys_dropped = helpers.dropped_total() + rt.every_refused
 	return s
 end
 
@@ -290,36 +381,152 @@ local function global_names()
 	return t
 end
 
+local function undefined_global(name, extra)
+	local hint
+	if type(name) == "string" then
+		local names = global_names()
+		for _, k in ipairs(extra or {}) do
+			names[#names + 1] = k
+		end
+		hint = closest(name, names) or closest(name, api_names, "tcpdrop.")
+		for _, f in ipairs(event.names) do
+			if f == name then
+				hint = "e." .. name
+			end
+		end
+		hint = hint or closest(name, event.names, "e.")
+	end
+	return fmt("undefined global '%s'%s", tostring(name),
+		hint and fmt(" (did you mean '%s'?)", hint) or "")
+end
+
+local function no_field(name)
+	local hint = closest(name, event.names)
+	return fmt("event has no field '%s'%s", name, hint and fmt(" (did you mean '%s'?)", hint) or "")
+end
+
 -- Reading a global that was never set is a mistake (a misspelt helper, most often): say so.
 local function strict_globals()
 	setmetatable(_G, {
 		__index = function(_, name)
-			local hint
-			if type(name) == "string" then
-				hint = closest(name, global_names())
-					or closest(name, api_names, "tcpdrop.")
-				for _, f in ipairs(event.names) do
-					if f == name then
-						hint = "e." .. name
-					end
-				end
-				hint = hint or closest(name, event.names, "e.")
-			end
-			error(fmt("undefined global '%s'%s", tostring(name),
-				hint and fmt(" (did you mean '%s'?)", hint) or ""), 2)
+			error(undefined_global(name), 2)
 		end,
 	})
 end
 
 ---------------------------------------------------------------------------------------------------
+-- The same mistakes found before tracing starts, in the bytecode: LuaJIT lists each global a
+-- function reads (GGET) or sets (GSET) and each constant key it indexes with (TGETS). A misspelt
+-- name in a hook that no drop reaches would otherwise never be reported.
+
+local jutil = jit and require("jit.util")
+local band, rshift = bit.band, bit.rshift
+
+-- Opcode numbers differ between LuaJIT versions: read them from code of known shape.
+local OP = {}
+if jutil then
+	local probe = loadstring("x = y return function(e) return e.f end")
+	OP.GGET = band(jutil.funcbc(probe, 1), 0xff)
+	OP.GSET = band(jutil.funcbc(probe, 2), 0xff)
+	OP.TGETS = band(jutil.funcbc(jutil.funck(probe, -3), 1), 0xff) -- the inner function
+end
+
+-- Calls to these can make globals that no GSET shows: a chunk that reads them is not checked.
+local DYNAMIC = { _G = true, rawset = true, setfenv = true, getfenv = true, load = true,
+	loadstring = true, loadfile = true, dofile = true, module = true, debug = true }
+-- Modules that set no global; any other require() may.
+local function known_module(m)
+	return m == "ffi" or m == "bit" or m == "string.buffer" or m:match("^jit") ~= nil
+		or m:match("^tcpdrop%.") ~= nil or m:match("^table%.") ~= nil
+end
+
+-- Each GGET, GSET and (in event_slot_fn) each e.NAME of fn (a function or a proto) into uses.
+local function scan(fn, uses, event_slot_fn)
+	local info = jutil.funcinfo(fn)
+	for pc = 1, info.bytecodes - 1 do
+		local ins = jutil.funcbc(fn, pc)
+		local op = band(ins, 0xff)
+		if op == OP.GGET or op == OP.GSET then
+			local name = jutil.funck(fn, -rshift(ins, 16) - 1)
+			if op == OP.GSET then
+				uses.set[name] = true
+			elseif not uses.get[name] then
+				uses.get[name] = jutil.funcinfo(fn, pc).currentline
+				uses.order[#uses.order + 1] = name
+			end
+		elseif op == OP.TGETS and fn == event_slot_fn and band(rshift(ins, 24), 0xff) == 0 then
+			local name = jutil.funck(fn, -band(rshift(ins, 16), 0xff) - 1)
+			uses.fields[#uses.fields + 1] = { name, jutil.funcinfo(fn, pc).currentline }
+		end
+	end
+	for i = -1, -info.gcconsts, -1 do
+		local k = jutil.funck(fn, i)
+		if type(k) == "proto" then -- a function defined in this one
+			scan(k, uses, event_slot_fn)
+		end
+	end
+end
+
+local event_names = {}
+for _, k in ipairs(event.names) do
+	event_names[k] = true
+end
+
+local chunks = {} -- { fn, chunkname, src, event function or nil }, each compiled chunk
+
+local function check_names()
+	if not jutil then
+		return
+	end
+	local set, reads, dynamic = {}, {}, false
+	for _, c in ipairs(chunks) do
+		local uses = { set = set, get = {}, order = {}, fields = {} }
+		local event_fn = c[4] and jutil.funck(c[1], -1) -- function(e) of -f and -e
+		scan(c[1], uses, type(event_fn) == "proto" and event_fn or nil)
+		-- e.NAME in -e and -f, unless the code gives e another value.
+		if c[4] and not c[3]:find("%f[%w_]e%s*=%f[^=]") then
+			for _, f in ipairs(uses.fields) do
+				if not event_names[f[1]] then
+					error(fmt("%s:%d: %s", c[2]:gsub("^[@=]", ""), f[2], no_field(f[1])), 0)
+				end
+			end
+		end
+		for _, name in ipairs(uses.order) do
+			if DYNAMIC[name] then
+				dynamic = true
+			end
+			reads[#reads + 1] = { name, uses.get[name], c[2] }
+		end
+		for m in c[3]:gmatch("require%s*%(?%s*[\"']([^\"']+)") do
+			dynamic = dynamic or not known_module(m)
+		end
+	end
+	if dynamic then
+		return
+	end
+	local defined = {}
+	for k in pairs(set) do
+		defined[#defined + 1] = k
+	end
+	for _, r in ipairs(reads) do
+		if not set[r[1]] and rawget(_G, r[1]) == nil then
+			error(fmt("%s:%d: %s", r[3]:gsub("^[@=]", ""), r[2], undefined_global(r[1], defined)),
+				0)
+		end
+	end
+end
+
+---------------------------------------------------------------------------------------------------
 -- Loading
 
-local function compile(src, chunkname)
+-- Source text only ("t"): a precompiled chunk could crash the VM it runs in.
+local function compile(src, chunkname, takes_event)
 	helpers.register_source(chunkname, src)
-	local fn, err = loadstring(src, chunkname)
+	local fn, err = load(src, chunkname, "t")
 	if not fn then
 		error(err, 0)
 	end
+	chunks[#chunks + 1] = { fn, chunkname, src, takes_event }
 	return fn
 end
 
@@ -363,29 +570,42 @@ local function load_shipped(name)
 	end
 	local env = setmetatable({}, { __index = _G })
 	local fn = compile(src, "@" .. name .. ".lua")
+	chunks[#chunks] = nil -- its globals are its environment's
 	setfenv(fn, env)
 	fn()
 	return env
 end
 
---[[ opts: script_src, script_chunk, filter_expr, exec_code, args, count, interval ]]
+--[[ opts: script_src, script_chunk, filter_expr, exec_code, args, count, interval, max_keys ]]
 function rt.setup(opts)
 	install_globals()
 	strict_globals()
+	if opts.max_keys then
+		helpers.set_max_keys(opts.max_keys)
+		rt.max_keys_opt = true
+	end
+	local script
 	if opts.script_src then
+		script = compile(opts.script_src, opts.script_chunk)
+	end
+	local filter = opts.filter_expr and compile("return function(e) if (" .. opts.filter_expr
+		.. ") then return true end return false end", "=-f", true)
+	local exec = opts.exec_code and compile("return function(e) " .. opts.exec_code .. "\nend",
+		"=-e", true)
+	check_names()
+	if script then
 		local before = {}
 		for k in pairs(_G) do
 			before[k] = true
 		end
-		compile(opts.script_src, opts.script_chunk)()
+		script()
 		for _, name in ipairs(HOOKS) do
 			hooks[name] = hook(name)
 		end
 		warn_misspelt_hooks(opts.script_chunk, before)
 	end
-	if opts.filter_expr then
-		local f = compile("return function(e) if (" .. opts.filter_expr
-			.. ") then return true end return false end", "=-f")()
+	if filter then
+		local f = filter()
 		local script_filter = hooks.filter
 		if script_filter then
 			hooks.filter = function(e)
@@ -395,11 +615,11 @@ function rt.setup(opts)
 			hooks.filter = f
 		end
 	end
-	if opts.exec_code then
+	if exec then
 		if hooks.drop then
 			error("-e gives the body of drop(), but the script defines drop() already", 0)
 		end
-		hooks.drop = compile("return function(e) " .. opts.exec_code .. "\nend", "=-e")()
+		hooks.drop = exec()
 	end
 	if not hooks.drop then
 		default_env = load_shipped("default")
@@ -413,6 +633,9 @@ end
 -- Runs init(args); returns the tick interval in effect (nil: none) and whether to stop at once.
 function rt.init()
 	rt.started = clock()
+	if rt.stop then -- os.exit() as the script loaded
+		return nil, true
+	end
 	in_init = true
 	if hooks.init then
 		hooks.init(rt.args)
@@ -470,18 +693,34 @@ function rt.tick(n)
 	return rt.stop and 1 or 0
 end
 
--- The core's own counters (lost, filtered_kernel, ...), for tcpdrop.stats() between ticks.
-function rt.kernel_stats(st)
-	rt.kernel = st
+-- The core's counters, as numbers (the core builds no table: nothing to fail outside a pcall).
+local function core_stats(seen, lost, filtered_kernel, stacks_skipped, stacks_failed, errors)
+	return { seen = seen, lost = lost, filtered_kernel = filtered_kernel,
+		stacks_skipped = stacks_skipped, stacks_failed = stacks_failed, errors = errors }
 end
 
-function rt.done(stats)
+-- The core's own counters (lost, filtered_kernel, ...), for tcpdrop.stats() between ticks.
+function rt.kernel_stats(...)
+	rt.kernel = core_stats(...)
+end
+
+-- After done(), or in its place when it called os.exit(): what was not printed, what did not fit.
+function rt.done_rest()
+	helpers.print_all(true)
+	helpers.report_dropped(io.stderr)
+	if rt.every_refused > 0 then
+		io.stderr:write(fmt("tcpdrop: tcpdrop.every: %d new keys refused, its table was full "
+			.. "(%d keys; --max-keys, tcpdrop.max_keys)\n", rt.every_refused, helpers.max_keys()))
+	end
+end
+
+function rt.done(...)
 	cur_evs = nil
-	add_counts(stats)
+	local stats = add_counts(core_stats(...))
 	if hooks.done then
 		hooks.done(stats)
 	end
-	helpers.print_all(true)
+	rt.done_rest()
 end
 
 return rt

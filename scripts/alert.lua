@@ -14,7 +14,7 @@
 --   22:13:21 ALERT reason NO_SOCKET: 150.0 drops/s (threshold 100)
 
 local rate, by, every, level, program = 100, "reason", 60, nil, nil
-local counts = {}
+local counts, nkeys, uncounted = {}, 0, 0 -- keys bounded as an aggregation's (tcpdrop.max_keys)
 
 local function usage(msg)
 	io.stderr:write("tcpdrop: alert: ", msg, "\n")
@@ -37,8 +37,16 @@ function init(args)
 		elseif k == "by" and (v == "reason" or v == "port") then
 			by = v
 		elseif k == "syslog" then
+			local ok, why = tcpdrop.syslog_level(v)
+			if not ok then
+				return usage(why)
+			end
 			level = v
 		elseif k == "exec" and v ~= "" then
+			local ok, why = tcpdrop.executable(v)
+			if not ok then
+				return usage("exec: cannot run '" .. v .. "': " .. why)
+			end
 			program = v
 		else
 			return usage("unknown argument '" .. a
@@ -50,7 +58,15 @@ end
 
 function drop(e)
 	local key = by == "port" and e.dport or e.reason
-	counts[key] = (counts[key] or 0) + 1
+	local n = counts[key]
+	if n == nil then
+		if nkeys >= tcpdrop.max_keys() then
+			uncounted = uncounted + 1
+			return
+		end
+		nkeys, n = nkeys + 1, 0
+	end
+	counts[key] = n + 1
 end
 
 local function alert(key, r)
@@ -71,13 +87,26 @@ function tick()
 	for k in pairs(counts) do
 		keys[#keys + 1] = k
 	end
-	table.sort(keys, function(a, b) return counts[a] > counts[b] or (counts[a] == counts[b]
-		and tostring(a) < tostring(b)) end)
+	table.sort(keys, function(a, b)
+		if counts[a] ~= counts[b] then
+			return counts[a] > counts[b]
+		elseif type(a) == "number" and type(b) == "number" then
+			return a < b -- ports as numbers: 9 before 22
+		end
+		return tostring(a) < tostring(b)
+	end)
 	for _, k in ipairs(keys) do
 		local r = counts[k] / interval
 		if r >= rate and tcpdrop.every(every, k) then
 			alert(k, r)
 		end
 	end
-	counts = {}
+	counts, nkeys = {}, 0
+end
+
+function done()
+	if uncounted > 0 then
+		io.stderr:write(string.format("tcpdrop: alert: %d drops not counted: more than %d %ss "
+			.. "in an interval (tcpdrop.max_keys)\n", uncounted, tcpdrop.max_keys(), by))
+	end
 end

@@ -19,33 +19,14 @@ local every = 15
 local ports = nil -- set of ports named in ports=
 
 local drops = tcpdrop.map({ keys = { "reason", "port" }, print = false })
+local uncounted = 0 -- drops of series beyond tcpdrop.max_keys(), reported when there are some
+
+local refused = false -- a bad argument: no file is written
 
 local function usage(msg)
 	io.stderr:write("tcpdrop: prom: ", msg, "\n")
+	refused = true
 	tcpdrop.exit(2)
-end
-
-function init(args)
-	for _, a in ipairs(args) do
-		local k, v = a:match("^(%w+)=(.*)$")
-		if k == "file" and v ~= "" then
-			path = v
-		elseif k == "every" and tonumber(v) and tonumber(v) > 0 then
-			every = tonumber(v)
-		elseif k == "ports" then
-			ports = {}
-			for p in v:gmatch("[^,]+") do
-				local n = tonumber(p)
-				if not n or n < 0 or n > 65535 or n % 1 ~= 0 then
-					return usage("ports: '" .. p .. "' is not a port")
-				end
-				ports[n] = true
-			end
-		else
-			return usage("unknown argument '" .. a .. "' (file=PATH every=SEC ports=LIST)")
-		end
-	end
-	tcpdrop.interval(every)
 end
 
 local function port_label(p)
@@ -85,10 +66,21 @@ local function render(lost)
 		.. "for (not in tcpdrop_drops_total)."
 	out[#out + 1] = "# TYPE tcpdrop_events_lost_total counter"
 	out[#out + 1] = string.format("tcpdrop_events_lost_total %d", lost or 0)
+	uncounted = uncounted + drops.over
+	drops.over = 0
+	if uncounted > 0 then
+		out[#out + 1] = "# HELP tcpdrop_drops_uncounted_total Drops of series beyond the "
+			.. "series limit (tcpdrop.max_keys), in no other series."
+		out[#out + 1] = "# TYPE tcpdrop_drops_uncounted_total counter"
+		out[#out + 1] = string.format("tcpdrop_drops_uncounted_total %d", uncounted)
+	end
 	return table.concat(out, "\n") .. "\n"
 end
 
 local function write(lost)
+	if refused then
+		return
+	end
 	local text = render(lost)
 	if path == "-" then
 		io.write(text)
@@ -106,4 +98,37 @@ end
 
 function done(stats)
 	write(stats.lost)
+end
+
+function init(args)
+	for _, a in ipairs(args) do
+		local k, v = a:match("^(%w+)=(.*)$")
+		if k == "file" and v ~= "" then
+			path = v
+		elseif k == "every" then
+			every = tonumber(v)
+			if not every or every <= 0 then
+				return usage("every must be a number of seconds > 0, not '" .. v .. "'")
+			end
+		elseif k == "ports" then
+			ports = {}
+			for p in v:gmatch("[^,]+") do
+				local n = tcpdrop.integer(p, 0, 65535)
+				if not n then
+					return usage("ports: '" .. p .. "' is not a port")
+				end
+				ports[n] = true
+			end
+		else
+			return usage("unknown argument '" .. a .. "' (file=PATH every=SEC ports=LIST)")
+		end
+	end
+	tcpdrop.interval(every)
+	-- A path that cannot be written fails now, not silently at each interval.
+	if path ~= "-" then
+		local ok, err = tcpdrop.write_file(path, render(0))
+		if not ok then
+			return usage("cannot write " .. path .. ": " .. tostring(err))
+		end
+	end
 end

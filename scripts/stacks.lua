@@ -8,8 +8,8 @@
 -- as the single frame [stack skipped], [stack failed] or [stack off].
 
 local with_reason, with_offsets = false, false
-local folded = {}
-local names = {} -- frame -> its name in the folded format (the same frames recur: done once)
+local folded, nfolded, uncounted = {}, 0, 0 -- stacks bounded as an aggregation's keys
+local names, nnames = {}, 0 -- frame -> its name in the folded format (the same frames recur)
 
 local function name_of(f)
 	local n = names[f]
@@ -19,7 +19,10 @@ local function name_of(f)
 			n = n:gsub("%+0x%x+$", "")
 		end
 		n = n:gsub("[;%s%c]", "_") -- the separators of the format
-		names[f] = n
+		if nnames >= tcpdrop.max_keys() then
+			names, nnames = {}, 0
+		end
+		names[f], nnames = n, nnames + 1
 	end
 	return n
 end
@@ -53,7 +56,15 @@ function drop(e)
 		parts[#parts + 1] = e.reason
 	end
 	local key = table.concat(parts, ";")
-	folded[key] = (folded[key] or 0) + 1
+	local n = folded[key]
+	if n == nil then
+		if nfolded >= tcpdrop.max_keys() then
+			uncounted = uncounted + 1
+			return
+		end
+		nfolded, n = nfolded + 1, 0
+	end
+	folded[key] = n + 1
 end
 
 function done()
@@ -69,5 +80,9 @@ function done()
 	end)
 	for _, k in ipairs(keys) do
 		io.write(k, " ", folded[k], "\n")
+	end
+	if uncounted > 0 then
+		io.stderr:write(string.format("tcpdrop: stacks: %d drops not counted: more than %d "
+			.. "different stacks (--max-keys, tcpdrop.max_keys)\n", uncounted, tcpdrop.max_keys()))
 	end
 end

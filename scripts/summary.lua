@@ -8,11 +8,12 @@ local ports = tcpdrop.map({ keys = { "DPORT" }, print = false, percent = true })
 local states = tcpdrop.map({ keys = { "STATE", "FLAGS" }, print = false, percent = true })
 
 function init(args)
-	local n = tonumber(args[1] or 20)
-	if not n or n < 1 then
+	local n = tcpdrop.integer(args[1] or "20", 1, 1000000)
+	if not n then
 		io.stderr:write("tcpdrop: summary: the argument is a number of rows, not '",
 			tostring(args[1]), "'\n")
 		tcpdrop.exit(2)
+		reasons = nil
 		return
 	end
 	reasons.limit, ports.limit, states.limit = n, n, n
@@ -25,6 +26,9 @@ function drop(e)
 end
 
 function done(stats)
+	if not reasons then -- a bad argument
+		return
+	end
 	printf("%d drops in %.1f s", stats.passed, stats.elapsed)
 	if stats.lost > 0 then
 		printf(", %d more lost (the ring buffer was full)", stats.lost)

@@ -17,8 +17,8 @@ local flows = tcpdrop.map({ keys = { "SADDR", "DADDR:DPORT", "REASON" }, print =
 
 function init(args)
 	if args[1] then
-		rows = tonumber(args[1])
-		if not rows or rows < 1 or rows % 1 ~= 0 then
+		rows = tcpdrop.integer(args[1], 1, 1000000)
+		if not rows then
 			io.stderr:write("tcpdrop: top: the argument is a number of rows, not '", args[1],
 				"'\n")
 			tcpdrop.exit(2)

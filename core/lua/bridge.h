@@ -14,8 +14,12 @@ struct names;
 struct ksyms;
 struct runtime;
 
+/* Largest script file -s reads; a bigger one is refused, never cut. */
+#define RUNTIME_SCRIPT_MAX (16 << 20)
+
 struct runtime_opts {
 	const char *script_src; /* NULL: none (the default printer runs) */
+	size_t script_len;
 	const char *script_chunk; /* "@path" for error messages */
 	const char *filter_expr;
 	const char *exec_code;
@@ -24,7 +28,12 @@ struct runtime_opts {
 	uint64_t count; /* 0: no limit */
 	int keep_going;
 	double interval; /* -i seconds; wins over tcpdrop.interval() from init; 0: none */
+	/* Keys each aggregation keeps (--max-keys: wins over tcpdrop.max_keys()); 0: the default,
+	 * RUNTIME_MAX_KEYS. */
+	uint64_t max_keys;
 };
+
+#define RUNTIME_MAX_KEYS 10000
 
 struct options;
 
@@ -37,10 +46,13 @@ int runtime_opts__from(struct runtime_opts *ro, const struct options *o);
 void runtime_opts__free(struct runtime_opts *ro);
 
 /*
- * -s SPEC: a script file, or the name of a shipped script. Its source and the chunk name
- * ("@path" or "@name.lua") for messages; both to free(). 0, or -errno after one line on stderr.
+ * -s SPEC: a file when SPEC has a '/' or ends in ".lua", else the name of a shipped script (a
+ * file of that name in the current directory is never run). Its source (NUL-terminated, len
+ * bytes, none of them NUL) and the chunk name ("@path" or "@name.lua") for messages; both to
+ * free(). 0, or -errno after one line on stderr: not found, not a regular file, bigger than
+ * RUNTIME_SCRIPT_MAX, a NUL byte in it.
  */
-int runtime__script_source(const char *spec, char **src, char **chunk);
+int runtime__script_source(const char *spec, char **src, size_t *len, char **chunk);
 
 /*
  * Load the runtime and compile the script, -f and -e. -EINVAL after printing one line (file:line
@@ -50,6 +62,23 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 		 struct runtime **out);
 /* Also collects the commands the script started that have exited (the rest outlive us). */
 void runtime__free(struct runtime *rt);
+
+/*
+ * Make the Lua code running now (a hook in an endless loop, say) raise "interrupted" at its next
+ * interpreted instruction; its call then returns 1 (stop), as tcpdrop.exit() would, and done()
+ * can run (interrupt again to stop a done() that loops). A pcall in the script cannot swallow it:
+ * every instruction raises until the call from C returns. Async-signal-safe: a flag and
+ * lua_sethook(), as lua.c does on Ctrl-C; call it from a signal handler while runtime__dispatch,
+ * tick, init or done runs. When no Lua runs, it does nothing (the caller's stop flag ends the run).
+ *
+ * Not seen by a loop the JIT compiled into one trace that never exits (`while true do end`,
+ * arithmetic only): LuaJIT checks hooks in its interpreter alone, and the one way to make traces
+ * check a flag, the profiler's checks (luaJIT_profile_start), miscompiles field reads on the
+ * LuaJIT this builds with (2.1.0-beta3, 2022). A loop that calls anything not compiled (io, os,
+ * a C function, an error) does see it. The caller's answer to a second signal should not depend
+ * on Lua: restore the default action (the process ends, done() does not run).
+ */
+void runtime__interrupt(struct runtime *rt);
 
 /*
  * Run init(args); *interval = the tick interval in effect (-i, else tcpdrop.interval() from
@@ -148,6 +177,21 @@ typedef int (*columns_sym_fn)(__u64 v, int ids, char *buf, int len);
  * fit are left out, never cut). Returns the bytes written.
  */
 int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym);
+
+/* --- Text that is safe on a terminal. */
+
+/*
+ * src (n bytes) into dst (room for cap bytes with the NUL), bytes that a terminal would act on
+ * escaped by strnvis(3) in C style: C0 controls and DEL (\033, \001, \177), C1 controls (0x9b
+ * alone as \233, U+009B as \302\233), bytes that are not UTF-8, and the backslash (\\).
+ * Printable ASCII and valid UTF-8 pass unchanged. With VIS_TEXT_LINES, newline and tab pass too
+ * (messages of several lines). Returns the length written, or -ENOSPC (4 * n + 1 always fits).
+ */
+#define VIS_TEXT_LINES 1
+int vis__text(char *dst, size_t cap, const char *src, size_t n, int how);
+/* 1 when vis__text would change nothing in src (n bytes) for want of anything to escape:
+ * printable ASCII without a backslash (the common case, checked without copying). */
+int vis__plain(const char *s, size_t n);
 
 /* --- Files compiled into the binary: the Lua runtime, the shipped scripts, the FFI cdef. */
 

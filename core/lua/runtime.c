@@ -1,6 +1,7 @@
 /* The embedded LuaJIT: every call into Lua goes through lua_pcall with a traceback handler. */
 #include "lua/bridge.h"
 #include "lua/cfuncs.h"
+#include "lua/corelib.h"
 #include "sym/sym.h"
 #include "cli/cli.h"
 #include "util/util.h"
@@ -9,6 +10,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +22,36 @@
 #define ERRORS_SHOWN 10
 /* Chunk names of the embedded runtime: tracebacks leave these frames out. */
 #define INTERNAL_CHUNK "[tcpdrop]/"
+/* Commands that could not start: the first in this many seconds is said, the others counted. */
+#define REFUSALS_WINDOW_NS (10 * 1000000000ULL)
 
+/*
+ * The run's state. The Lua functions of tcpdrop.core find it as their upvalue, the error handler
+ * and the interrupt hook through the registry (REGISTRY_KEY): nothing of a run in file statics.
+ */
 struct runtime {
 	lua_State *L;
 	int rt_ref; /* the tcpdrop.runtime module table */
 	int keep_going;
 	uint64_t errors;
 	int failed; /* a hook raised and we are not keeping going */
+	struct names *nm;
+	volatile sig_atomic_t in_lua; /* a call into Lua is under way */
+	volatile sig_atomic_t interrupted; /* runtime__interrupt() came during it */
+	uint64_t refusals_since; /* CLOCK_MONOTONIC ns of the last refusal said in full */
+	uint64_t refusals_quiet; /* refused since, not said */
+	char last_refusal[256];
 };
 
-/* The one ksyms and names a process uses, for the functions Lua calls. */
+/* os.exit() raises this (lua/runtime.lua): a clean exit, not an error. Only its address counts. */
+static const char exit_token = 'x';
+
+/*
+ * The FFI's functions (struct tcpdrop_cfuncs) take no context, and lua/event.lua calls ksym with
+ * (addr, buf, len): the frame-text functions find the process's one ksyms here. The one static of
+ * the bridge; it goes when ksym takes a context pointer from Lua.
+ */
 static struct ksyms *g_ksyms;
-static struct names *g_names;
-static struct runtime *g_rt;
 
 /* Frames' text, for e.stack and e.location as for the printers: ksyms' one cache. */
 static int c_ksym(__u64 v, int ids, char *buf, int len)
@@ -40,9 +59,25 @@ static int c_ksym(__u64 v, int ids, char *buf, int len)
 	return ksyms__frame_into(g_ksyms, v, ids, buf, (size_t)len);
 }
 
+/*
+ * What the printers put on a terminal: a module's symbol could hold escape sequences. Only
+ * looked at on the way (the default printer's cost per frame); escaped when there is a need.
+ */
+static int frame_text(__u64 v, int ids, char *buf, int len)
+{
+	char raw[COLUMNS_FRAME_MAX];
+	int n = c_ksym(v, ids, buf, len);
+
+	if (n <= 0 || vis__plain(buf, (size_t)n) || n >= (int)sizeof(raw))
+		return n;
+	memcpy(raw, buf, (size_t)n);
+	n = vis__text(buf, (size_t)len, raw, (size_t)n, 0);
+	return n >= 0 ? n : snprintf(buf, (size_t)len, "?");
+}
+
 static int c_frames(void *buf, int len, const struct tcpdrop_event *e)
 {
-	return columns__frames(buf, len, e, c_ksym);
+	return columns__frames(buf, len, e, frame_text);
 }
 
 static double c_mono(void)
@@ -64,56 +99,74 @@ static const struct tcpdrop_cfuncs cfuncs = {
 	.frames = c_frames,
 };
 
-const struct embedded *embedded_script(const char *name)
-{
-	for (const struct embedded *e = embedded_scripts; e->name; e++)
-		if (!strcmp(e->name, name))
-			return e;
-	return NULL;
-}
-
-int runtime__script_source(const char *spec, char **src, char **chunk)
-{
-	const struct embedded *e;
-	struct stat st;
-
-	if (!stat(spec, &st) && S_ISREG(st.st_mode)) {
-		*src = read_file(spec, 16 << 20, NULL);
-		if (!*src) {
-			int err = -errno;
-
-			msg("cannot read script %s: %s", spec, strerror(errno));
-			return err;
-		}
-		*chunk = xmalloc(strlen(spec) + 2);
-		sprintf(*chunk, "@%s", spec);
-		return 0;
-	}
-	e = embedded_script(spec);
-	if (!e) {
-		msg("script not found: %s (no such file, and no shipped script of that name; "
-		    "see --list-scripts)",
-		    spec);
-		return -ENOENT;
-	}
-	*src = xstrdup(e->data);
-	*chunk = xmalloc(strlen(spec) + 6);
-	sprintf(*chunk, "@%s.lua", spec);
-	return 0;
-}
-
 /* Functions the runtime reaches through tcpdrop.core: none of them is on the per-event path. */
+
+static struct runtime *self(lua_State *L)
+{
+	return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* A name from the kernel's BTF, printable once here rather than at each drop that shows it. */
+static void push_name(lua_State *L, const char *s)
+{
+	size_t n = strlen(s);
+	char *safe;
+
+	if (vis__plain(s, n)) {
+		lua_pushlstring(L, s, n);
+		return;
+	}
+	safe = lua_newuserdata(L, 4 * n + 1);
+	vis__text(safe, 4 * n + 1, s, n, 0);
+	lua_pushstring(L, safe);
+	lua_remove(L, -2);
+}
 
 static int l_reason_name(lua_State *L)
 {
 	uint32_t code = (uint32_t)luaL_checknumber(L, 1);
-	const char *name = names__reason(g_names, code);
+	const char *name = names__reason(self(L)->nm, code);
 
 	if (name)
-		lua_pushstring(L, name);
+		push_name(L, name);
 	else
 		lua_pushfstring(L, "%d", (int)code);
 	return 1;
+}
+
+/* A printable command name for a message. */
+static void vis_name(char *dst, size_t cap, const char *s)
+{
+	if (vis__text(dst, cap, s, strlen(s), 0) < 0)
+		snprintf(dst, cap, "(a long name)");
+}
+
+/* Say the refused commands that were only counted, and since when. */
+static void refusals_flush(struct runtime *rt)
+{
+	if (!rt->refusals_quiet)
+		return;
+	msg("%llu more command%s could not run in the last %llu s (the last: %s)",
+	    (unsigned long long)rt->refusals_quiet, rt->refusals_quiet == 1 ? "" : "s",
+	    (unsigned long long)(REFUSALS_WINDOW_NS / 1000000000ULL), rt->last_refusal);
+	rt->refusals_quiet = 0;
+}
+
+/* A script that spawns on every drop would say so on every drop: one line, then a count. */
+static void refusal(struct runtime *rt, const char *cmd, const char *why)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	char name[96];
+
+	vis_name(name, sizeof(name), cmd);
+	snprintf(rt->last_refusal, sizeof(rt->last_refusal), "%.96s: %.128s", name, why);
+	if (rt->refusals_since && now - rt->refusals_since < REFUSALS_WINDOW_NS) {
+		rt->refusals_quiet++;
+		return;
+	}
+	refusals_flush(rt);
+	rt->refusals_since = now;
+	msg("cannot run %s", rt->last_refusal);
 }
 
 /* spawn({argv...}): pid, or nil and the reason (also said on stderr). */
@@ -133,7 +186,7 @@ static int l_spawn(lua_State *L)
 		const char *why =
 			pid == -EAGAIN ? "too many commands still running" : strerror(-pid);
 
-		msg("cannot run %s: %s", argv[0], why);
+		refusal(self(L), argv[0], why);
 		free(argv);
 		lua_pushnil(L);
 		lua_pushstring(L, why);
@@ -144,56 +197,15 @@ static int l_spawn(lua_State *L)
 	return 1;
 }
 
-static int l_syslog_level(lua_State *L)
-{
-	lua_pushinteger(L, actions__syslog_level(luaL_checkstring(L, 1)));
-	return 1;
-}
-
-static int l_syslog(lua_State *L)
-{
-	actions__syslog((int)luaL_checkinteger(L, 1), luaL_checkstring(L, 2));
-	return 0;
-}
-
-static int l_getpid(lua_State *L)
-{
-	lua_pushinteger(L, getpid());
-	return 1;
-}
-
-static int l_isatty(lua_State *L)
-{
-	lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, STDOUT_FILENO)));
-	return 1;
-}
-
 static int l_errors(lua_State *L)
 {
-	lua_pushnumber(L, g_rt ? (lua_Number)g_rt->errors : 0);
-	return 1;
-}
-
-static int l_action_stats(lua_State *L)
-{
-	struct action_stats st;
-
-	actions__stats(&st);
-	lua_createtable(L, 0, 4);
-	lua_pushnumber(L, (lua_Number)st.spawned);
-	lua_setfield(L, -2, "spawned");
-	lua_pushnumber(L, (lua_Number)st.spawn_failed);
-	lua_setfield(L, -2, "spawn_failed");
-	lua_pushnumber(L, (lua_Number)st.failed_exit);
-	lua_setfield(L, -2, "failed_exit");
-	lua_pushnumber(L, st.running);
-	lua_setfield(L, -2, "running");
+	lua_pushnumber(L, (lua_Number)self(L)->errors);
 	return 1;
 }
 
 /*
  * The message and a traceback of the script's own frames: the embedded runtime's frames and C
- * frames say nothing a script author can act on.
+ * frames say nothing a script author can act on. os.exit()'s token passes unchanged.
  */
 static int traceback(lua_State *L)
 {
@@ -202,6 +214,8 @@ static int traceback(lua_State *L)
 	luaL_Buffer b;
 	int frames = 0;
 
+	if (lua_touserdata(L, 1) == &exit_token)
+		return 1;
 	luaL_traceback(L, L, m ? m : "(error object is not a string)", 1);
 	tb = lua_tostring(L, -1);
 	hdr = strstr(tb, "\nstack traceback:");
@@ -230,50 +244,111 @@ static int traceback(lua_State *L)
 
 static int plain_message(lua_State *L)
 {
-	if (!lua_tostring(L, 1))
+	if (lua_touserdata(L, 1) != &exit_token && !lua_tostring(L, 1))
 		lua_pushliteral(L, "(error object is not a string)");
 	return 1;
 }
 
-/* Call the runtime's function `name` with nargs arguments already pushed. */
+/*
+ * The interrupt: every Lua instruction, call and return raises until the call from C returns,
+ * so that a pcall in the script cannot swallow it. C functions (the error handler) still run.
+ */
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	if (lua_getinfo(L, "S", ar) && ar->what[0] == 'C')
+		return;
+	lua_pushliteral(L, "interrupted"); /* where: the traceback says */
+	lua_error(L);
+}
+
+void runtime__interrupt(struct runtime *rt)
+{
+	rt->interrupted = 1;
+	if (rt->in_lua)
+		lua_sethook(rt->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+enum { CALL_OK, CALL_ERROR, CALL_EXIT, CALL_INTERRUPTED };
+
+/* lua_pcall of the function below the nargs arguments, under handler. */
+static int pcall_with(struct runtime *rt, lua_CFunction handler, int nargs, int nres)
+{
+	lua_State *L = rt->L;
+	int base = lua_gettop(L) - nargs; /* the function */
+	int err;
+
+	lua_pushcfunction(L, handler);
+	lua_insert(L, base);
+	rt->interrupted = 0;
+	rt->in_lua = 1;
+	err = lua_pcall(L, nargs, nres, base);
+	rt->in_lua = 0;
+	if (rt->interrupted)
+		lua_sethook(L, NULL, 0, 0);
+	lua_remove(L, base);
+	if (!err)
+		return CALL_OK;
+	if (lua_touserdata(L, -1) == &exit_token) {
+		lua_pop(L, 1);
+		return CALL_EXIT;
+	}
+	return rt->interrupted ? CALL_INTERRUPTED : CALL_ERROR;
+}
+
+/* Call the runtime's function `name` with nargs arguments already pushed. A CALL_* value. */
 static int call(struct runtime *rt, const char *name, int nargs, int nres, int with_trace)
 {
 	lua_State *L = rt->L;
-	int base = lua_gettop(L) - nargs;
 
-	lua_pushcfunction(L, with_trace ? traceback : plain_message);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->rt_ref);
 	lua_getfield(L, -1, name);
 	lua_remove(L, -2);
-	/* Move handler and function below the arguments. */
-	lua_insert(L, base + 1);
-	lua_insert(L, base + 1);
-	if (lua_pcall(L, nargs, nres, base + 1)) {
-		lua_remove(L, base + 1);
-		return -1;
-	}
-	lua_remove(L, base + 1);
-	return 0;
+	lua_insert(L, lua_gettop(L) - nargs);
+	return pcall_with(rt, with_trace ? traceback : plain_message, nargs, nres);
 }
 
-/* A hook raised: say so (with --keep-going, only the first few in full), pop the message. */
-static void hook_error(struct runtime *rt)
+/* A message from Lua on stderr: printable whatever the script put in it. Pops it. */
+static void say(lua_State *L)
 {
+	size_t n;
+	const char *m = lua_tolstring(L, -1, &n);
+	char *safe = xmalloc(4 * n + 1);
+
+	if (vis__text(safe, 4 * n + 1, m ? m : "?", m ? n : 1, VIS_TEXT_LINES) >= 0)
+		msg("%s", safe);
+	free(safe);
+	lua_pop(L, 1);
+}
+
+/*
+ * A call did not return: a hook error is said (with --keep-going, only the first few in full)
+ * and returns -1; an interrupt is said and, like os.exit(), returns 1 (stop, done still runs).
+ */
+static int hook_failed(struct runtime *rt, int how)
+{
+	if (how == CALL_EXIT)
+		return 1;
+	if (how == CALL_INTERRUPTED) {
+		say(rt->L);
+		return 1;
+	}
 	rt->errors++;
 	if (!rt->keep_going || rt->errors <= ERRORS_SHOWN)
-		msg("%s", lua_tostring(rt->L, -1));
+		say(rt->L);
+	else
+		lua_pop(rt->L, 1);
 	if (rt->keep_going && rt->errors == ERRORS_SHOWN)
 		msg("further script errors are counted, not shown (--keep-going)");
-	lua_pop(rt->L, 1);
 	if (!rt->keep_going)
 		rt->failed = 1;
+	return -1;
 }
 
 static void push_names(lua_State *L, struct names *nm)
 {
 	lua_newtable(L);
 	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
-		lua_pushstring(L, names__reason(nm, (uint32_t)c));
+		push_name(L, names__reason(nm, (uint32_t)c));
 		lua_rawseti(L, -2, (int)c);
 	}
 	lua_setfield(L, -2, "reasons");
@@ -282,14 +357,14 @@ static void push_names(lua_State *L, struct names *nm)
 		const char *s = names__state(nm, c);
 
 		if (s) {
-			lua_pushstring(L, s);
+			push_name(L, s);
 			lua_rawseti(L, -2, (int)c);
 		}
 	}
 	lua_setfield(L, -2, "states");
 }
 
-static void push_core(lua_State *L, struct names *nm)
+static void push_core(lua_State *L, struct runtime *rt)
 {
 	static const struct {
 		const char *name;
@@ -306,12 +381,7 @@ static void push_core(lua_State *L, struct names *nm)
 	static const luaL_Reg funcs[] = {
 		{ "reason_name", l_reason_name },
 		{ "spawn", l_spawn },
-		{ "syslog_level", l_syslog_level },
-		{ "syslog", l_syslog },
-		{ "getpid", l_getpid },
-		{ "isatty", l_isatty },
 		{ "errors", l_errors },
-		{ "action_stats", l_action_stats },
 	};
 
 	lua_newtable(L);
@@ -319,6 +389,8 @@ static void push_core(lua_State *L, struct names *nm)
 	lua_setfield(L, -2, "cdef");
 	lua_pushlightuserdata(L, (void *)&cfuncs);
 	lua_setfield(L, -2, "cfuncs");
+	lua_pushlightuserdata(L, (void *)&exit_token);
+	lua_setfield(L, -2, "exit_token");
 	lua_pushnumber(L, sizeof(struct tcpdrop_event));
 	lua_setfield(L, -2, "event_size");
 	/* The room lua/out.lua reserves before the column functions write into a buffer. */
@@ -326,6 +398,8 @@ static void push_core(lua_State *L, struct names *nm)
 	lua_setfield(L, -2, "flow_room");
 	lua_pushnumber(L, COLUMNS_FRAMES_ROOM);
 	lua_setfield(L, -2, "frames_room");
+	lua_pushnumber(L, RUNTIME_MAX_KEYS);
+	lua_setfield(L, -2, "max_keys");
 	lua_pushstring(L, TCPDROP_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_newtable(L);
@@ -334,11 +408,13 @@ static void push_core(lua_State *L, struct names *nm)
 		lua_setfield(L, -2, flags[i].name);
 	}
 	lua_setfield(L, -2, "flags");
-	push_names(L, nm);
+	push_names(L, rt->nm);
 	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {
-		lua_pushcfunction(L, funcs[i].func);
+		lua_pushlightuserdata(L, rt);
+		lua_pushcclosure(L, funcs[i].func, 1);
 		lua_setfield(L, -2, funcs[i].name);
 	}
+	corelib__open(L);
 	lua_newtable(L);
 	for (const struct embedded *e = embedded_scripts; e->name; e++) {
 		lua_pushlstring(L, e->data, e->len);
@@ -348,11 +424,11 @@ static void push_core(lua_State *L, struct names *nm)
 }
 
 /* Make the embedded modules require()-able and the core table available as tcpdrop.core. */
-static int install_modules(lua_State *L, struct names *nm)
+static void install_modules(lua_State *L, struct runtime *rt)
 {
 	lua_getglobal(L, "package");
 	lua_getfield(L, -1, "loaded");
-	push_core(L, nm);
+	push_core(L, rt);
 	lua_setfield(L, -2, "tcpdrop.core");
 	lua_pop(L, 1);
 	lua_getfield(L, -1, "preload");
@@ -361,21 +437,18 @@ static int install_modules(lua_State *L, struct names *nm)
 
 		snprintf(chunk, sizeof(chunk), "@" INTERNAL_CHUNK "%s.lua",
 			 e->name + strlen("tcpdrop."));
-		if (luaL_loadbuffer(L, e->data, e->len, chunk)) {
-			msg("internal error loading %s: %s", e->name, lua_tostring(L, -1));
-			return -EINVAL;
-		}
+		if (luaL_loadbuffer(L, e->data, e->len, chunk))
+			luaL_error(L, "loading %s: %s", e->name, lua_tostring(L, -1));
 		lua_setfield(L, -2, e->name);
 	}
 	lua_pop(L, 2);
-	return 0;
 }
 
-static void set_str(lua_State *L, const char *k, const char *v)
+static void set_str(lua_State *L, const char *k, const char *v, size_t n)
 {
 	if (!v)
 		return;
-	lua_pushstring(L, v);
+	lua_pushlstring(L, v, n);
 	lua_setfield(L, -2, k);
 }
 
@@ -385,36 +458,66 @@ static void set_num(lua_State *L, const char *k, double v)
 	lua_setfield(L, -2, k);
 }
 
-int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
-{
-	char *src = NULL, *chunk = NULL;
+struct setup {
+	struct runtime *rt;
+	const struct runtime_opts *ro;
+	int status; /* of the runtime's setup(): a CALL_* value */
+};
 
-	memset(ro, 0, sizeof(*ro));
-	if (o->script && runtime__script_source(o->script, &src, &chunk))
-		return -EINVAL;
-	ro->script_src = src;
-	ro->script_chunk = chunk;
-	ro->filter_expr = o->filter_expr;
-	ro->exec_code = o->exec_code;
-	ro->args = o->script_args;
-	ro->nargs = o->nscript_args;
-	ro->count = o->count;
-	ro->keep_going = o->keep_going;
-	ro->interval = o->interval;
+/*
+ * Build the state and compile the script, under lua_cpcall: a failed allocation raises here
+ * instead of aborting the process in LuaJIT's panic handler.
+ */
+static int setup_protected(lua_State *L)
+{
+	struct setup *s = lua_touserdata(L, 1);
+	const struct runtime_opts *ro = s->ro;
+
+	luaL_openlibs(L);
+	install_modules(L, s->rt);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "tcpdrop.runtime");
+	if (pcall_with(s->rt, traceback, 1, 1))
+		luaL_error(L, "%s", lua_tostring(L, -1));
+	s->rt->rt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+	lua_newtable(L);
+	if (ro->script_src) {
+		set_str(L, "script_src", ro->script_src,
+			ro->script_len ? ro->script_len : strlen(ro->script_src));
+		if (ro->script_chunk)
+			set_str(L, "script_chunk", ro->script_chunk, strlen(ro->script_chunk));
+		else
+			set_str(L, "script_chunk", "=script", 7);
+	}
+	if (ro->filter_expr)
+		set_str(L, "filter_expr", ro->filter_expr, strlen(ro->filter_expr));
+	if (ro->exec_code)
+		set_str(L, "exec_code", ro->exec_code, strlen(ro->exec_code));
+	if (ro->count)
+		set_num(L, "count", (double)ro->count);
+	if (ro->interval > 0)
+		set_num(L, "interval", ro->interval);
+	if (ro->max_keys)
+		set_num(L, "max_keys", (double)ro->max_keys);
+	lua_newtable(L);
+	for (int i = 0; i < ro->nargs; i++) {
+		lua_pushstring(L, ro->args[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "args");
+	/* A script that does not compile, or fails as it loads: file:line, no traceback. */
+	s->status = call(s->rt, "setup", 1, 0, 0);
+	if (s->status == CALL_ERROR || s->status == CALL_INTERRUPTED)
+		say(L);
 	return 0;
-}
-
-void runtime_opts__free(struct runtime_opts *ro)
-{
-	free((char *)ro->script_src);
-	free((char *)ro->script_chunk);
-	ro->script_src = ro->script_chunk = NULL;
 }
 
 int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *ks,
 		 struct runtime **out)
 {
 	struct runtime *rt = xcalloc(1, sizeof(*rt));
+	struct setup s = { .rt = rt, .ro = ro, .status = CALL_OK };
 	lua_State *L = luaL_newstate();
 
 	if (!L) {
@@ -423,65 +526,21 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 		return -ENOMEM;
 	}
 	g_ksyms = ks;
-	g_names = nm;
-	g_rt = rt;
 	rt->L = L;
+	rt->nm = nm;
 	rt->keep_going = ro->keep_going;
-	luaL_openlibs(L);
-	if (install_modules(L, nm))
-		goto fail;
-	lua_pushcfunction(L, traceback);
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "tcpdrop.runtime");
-	if (lua_pcall(L, 1, 1, -3)) {
+	if (lua_cpcall(L, setup_protected, &s)) {
 		msg("internal error: %s", lua_tostring(L, -1));
 		goto fail;
 	}
-	rt->rt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	lua_pop(L, 1);
-
-	/* The FFI view and C must agree on the event layout. */
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "ffi");
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "sizeof");
-	lua_pushliteral(L, "struct tcpdrop_event");
-	lua_call(L, 1, 1);
-	if ((size_t)lua_tonumber(L, -1) != sizeof(struct tcpdrop_event)) {
-		msg("internal error: the FFI event is %d bytes, C's is %zu",
-		    (int)lua_tonumber(L, -1), sizeof(struct tcpdrop_event));
+	/* os.exit() as the script loads: nothing traced, the exit code the script gave. */
+	if (s.status == CALL_ERROR || s.status == CALL_INTERRUPTED)
 		goto fail;
-	}
-	lua_pop(L, 2);
-
-	lua_newtable(L);
-	if (ro->script_src) {
-		set_str(L, "script_src", ro->script_src);
-		set_str(L, "script_chunk", ro->script_chunk ? ro->script_chunk : "=script");
-	}
-	set_str(L, "filter_expr", ro->filter_expr);
-	set_str(L, "exec_code", ro->exec_code);
-	if (ro->count)
-		set_num(L, "count", (double)ro->count);
-	if (ro->interval > 0)
-		set_num(L, "interval", ro->interval);
-	lua_newtable(L);
-	for (int i = 0; i < ro->nargs; i++) {
-		lua_pushstring(L, ro->args[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_setfield(L, -2, "args");
-	/* A script that does not compile, or fails as it loads: file:line, no traceback. */
-	if (call(rt, "setup", 1, 0, 0)) {
-		msg("%s", lua_tostring(L, -1));
-		goto fail;
-	}
 	*out = rt;
 	return 0;
 fail:
 	lua_close(L);
 	free(rt);
-	g_rt = NULL;
 	return -EINVAL;
 }
 
@@ -490,25 +549,26 @@ void runtime__free(struct runtime *rt)
 	if (!rt)
 		return;
 	actions__reap();
+	refusals_flush(rt);
 	lua_close(rt->L);
-	if (g_rt == rt)
-		g_rt = NULL;
 	free(rt);
 }
 
 int runtime__init(struct runtime *rt, double *interval)
 {
-	int stop;
+	int ret;
 
-	if (call(rt, "init", 0, 2, 1)) {
-		hook_error(rt);
-		rt->failed = 1;
-		return -1;
+	ret = call(rt, "init", 0, 2, 1);
+	if (ret) {
+		ret = hook_failed(rt, ret);
+		if (ret < 0)
+			rt->failed = 1;
+		return ret;
 	}
 	*interval = lua_isnumber(rt->L, -2) ? lua_tonumber(rt->L, -2) : 0;
-	stop = lua_toboolean(rt->L, -1);
+	ret = lua_toboolean(rt->L, -1);
 	lua_pop(rt->L, 2);
-	return stop ? 1 : 0;
+	return ret ? 1 : 0;
 }
 
 static int pos(struct runtime *rt)
@@ -547,12 +607,12 @@ int runtime__dispatch(struct runtime *rt, struct tcpdrop_event *ev, unsigned int
 		lua_pushnumber(rt->L, (lua_Number)(uintptr_t)ev);
 		lua_pushnumber(rt->L, n);
 		lua_pushnumber(rt->L, start);
-		if (call(rt, "dispatch", 3, 1, 1)) {
-			hook_error(rt);
-			if (!rt->keep_going) {
-				ret = -1;
+		ret = call(rt, "dispatch", 3, 1, 1);
+		if (ret) {
+			ret = hook_failed(rt, ret);
+			if (ret > 0 || !rt->keep_going)
 				break;
-			}
+			ret = 0;
 			start = (unsigned int)pos(rt) + 1;
 			continue;
 		}
@@ -570,42 +630,45 @@ int runtime__tick(struct runtime *rt, uint64_t n)
 
 	reap_if_any();
 	lua_pushnumber(rt->L, (lua_Number)n);
-	if (call(rt, "tick", 1, 1, 1)) {
-		hook_error(rt);
-		return rt->keep_going ? 0 : -1;
+	ret = call(rt, "tick", 1, 1, 1);
+	if (ret) {
+		ret = hook_failed(rt, ret);
+		return ret < 0 && rt->keep_going ? 0 : ret;
 	}
 	ret = (int)lua_tointeger(rt->L, -1);
 	lua_pop(rt->L, 1);
 	return ret;
 }
 
+/* The core's counters, as numbers: the table is built in Lua (lua/runtime.lua). */
 static void push_stats(lua_State *L, const struct run_stats *st)
 {
-	lua_newtable(L);
-	set_num(L, "seen", (double)st->seen);
-	set_num(L, "lost", (double)st->lost);
-	set_num(L, "filtered_kernel", (double)st->filtered_kernel);
-	set_num(L, "stacks_skipped", (double)st->stacks_skipped);
-	set_num(L, "stacks_failed", (double)st->stacks_failed);
-	set_num(L, "errors", (double)st->errors);
+	lua_pushnumber(L, (lua_Number)st->seen);
+	lua_pushnumber(L, (lua_Number)st->lost);
+	lua_pushnumber(L, (lua_Number)st->filtered_kernel);
+	lua_pushnumber(L, (lua_Number)st->stacks_skipped);
+	lua_pushnumber(L, (lua_Number)st->stacks_failed);
+	lua_pushnumber(L, (lua_Number)st->errors);
 }
+#define STATS_ARGS 6
 
 void runtime__set_clock(struct runtime *rt, uint64_t ns)
 {
 	lua_pushnumber(rt->L, (lua_Number)ns / 1e9);
-	if (call(rt, "set_clock", 1, 0, 0)) {
-		msg("internal error: %s", lua_tostring(rt->L, -1));
+	if (call(rt, "set_clock", 1, 0, 0))
 		lua_pop(rt->L, 1);
-	}
 }
 
 void runtime__housekeeping(struct runtime *rt, const struct run_stats *st)
 {
 	actions__reap();
+	if (rt->refusals_quiet &&
+	    now_ns(CLOCK_MONOTONIC) - rt->refusals_since >= REFUSALS_WINDOW_NS)
+		refusals_flush(rt);
 	if (!st)
 		return;
 	push_stats(rt->L, st);
-	if (call(rt, "kernel_stats", 1, 0, 1)) {
+	if (call(rt, "kernel_stats", STATS_ARGS, 0, 1)) {
 		msg("internal error: %s", lua_tostring(rt->L, -1));
 		lua_pop(rt->L, 1);
 	}
@@ -613,14 +676,24 @@ void runtime__housekeeping(struct runtime *rt, const struct run_stats *st)
 
 int runtime__done(struct runtime *rt, struct run_stats *st)
 {
+	int ret;
+
 	actions__reap();
+	refusals_flush(rt);
 	st->errors = rt->errors;
 	push_stats(rt->L, st);
-	if (call(rt, "done", 1, 0, 1)) {
-		hook_error(rt);
+	ret = call(rt, "done", STATS_ARGS, 0, 1);
+	if (ret == CALL_ERROR) {
+		hook_failed(rt, ret);
 		rt->failed = 1;
 		st->errors = rt->errors;
 		return -1;
+	}
+	if (ret) {
+		hook_failed(rt, ret);
+		/* os.exit() in done(): the rest of the end still happens. */
+		if (ret == CALL_EXIT && call(rt, "done_rest", 0, 0, 1))
+			hook_failed(rt, CALL_ERROR);
 	}
 	return 0;
 }

@@ -272,6 +272,10 @@ check_eq syntax-error "2 tcpdrop: $L/syntax.lua:4: ')' expected (to close '(' at
 	"$rc $(cat "$T/syntax.err")"
 check_eq syntax-error-no-output "" "$(cat "$T/syntax.out")"
 feed misspelt -s "$L/misspelt.lua"
+check_eq misspelt-early "2" "$rc"
+sed 's/cuont/count/' "$L/misspelt.lua" >"$T/misspelt.lua"
+feed misspelt-hook -s "$T/misspelt.lua"
+sed "s|$T/misspelt.lua|$L/misspelt.lua|" "$T/misspelt-hook.err" >>"$T/misspelt.err"
 check_grep misspelt-hook "warning: $L/misspelt.lua defines dorp(), which is not a hook (did you mean drop()?)" "$T/misspelt.err"
 check_grep misspelt-global "misspelt.lua:6: undefined global 'cuont' (did you mean 'count'?)" "$T/misspelt.err"
 feed bare-field -f 'dport == 80'
@@ -297,7 +301,7 @@ check_eq init-error-done-runs "1 done ran" "$rc $(cat "$T/init-error.out")"
 check_eq binary-syntax-error "2 tcpdrop: $L/syntax.lua:4: ')' expected (to close '(' at line 3) near 'end'" \
 	"$? $(cat "$T/bin-syntax.err")"
 "$TCPDROP" -s no-such-script >/dev/null 2>"$T/bin-missing.err"
-check_eq binary-missing-script "2 tcpdrop: script not found: no-such-script (no such file, and no shipped script of that name; see --list-scripts)" \
+check_eq binary-missing-script "2 tcpdrop: script not found: no-such-script (no shipped script of that name, see --list-scripts; a file needs a path or a .lua suffix)" \
 	"$? $(cat "$T/bin-missing.err")"
 "$TCPDROP" -f 'e.dport ==' >/dev/null 2>"$T/bin-filter.err"
 check_eq binary-bad-filter "2 tcpdrop: -f:1: unexpected symbol near ')'" "$? $(cat "$T/bin-filter.err")"
@@ -306,6 +310,146 @@ check_eq binary-list-scripts "alert classic default json prom stacks summary top
 	"$(awk '{ printf "%s%s", sep, $1; sep = " " }' "$T/list")"
 "$TCPDROP" --show-script json >"$T/show" 2>&1
 check_file binary-show-script "$TOP/scripts/json.lua" "$T/show"
+
+# --- Safe to leave running ---------------------------------------------------------------
+
+# A bare -s NAME is the shipped script, never a file of that name in the current directory.
+mkdir -p "$T/plant"
+planted=""
+for s in "$TOP"/scripts/*.lua; do
+	s=$(basename "$s" .lua)
+	echo 'io.stderr:write("PLANTED\n") function drop() end' >"$T/plant/$s"
+	(cd "$T/plant" && "$FEED" -s "$s" -c 1 <"$EVENTS" >"$T/plant/$s.out" 2>"$T/plant/$s.err")
+	if grep -q PLANTED "$T/plant/$s.out" "$T/plant/$s.err"; then
+		planted="$planted $s"
+	fi
+done
+check_eq planted-file-not-run "" "$planted"
+(cd "$T/plant" && "$FEED" -s ./top -c 1 <"$EVENTS" >/dev/null 2>"$T/plant-path.err")
+check_grep planted-file-by-path PLANTED "$T/plant-path.err"
+(cd "$T/plant" && "$TCPDROP" -s nosuch >/dev/null 2>"$T/plant-hint.err")
+echo x >"$T/plant/nosuch"
+(cd "$T/plant" && "$TCPDROP" -s nosuch >/dev/null 2>"$T/plant-hint.err")
+check_eq planted-hint "tcpdrop: no shipped script named 'nosuch' (see --list-scripts); for the file, say ./nosuch" \
+	"$(cat "$T/plant-hint.err")"
+for f in /dev/zero "$T/plant"; do
+	"$TCPDROP" -s "$f" >/dev/null 2>"$T/notreg.err"
+	check_eq "script-not-regular-$(basename "$f")" "2 tcpdrop: cannot read script $f: not a regular file" \
+		"$? $(cat "$T/notreg.err")"
+done
+# A script with a NUL byte, or bigger than 16 MiB: refused, never cut short.
+printf 'function drop(e)\n\tprint("a")\000print("b")\nend\n' >"$T/nul.lua"
+"$TCPDROP" -s "$T/nul.lua" >/dev/null 2>"$T/nul.err"
+check_eq script-nul-refused "2 tcpdrop: script $T/nul.lua has a NUL byte at line 2: not a Lua source text" \
+	"$? $(cat "$T/nul.err")"
+: >"$T/big.lua"
+truncate -s 17M "$T/big.lua"
+"$TCPDROP" -s "$T/big.lua" >/dev/null 2>"$T/big.err"
+check_eq script-too-big "2 tcpdrop: script $T/big.lua is too big: 17825792 bytes, at most 16777216" \
+	"$? $(cat "$T/big.err")"
+rm -f "$T/big.lua"
+
+# os.exit(n) from a hook ends the run as tcpdrop.exit(n) does: done runs, the code is n.
+run_os_exit() {
+	feed "os-exit-$1" -s "$L/osexit.lua" -- $1
+	check_eq "os-exit-$1" "$2" "$rc $(tr '\n' '|' <"$T/os-exit-$1.out")"
+}
+run_os_exit "" '3 drop 80|drop 80|drop 443|done passed=3|"in done"  COUNT|in done        1|'
+run_os_exit done '5 drop 80|drop 80|drop 443|done passed=3|"in done"  COUNT|in done        1|'
+
+# Aggregations keep at most max_keys keys; what did not fit is counted, shown and reported.
+IN=$HERE/oneliners.txt run_ok keys-capped -s "$L/keys.lua"
+check_grep keys-capped-said "^tcpdrop: count(SPORT): 7 updates of new keys not counted, the table was full (3 keys" \
+	"$T/keys-capped.err"
+check_grep keys-capped-own "^tcpdrop: own limit: 8 updates of new keys not counted" "$T/keys-capped.err"
+awk 'BEGIN { for (i = 1; i <= 10050; i++) printf "sport=%d dport=%d saddr=10.%d.%d.1 stack=f%d+0x1\n", i, i, i % 256, i / 256, i }' \
+	>"$T/storm.txt"
+IN=$T/storm.txt feed keys-default -e 'count(e.sport, e.saddr)'
+check_eq keys-default-rows 10002 "$(grep -c . "$T/keys-default.out")"
+check_grep keys-default-said "^tcpdrop: count(SPORT, SADDR): 50 updates of new keys not counted, the table was full (10000 keys" \
+	"$T/keys-default.err"
+check_grep keys-default-table "^\[50 updates of new keys not counted: the table is full (10000 keys" \
+	"$T/keys-default.out"
+IN=$T/storm.txt feed keys-stacks -s stacks
+check_eq keys-stacks "tcpdrop: stacks: 50 drops not counted: more than 10000 different stacks (--max-keys, tcpdrop.max_keys)" \
+	"$(cat "$T/keys-stacks.err")"
+IN=$T/storm.txt feed keys-top -s top
+check_grep keys-top "^\[.* updates of new keys not counted" "$T/keys-top.out"
+IN=$T/storm.txt feed keys-summary -s summary
+check_grep keys-summary "^\[50 updates of new keys not counted" "$T/keys-summary.out"
+
+# One format per column; numbers inside text sort as numbers (ports 9, 22, 443).
+printf 'win=1\nwin=2\nwin=64 dport=22\ndaddr=10.0.0.1 dport=9\ndport=443\ndport=22\ndport=9\ndport=443\n' \
+	>"$T/fmt.txt"
+IN=$T/fmt.txt run_ok avg-one-format -e 'avg(e.win, e.dport)'
+IN=$T/fmt.txt run_ok top-ports-numeric -e 'count(e.daddr .. ":" .. e.dport)'
+
+# Names that reach a terminal escaped: C0, C1 (0x9b alone or as U+009B), DEL, bad UTF-8;
+# valid UTF-8 and plain ASCII unchanged.
+printf '%s\n' 'comm="a\x9bb"' 'comm="\xc2\x9b[2J"' 'comm="caf\xc3\xa9"' 'comm="x\x7fy\\z"' \
+	'comm="ok_name"' >"$T/vis.txt"
+IN=$T/vis.txt run_ok vis-names -e 'count(e.comm) print(tcpdrop.printable(e.comm))'
+
+# A misspelt name is found before tracing, even with no drop: exit 2 and one line.
+for c in "-e|cuont(e.reason)|-e:1: undefined global 'cuont' (did you mean 'count'?)" \
+	"-f|dport == 80|-f:1: undefined global 'dport' (did you mean 'e.dport'?)" \
+	"-e|count(e.reasn)|-e:1: event has no field 'reasn' (did you mean 'reason'?)" \
+	"-s|$L/misspelt.lua|$L/misspelt.lua:6: undefined global 'cuont' (did you mean 'count'?)"; do
+	opt=${c%%|*}
+	rest=${c#*|}
+	"$TCPDROP" "$opt" "${rest%%|*}" -d 2 >/dev/null 2>"$T/early.err"
+	check_eq "early-name-check $opt ${rest%%|*}" "2 $(grep -c . "$T/early.err") tcpdrop: ${rest#*|}" \
+		"$? 1 $(grep -v 'warning:' "$T/early.err")"
+done
+IN=/dev/null feed early-dynamic -s "$L/dyn.lua"
+check_eq early-check-spares-globals-set-later "0" "$rc"
+IN=$HERE/oneliners.txt feed early-dynamic-runs -s "$L/dyn.lua"
+check_grep early-dynamic-counted "^ *80  *[0-9]" "$T/early-dynamic-runs.out"
+
+# Every shipped script checks its arguments and paths in init: exit 2, one line.
+for c in "alert|syslog=bogus|unknown syslog level 'bogus'" \
+	"alert|exec=/nonexistent/cmd|exec: cannot run '/nonexistent/cmd': not an executable file" \
+	"alert|exec=no-such-command-anywhere|exec: cannot run 'no-such-command-anywhere': not found in PATH" \
+	"alert|rate=x|rate must be a number" \
+	"prom|file=/nonexistent/dir/x.prom|cannot write /nonexistent/dir/x.prom" \
+	"prom|every=0|every must be a number of seconds > 0" \
+	"prom|ports=80,x|ports: 'x' is not a port" \
+	"top|0|the argument is a number of rows" \
+	"summary|2x|the argument is a number of rows" \
+	"stacks|bogus|unknown argument 'bogus'"; do
+	s=${c%%|*}
+	rest=${c#*|}
+	IN=/dev/null feed "bad-arg-$s" -s "$s" -- "${rest%%|*}"
+	if [ "$rc" = 2 ] && [ "$(grep -c . "$T/bad-arg-$s.err")" = 1 ] &&
+		grep -q "^tcpdrop: $s: ${rest#*|}" "$T/bad-arg-$s.err"; then
+		pass "bad-arg $s ${rest%%|*}"
+	else
+		fail "bad-arg $s ${rest%%|*}" "exit $rc: $(cat "$T/bad-arg-$s.err")"
+	fi
+done
+
+# Refused commands: one line, then a count (not a line per drop).
+IN=$T/storm.txt feed spawn-refusals -s "$L/spawnmany.lua"
+check_eq spawn-refusals-lines "1 1" "$(grep -c '^tcpdrop: cannot run /nonexistent/cmd' "$T/spawn-refusals.err") \
+$(grep -c '^tcpdrop: 10049 more commands could not run in the last 10 s (the last: /nonexistent/cmd: No such file or directory)$' "$T/spawn-refusals.err")"
+
+# A hook in an endless loop, interrupted from a signal handler (runtime__interrupt): the hook
+# raises, done runs. Not for a loop compiled into one trace (see core/lua/bridge.h): that one
+# runs until the signal's default action ends the process.
+for m in interp:drop pcall:drop call:drop done:drop init:init jit:drop; do
+	mode=${m%%:*}
+	sed "s/^local mode = MODE/local mode = \"$mode\"/" "$L/loop.lua" >"$T/loop-$mode.lua"
+	"$TESTBIN/interrupt" "$T/loop-$mode.lua" "${m#*:}" >"$T/loop-$mode.out" 2>"$T/loop-$mode.err"
+	rc=$?
+	if [ "$mode" = jit ]; then
+		check_eq interrupt-jit-trace-not-seen 142 "$rc"
+		continue
+	fi
+	check_eq "interrupt-$mode" "0 ${m#*:} returned 1|done ran, seen 1|done returned 0|" \
+		"$rc $(tr '\n' '|' <"$T/loop-$mode.out")"
+	check_grep "interrupt-$mode-said" "^tcpdrop: interrupted$" "$T/loop-$mode.err"
+done
+check_eq interrupt-done-too 2 "$(grep -c '^tcpdrop: interrupted$' "$T/loop-done.err")"
 
 # --- Performance (issue 5): batches, no allocation per event ---------------------------------
 

@@ -1,0 +1,144 @@
+/* Which script -s names, and its source: a bare name is a shipped script, never a file. */
+#include "lua/bridge.h"
+#include "cli/cli.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const struct embedded *embedded_script(const char *name)
+{
+	for (const struct embedded *e = embedded_scripts; e->name; e++)
+		if (!strcmp(e->name, name))
+			return e;
+	return NULL;
+}
+
+/*
+ * A path, by its spelling alone: tcpdrop runs as root, and a bare name that found a file in the
+ * current directory first ran whatever someone had left there under a shipped script's name.
+ */
+static int names_a_file(const char *spec)
+{
+	size_t n = strlen(spec);
+
+	return strchr(spec, '/') || (n > 4 && !strcmp(spec + n - 4, ".lua"));
+}
+
+static int read_script(const char *path, char **src, size_t *len)
+{
+	struct stat st;
+	char *nul;
+
+	if (stat(path, &st)) {
+		int err = -errno;
+
+		if (errno == ENOENT)
+			msg("script not found: %s (no such file)", path);
+		else
+			msg("cannot read script %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		msg("cannot read script %s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_size > RUNTIME_SCRIPT_MAX) {
+		msg("script %s is too big: %lld bytes, at most %d", path, (long long)st.st_size,
+		    RUNTIME_SCRIPT_MAX);
+		return -EFBIG;
+	}
+	/* One byte more than allowed: a file that grew since stat() is refused, never cut. */
+	*src = read_file(path, (size_t)RUNTIME_SCRIPT_MAX + 1, len);
+	if (!*src) {
+		int err = -errno;
+
+		msg("cannot read script %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (*len > RUNTIME_SCRIPT_MAX) {
+		msg("script %s is too big: more than %d bytes", path, RUNTIME_SCRIPT_MAX);
+		goto refuse;
+	}
+	nul = memchr(*src, '\0', *len);
+	if (nul) {
+		int line = 1;
+
+		for (const char *p = *src; p < nul; p++)
+			line += *p == '\n';
+		msg("script %s has a NUL byte at line %d: not a Lua source text", path, line);
+		goto refuse;
+	}
+	return 0;
+refuse:
+	free(*src);
+	*src = NULL;
+	return -EINVAL;
+}
+
+int runtime__script_source(const char *spec, char **src, size_t *len, char **chunk)
+{
+	const struct embedded *e;
+	int err;
+
+	if (names_a_file(spec)) {
+		err = read_script(spec, src, len);
+		if (err)
+			return err;
+		*chunk = xmalloc(strlen(spec) + 2);
+		sprintf(*chunk, "@%s", spec);
+		return 0;
+	}
+	e = embedded_script(spec);
+	if (!e) {
+		struct stat st;
+
+		if (!stat(spec, &st))
+			msg("no shipped script named '%s' (see --list-scripts); for the file, say "
+			    "./%s",
+			    spec, spec);
+		else
+			msg("script not found: %s (no shipped script of that name, see "
+			    "--list-scripts; a file needs a path or a .lua suffix)",
+			    spec);
+		return -ENOENT;
+	}
+	*src = xmalloc(e->len + 1);
+	memcpy(*src, e->data, e->len);
+	(*src)[e->len] = '\0';
+	*len = e->len;
+	*chunk = xmalloc(strlen(spec) + 6);
+	sprintf(*chunk, "@%s.lua", spec);
+	return 0;
+}
+
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
+{
+	char *src = NULL, *chunk = NULL;
+	size_t len = 0;
+
+	memset(ro, 0, sizeof(*ro));
+	if (o->script && runtime__script_source(o->script, &src, &len, &chunk))
+		return -EINVAL;
+	ro->script_src = src;
+	ro->script_len = len;
+	ro->script_chunk = chunk;
+	ro->filter_expr = o->filter_expr;
+	ro->exec_code = o->exec_code;
+	ro->args = o->script_args;
+	ro->nargs = o->nscript_args;
+	ro->count = o->count;
+	ro->keep_going = o->keep_going;
+	ro->interval = o->interval;
+	return 0;
+}
+
+void runtime_opts__free(struct runtime_opts *ro)
+{
+	free((char *)ro->script_src);
+	free((char *)ro->script_chunk);
+	ro->script_src = ro->script_chunk = NULL;
+}
