@@ -26,7 +26,9 @@ struct options {
 	uint32_t netns_id;
 	int pid_netns; /* resolved into netns_id */
 	char *reasons; /* --reason list, checked against the kernel's names at load */
-	struct tcpdrop_config cfg; /* the in-kernel filters */
+	struct tcpdrop_filter
+		filter; /* the in-kernel filters; --reason and the netns are set up later */
+	uint32_t stack_rate; /* --stack-rate */
 	int help;
 	int version;
 	int list_scripts;

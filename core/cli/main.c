@@ -95,7 +95,7 @@ static int set_up(struct options *o, struct run_settings *set, struct recorder_o
 {
 	struct live_source_opts lo = { .probe = o->probe,
 				       .no_stack = o->no_stack,
-				       .stack_rate = o->cfg.stack_rate,
+				       .stack_rate = o->stack_rate,
 				       .ring_kb = o->ring_kb,
 				       .want_pkt = o->write_path != NULL,
 				       .snaplen = o->snaplen };
@@ -116,7 +116,7 @@ static int set_up(struct options *o, struct run_settings *set, struct recorder_o
 		code = list_reasons(o, nm, (*src)->name);
 		goto fail;
 	}
-	set->filter = o->cfg;
+	set->filter = o->filter;
 	set->duration = o->duration;
 	if (o->read_path)
 		snprintf(source, sizeof(source), "%s names", (*src)->name);

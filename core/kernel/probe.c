@@ -553,7 +553,11 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 {
 	struct tcpdrop_bpf *skel;
 	struct bpf_program *progs[MAX_LINKS], *prog;
-	struct tcpdrop_config cfg = po->cfg;
+	struct tcpdrop_config cfg = { .filter = po->filter,
+				      .stack_rate = po->stack_rate,
+				      .snaplen = po->snaplen,
+				      .want_stack = (__u8) !!po->want_stack,
+				      .want_pkt = (__u8) !!po->want_pkt };
 	int n, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
