@@ -489,10 +489,12 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 
 int env_read(struct env_knobs *k, char *err, size_t errlen)
 {
-	const char *s = getenv("TCPDROP_POLL_MS");
+	const char *s = getenv("TCPDROP_POLL_MS"), *ring = getenv("TCPDROP_RING");
 	unsigned long v = 0;
 	const char *p;
 
+	k->ring_shared = ring && !strcmp(ring, "shared");
+	k->timing = getenv("TCPDROP_TIMING") != NULL;
 	k->poll_ms = TCPDROP_POLL_MS;
 	if (!s || !*s)
 		return 0;

@@ -49,6 +49,7 @@ struct probe_opts {
 	int want_pkt; /* copy each packet (-w) */
 	uint32_t snaplen; /* with want_pkt: payload bytes after the headers */
 	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
+	int ring_shared; /* one shared ring even where per-CPU ones work (tests cover it so) */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */

@@ -764,9 +764,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	if (!p->tp_nargs)
 		p->tp_nargs = 2;
 	p->ncpus = libbpf_num_possible_cpus();
-	/* TCPDROP_RING=shared forces the fallback, so that tests cover it on any kernel. */
-	p->percpu = !(getenv("TCPDROP_RING") && !strcmp(getenv("TCPDROP_RING"), "shared")) &&
-		    percpu_rings_supported();
+	p->percpu = !po->ring_shared && percpu_rings_supported();
 	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared");
 	for (size_t i = 0; i < nmodes; i++) {
 		enum probe_mode m = modes[i];

@@ -110,7 +110,8 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 				 .want_stack = !ls->o.no_stack,
 				 .want_pkt = ls->o.want_pkt,
 				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
-				 .ring_bytes = (size_t)ls->o.ring_kb << 10 };
+				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
+				 .ring_shared = ls->o.ring_shared };
 	char why[256];
 	int ncpus, err;
 
