@@ -125,6 +125,12 @@ struct flow {
 	__u8 from_pkt;
 };
 
+/* The in-kernel filters' rules, on the flow (bpf/filter.h, the same for replay). */
+#define FILTER_FLOW struct flow
+#define FILTER_SADDR saddr
+#define FILTER_DADDR daddr
+#include "filter.h"
+
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)
 {
@@ -360,89 +366,6 @@ static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 	return 1;
 }
 
-static __always_inline int port_in(const volatile __u16 *set, __u8 n, __u16 port)
-{
-#pragma unroll
-	for (int i = 0; i < TCPDROP_MAX_PORTS; i++) {
-		if (i >= n)
-			break;
-		if (set[i] == port)
-			return 1;
-	}
-	return 0;
-}
-
-static __always_inline int net_has(const volatile struct tcpdrop_net *n, __u8 family,
-				   const __u8 *addr)
-{
-	const __u32 *a = (const __u32 *)addr;
-	const volatile __u32 *net = (const volatile __u32 *)n->net;
-	const volatile __u32 *mask = (const volatile __u32 *)n->mask;
-
-	if (n->family != family)
-		return 0;
-	return (a[0] & mask[0]) == net[0] && (a[1] & mask[1]) == net[1] &&
-	       (a[2] & mask[2]) == net[2] && (a[3] & mask[3]) == net[3];
-}
-
-/* The --saddr/--daddr/--addr filters: each side that has nets must match one of them. */
-static __always_inline int nets_pass(const struct flow *f)
-{
-	__u8 want = 0, hit = 0;
-
-#pragma unroll
-	for (int i = 0; i < TCPDROP_MAX_NETS; i++) {
-		const volatile struct tcpdrop_net *n = &cfg.nets[i];
-		__u8 side;
-
-		if (i >= cfg.nnets)
-			break;
-		side = n->side;
-		if (side == TCPDROP_SIDE_SRC) {
-			want |= 1;
-			if (net_has(n, f->family, f->saddr))
-				hit |= 1;
-		} else if (side == TCPDROP_SIDE_DST) {
-			want |= 2;
-			if (net_has(n, f->family, f->daddr))
-				hit |= 2;
-		} else {
-			want |= 4;
-			if (net_has(n, f->family, f->saddr) || net_has(n, f->family, f->daddr))
-				hit |= 4;
-		}
-	}
-	return want == hit;
-}
-
-static __always_inline int flow_pass(const struct flow *f)
-{
-	if (cfg.family && cfg.family != f->family)
-		return 0;
-	if (cfg.nsports && !port_in(cfg.sports, cfg.nsports, f->sport))
-		return 0;
-	if (cfg.ndports && !port_in(cfg.dports, cfg.ndports, f->dport))
-		return 0;
-	if (cfg.nports && !port_in(cfg.ports, cfg.nports, f->sport) &&
-	    !port_in(cfg.ports, cfg.nports, f->dport))
-		return 0;
-	if (cfg.nnets && !nets_pass(f))
-		return 0;
-	return 1;
-}
-
-static __always_inline int reason_pass(__u32 reason)
-{
-#pragma unroll
-	for (int i = 0; i < TCPDROP_MAX_REASONS; i++) {
-		if (i >= cfg.nreasons)
-			break;
-		if (cfg.reasons[i] == reason)
-			return 1;
-	}
-	return 0;
-}
-
 /* The storm guard: at most cfg.stack_rate stacks per second on this CPU. */
 static __always_inline int stack_allowed(__u64 now)
 {
@@ -530,7 +453,7 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	} else if (sk) {
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
-	if ((cfg.netns && cfg.netns != d->netns) || !flow_pass(&d->f))
+	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);
@@ -638,7 +561,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 
 	if (!skb)
 		return 0;
-	if (cfg.nreasons && !(evflags & TCPDROP_F_NO_REASON) && !reason_pass(reason))
+	if (!filter_reason(&cfg.filter, reason, evflags))
 		return 0;
 	ret = inspect(skb, sk, &d, mode);
 	if (ret <= 0) {

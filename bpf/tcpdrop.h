@@ -102,17 +102,13 @@ struct tcpdrop_net {
 };
 
 /*
- * Settings the core writes into the probe's read-only data before load, so the
- * verifier sees them as constants and prunes whatever they turn off. Within one
- * kind of filter the values are alternatives; different kinds must all match.
+ * The in-kernel filters (the rules are bpf/filter.h's, for the probe and for replay). Within
+ * one kind of filter the values are alternatives; different kinds must all match.
  */
-struct tcpdrop_config {
+struct tcpdrop_filter {
 	struct tcpdrop_net nets[TCPDROP_MAX_NETS];
 	__u32 reasons[TCPDROP_MAX_REASONS];
 	__u32 netns; /* 0: any */
-	__u32 stack_rate; /* stacks per second per CPU; 0: no limit */
-	__u32 snaplen; /* payload bytes kept after the headers, when want_pkt */
-	__u32 wakeup_bytes; /* wake the reader when this much is waiting */
 	__u16 sports[TCPDROP_MAX_PORTS];
 	__u16 dports[TCPDROP_MAX_PORTS];
 	__u16 ports[TCPDROP_MAX_PORTS]; /* either side */
@@ -122,11 +118,23 @@ struct tcpdrop_config {
 	__u8 nnets;
 	__u8 nreasons;
 	__u8 family; /* 0: both, 4 or 6 */
+	__u8 _pad[2];
+};
+
+/*
+ * Settings the core writes into the probe's read-only data before load, so the
+ * verifier sees them as constants and prunes whatever they turn off.
+ */
+struct tcpdrop_config {
+	struct tcpdrop_filter filter;
+	__u32 stack_rate; /* stacks per second per CPU; 0: no limit */
+	__u32 snaplen; /* payload bytes kept after the headers, when want_pkt */
+	__u32 wakeup_bytes; /* wake the reader when this much is waiting */
 	__u8 want_stack;
 	__u8 tp_nargs; /* arguments of the kfree_skb tracepoint in this kernel */
 	__u8 want_pkt; /* copy the packet's bytes into pkt[] (for -w) */
 	__u8 percpu_rings; /* one ring per CPU in `rings`, else the shared `events` */
-	__u8 _pad[6];
+	__u8 _pad[4];
 	__u64 pair_loc; /* tcp_validate_incoming's address: where the entry/exit pair's drops are */
 };
 

@@ -26,7 +26,9 @@ struct options {
 	uint32_t netns_id;
 	int pid_netns; /* resolved into netns_id */
 	char *reasons; /* --reason list, checked against the kernel's names at load */
-	struct tcpdrop_config cfg; /* the in-kernel filters */
+	struct tcpdrop_filter
+		filter; /* the in-kernel filters; --reason and the netns are set up later */
+	uint32_t stack_rate; /* --stack-rate */
 	int help;
 	int version;
 	int list_scripts;
@@ -54,9 +56,14 @@ void opts_free(struct options *opts);
  *  TCPDROP_POLL_MS=N  the live loop's poll period, 1 ms to an hour (empty: unset), so that a
  *                     test can push the timer out of the way and see that the probe's fill
  *                     threshold alone wakes the reader (tests/wakeup)
+ *  TCPDROP_RING=shared  one shared ring buffer even where per-CPU ones work, so that tests
+ *                     cover the fallback on any kernel
+ *  TCPDROP_TIMING     "[timing]" lines on stderr: where start-up goes (util.h)
  */
 struct env_knobs {
 	unsigned int poll_ms; /* default 10 */
+	int ring_shared;
+	int timing;
 };
 
 #define TCPDROP_POLL_MS 10 /* the longest an event waits in the ring before we read it */

@@ -90,13 +90,15 @@ static int netns_of_pid(int pid, uint32_t *ino)
  * settings of the run: --reason in the source's names, the namespace, -w. 0 with *src set
  * and the run to go; else the exit code (*src NULL).
  */
-static int set_up(struct options *o, struct run_settings *set, struct recorder_opts *rec,
-		  struct names *nm, struct ksyms *ks, struct run_source **src)
+static int set_up(struct options *o, const struct env_knobs *env, struct run_settings *set,
+		  struct recorder_opts *rec, struct names *nm, struct ksyms *ks,
+		  struct run_source **src)
 {
 	struct live_source_opts lo = { .probe = o->probe,
 				       .no_stack = o->no_stack,
-				       .stack_rate = o->cfg.stack_rate,
+				       .stack_rate = o->stack_rate,
 				       .ring_kb = o->ring_kb,
+				       .ring_shared = env->ring_shared,
 				       .want_pkt = o->write_path != NULL,
 				       .snaplen = o->snaplen };
 	char source[600];
@@ -116,7 +118,7 @@ static int set_up(struct options *o, struct run_settings *set, struct recorder_o
 		code = list_reasons(o, nm, (*src)->name);
 		goto fail;
 	}
-	set->filter = o->cfg;
+	set->filter = o->filter;
 	set->duration = o->duration;
 	if (o->read_path)
 		snprintf(source, sizeof(source), "%s names", (*src)->name);
@@ -161,6 +163,7 @@ int main(int argc, char **argv)
 	int code;
 
 	env_bad = env_read(&env, env_err, sizeof(env_err));
+	timing_start(env.timing);
 	timing_mark("main");
 	if (opts_parse(&o, argc, argv, err, sizeof(err))) {
 		msg("%s", err);
@@ -220,7 +223,7 @@ int main(int argc, char **argv)
 	ks = ksyms__new();
 	if (!o.read_path)
 		ksyms__set_lazy(ks, "/proc/kallsyms");
-	code = set_up(&o, &set, &rec, nm, ks, &src);
+	code = set_up(&o, &env, &set, &rec, nm, ks, &src);
 	if (src)
 		code = run__main(&set, src, nm, ks);
 	pcapfilter__free(set.pf);

@@ -257,13 +257,13 @@ static int add_net(struct options *o, const char *s, __u8 side, const char *opt,
 {
 	struct tcpdrop_net net;
 
-	if (o->cfg.nnets >= TCPDROP_MAX_NETS)
+	if (o->filter.nnets >= TCPDROP_MAX_NETS)
 		return fail(err, errlen, "%s: at most %d address filters in all", opt,
 			    TCPDROP_MAX_NETS);
 	if (parse_net(s, &net))
 		return fail(err, errlen, "%s: '%s' is not an IPv4/IPv6 address or CIDR", opt, s);
 	net.side = side;
-	o->cfg.nets[o->cfg.nnets++] = net;
+	o->filter.nets[o->filter.nnets++] = net;
 	return 0;
 }
 
@@ -309,7 +309,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
-	o->cfg.stack_rate = TCPDROP_DEFAULT_STACK_RATE;
+	o->stack_rate = TCPDROP_DEFAULT_STACK_RATE;
 	o->ring_kb = TCPDROP_DEFAULT_RING_KB;
 	err[0] = '\0';
 	/* Words after the first real "--" belong to the script. */
@@ -365,9 +365,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case '4':
 		case '6':
-			if (o->cfg.family && o->cfg.family != c - '0')
+			if (o->filter.family && o->filter.family != c - '0')
 				return fail(err, errlen, "-4 and -6 exclude each other");
-			o->cfg.family = (__u8)(c - '0');
+			o->filter.family = (__u8)(c - '0');
 			break;
 		case OPT_NETNS_ID:
 			if (parse_u64(optarg, UINT32_MAX, &v) || !v)
@@ -394,7 +394,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			if (parse_u64(optarg, UINT32_MAX, &v))
 				return fail(err, errlen, "--stack-rate: '%s' is not a number",
 					    optarg);
-			o->cfg.stack_rate = (__u32)v;
+			o->stack_rate = (__u32)v;
 			break;
 		case OPT_KEEP_GOING:
 			o->keep_going = 1;
@@ -409,16 +409,16 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			o->list_reasons = 1;
 			break;
 		case OPT_PORT:
-			ret = add_ports(optarg, o->cfg.ports, &o->cfg.nports, "--port", err,
+			ret = add_ports(optarg, o->filter.ports, &o->filter.nports, "--port", err,
 					errlen);
 			break;
 		case OPT_SPORT:
-			ret = add_ports(optarg, o->cfg.sports, &o->cfg.nsports, "--sport", err,
-					errlen);
+			ret = add_ports(optarg, o->filter.sports, &o->filter.nsports, "--sport",
+					err, errlen);
 			break;
 		case OPT_DPORT:
-			ret = add_ports(optarg, o->cfg.dports, &o->cfg.ndports, "--dport", err,
-					errlen);
+			ret = add_ports(optarg, o->filter.dports, &o->filter.ndports, "--dport",
+					err, errlen);
 			break;
 		case OPT_SADDR:
 			ret = add_net(o, optarg, TCPDROP_SIDE_SRC, "--saddr", err, errlen);
@@ -489,10 +489,12 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 
 int env_read(struct env_knobs *k, char *err, size_t errlen)
 {
-	const char *s = getenv("TCPDROP_POLL_MS");
+	const char *s = getenv("TCPDROP_POLL_MS"), *ring = getenv("TCPDROP_RING");
 	unsigned long v = 0;
 	const char *p;
 
+	k->ring_shared = ring && !strcmp(ring, "shared");
+	k->timing = getenv("TCPDROP_TIMING") != NULL;
 	k->poll_ms = TCPDROP_POLL_MS;
 	if (!s || !*s)
 		return 0;

@@ -43,8 +43,13 @@ struct probe_opts {
 	 * the tracepoint has no reason adds the tcp_validate_incoming pair.
 	 */
 	enum probe_mode mode;
-	struct tcpdrop_config cfg; /* in-kernel filters and capture settings */
+	struct tcpdrop_filter filter; /* which drops: the in-kernel filters (bpf/filter.h) */
+	uint32_t stack_rate; /* stacks per second per CPU; 0: no limit */
+	int want_stack;
+	int want_pkt; /* copy each packet (-w) */
+	uint32_t snaplen; /* with want_pkt: payload bytes after the headers */
 	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
+	int ring_shared; /* one shared ring even where per-CPU ones work (tests cover it so) */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */

@@ -553,7 +553,11 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 {
 	struct tcpdrop_bpf *skel;
 	struct bpf_program *progs[MAX_LINKS], *prog;
-	struct tcpdrop_config cfg = po->cfg;
+	struct tcpdrop_config cfg = { .filter = po->filter,
+				      .stack_rate = po->stack_rate,
+				      .snaplen = po->snaplen,
+				      .want_stack = (__u8) !!po->want_stack,
+				      .want_pkt = (__u8) !!po->want_pkt };
 	int n, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
@@ -760,9 +764,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	if (!p->tp_nargs)
 		p->tp_nargs = 2;
 	p->ncpus = libbpf_num_possible_cpus();
-	/* TCPDROP_RING=shared forces the fallback, so that tests cover it on any kernel. */
-	p->percpu = !(getenv("TCPDROP_RING") && !strcmp(getenv("TCPDROP_RING"), "shared")) &&
-		    percpu_rings_supported();
+	p->percpu = !po->ring_shared && percpu_rings_supported();
 	vmsg("ring buffers: %s", p->percpu ? "one per CPU" : "one shared");
 	for (size_t i = 0; i < nmodes; i++) {
 		enum probe_mode m = modes[i];

@@ -3,6 +3,7 @@
 #include "sym/sym.h"
 #include "capture/capture.h"
 #include "util/util.h"
+#include "filter.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,7 +26,7 @@ struct file_source {
 	struct capreader *cr;
 	struct pcapng_decoder *dec;
 	struct run *r; /* from start on */
-	struct tcpdrop_config cfg; /* the in-kernel filters */
+	struct tcpdrop_filter filter; /* the in-kernel filters */
 	int filtering;
 	struct tcpdrop_event *batch;
 	unsigned int n;
@@ -102,66 +103,6 @@ static inline int next_event(struct file_source *fs)
 	return ret ? ret : next_record(fs);
 }
 
-static int port_in(const __u16 *set, unsigned int n, __u16 port)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if (set[i] == port)
-			return 1;
-	return 0;
-}
-
-static int net_has(const struct tcpdrop_net *n, const struct tcpdrop_event *ev, const __u8 *addr)
-{
-	if (n->family != ev->family)
-		return 0;
-	for (int i = 0; i < 16; i++)
-		if ((addr[i] & n->mask[i]) != n->net[i])
-			return 0;
-	return 1;
-}
-
-/* The in-kernel filters of a live run, applied to recorded drops: the same rules. */
-static int pass(const struct tcpdrop_config *c, const struct tcpdrop_event *ev)
-{
-	unsigned int want = 0, hit = 0;
-
-	if (c->family && c->family != ev->family)
-		return 0;
-	if (c->netns && c->netns != ev->netns)
-		return 0;
-	if (c->nsports && !port_in(c->sports, c->nsports, ev->sport))
-		return 0;
-	if (c->ndports && !port_in(c->dports, c->ndports, ev->dport))
-		return 0;
-	if (c->nports && !port_in(c->ports, c->nports, ev->sport) &&
-	    !port_in(c->ports, c->nports, ev->dport))
-		return 0;
-	for (unsigned int i = 0; i < c->nnets; i++) {
-		const struct tcpdrop_net *n = &c->nets[i];
-
-		if (n->side == TCPDROP_SIDE_SRC) {
-			want |= 1;
-			hit |= net_has(n, ev, ev->saddr_raw) ? 1 : 0;
-		} else if (n->side == TCPDROP_SIDE_DST) {
-			want |= 2;
-			hit |= net_has(n, ev, ev->daddr_raw) ? 2 : 0;
-		} else {
-			want |= 4;
-			hit |= net_has(n, ev, ev->saddr_raw) || net_has(n, ev, ev->daddr_raw) ? 4
-											      : 0;
-		}
-	}
-	if (want != hit)
-		return 0;
-	if (c->nreasons && !(ev->evflags & TCPDROP_F_NO_REASON)) {
-		for (unsigned int i = 0; i < c->nreasons; i++)
-			if (c->reasons[i] == ev->reason_code)
-				return 1;
-		return 0;
-	}
-	return 1;
-}
-
 /* Hand the batch to the run; the undelivered event at batch[n] (if keep) moves to the front. */
 static int dispatch(struct file_source *fs, int keep)
 {
@@ -206,7 +147,7 @@ static int drain(struct run_source *s, struct run *r)
 			if (ret)
 				break;
 		}
-		if ((!fs->filtering || pass(&fs->cfg, ev)) && ++fs->n == BATCH) {
+		if ((!fs->filtering || filter_event(&fs->filter, ev)) && ++fs->n == BATCH) {
 			ret = dispatch(fs, 0);
 			if (ret)
 				break;
@@ -233,12 +174,9 @@ static int drain(struct run_source *s, struct run *r)
 static int start(struct run_source *s, struct run *r, const struct run_settings *set)
 {
 	struct file_source *fs = (struct file_source *)s;
-	const struct tcpdrop_config *c = &set->filter;
-
 	fs->r = r;
-	fs->cfg = set->filter;
-	fs->filtering = c->family || c->netns || c->nsports || c->ndports || c->nports ||
-			c->nnets || c->nreasons;
+	fs->filter = set->filter;
+	fs->filtering = filter_any(&fs->filter);
 	/* The recording's clock from the start: the recorded start of tracing, else the first
 	 * drop. */
 	if (!fs->start && fs->have > 0)

@@ -19,7 +19,7 @@ struct run_settings {
 	const struct runtime_opts *ro; /* the script, -f, -e, -c, -i */
 	struct pcapfilter *pf; /* the trailing pcap-filter expression, or NULL */
 	const struct recorder_opts *rec; /* -w, or NULL */
-	struct tcpdrop_config filter; /* the in-kernel filters, --reason and the netns resolved */
+	struct tcpdrop_filter filter; /* the in-kernel filters, --reason and the netns resolved */
 	double duration; /* -d seconds; 0: none */
 	unsigned int poll_ms; /* loop sources: drain at least this often */
 };

@@ -105,16 +105,15 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 {
 	struct live_source *ls = (struct live_source *)s;
 	struct probe_opts po = { .mode = ls->o.probe,
-				 .cfg = set->filter,
-				 .ring_bytes = (size_t)ls->o.ring_kb << 10 };
+				 .filter = set->filter,
+				 .stack_rate = ls->o.stack_rate,
+				 .want_stack = !ls->o.no_stack,
+				 .want_pkt = ls->o.want_pkt,
+				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
+				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
+				 .ring_shared = ls->o.ring_shared };
 	char why[256];
 	int ncpus, err;
-
-	po.cfg.stack_rate = ls->o.stack_rate;
-	po.cfg.want_stack = !ls->o.no_stack;
-	po.cfg.want_pkt = (__u8)ls->o.want_pkt;
-	if (ls->o.want_pkt)
-		po.cfg.snaplen = ls->o.snaplen;
 
 	if (probe__check_privileges(why, sizeof(why))) {
 		msg("%s", why);

@@ -130,23 +130,26 @@ uint64_t now_ns(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static int timing_on;
+static uint64_t timing_t0;
+
+void timing_start(int on)
+{
+	timing_on = on;
+	timing_t0 = now_ns(CLOCK_MONOTONIC);
+}
+
 void timing_mark(const char *what)
 {
-	static int on = -1;
-	static uint64_t t0;
 	char *status, *p;
 	double hwm = 0;
 
-	if (on < 0) {
-		on = getenv("TCPDROP_TIMING") != NULL;
-		t0 = now_ns(CLOCK_MONOTONIC);
-	}
-	if (!on)
+	if (!timing_on)
 		return;
 	status = read_file("/proc/self/status", 1 << 16, NULL);
 	if (status && (p = strstr(status, "\nVmHWM:")))
 		hwm = strtod(p + 8, NULL) / 1024;
 	free(status);
 	fprintf(stderr, "tcpdrop: [timing] +%.1f ms %s (hwm %.1f MiB)\n",
-		(double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6, what, hwm);
+		(double)(now_ns(CLOCK_MONOTONIC) - timing_t0) / 1e6, what, hwm);
 }

@@ -56,9 +56,11 @@ static inline char *put_u32(char *o, uint32_t v)
 }
 
 /*
- * With TCPDROP_TIMING set: "tcpdrop: [timing] +12.3 ms what (hwm 4.1 MiB)" on stderr, the time
- * since main() began and the peak RSS so far, to see where start-up goes. Costs one getenv.
+ * After timing_start(1) (main, when TCPDROP_TIMING is set): "tcpdrop: [timing] +12.3 ms what
+ * (hwm 4.1 MiB)" on stderr, the time since timing_start and the peak RSS so far, to see where
+ * start-up goes. Nothing otherwise.
  */
+void timing_start(int on);
 void timing_mark(const char *what);
 
 #endif

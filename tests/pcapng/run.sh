@@ -159,6 +159,18 @@ check_eq replay-reason "NO_SOCKET NOT_SPECIFIED NOT_SPECIFIED UNKNOWN" \
 "$TD" -r "$W/s.pcapng" --reason NO_SOCKE 2>"$W/rs.err" >/dev/null
 check_eq replay-reason-unknown-exit 2 $?
 check_grep replay-reason-unknown "names no drop reason 'NO_SOCKE'" "$W/rs.err"
+# Every kind of in-kernel filter at once, by the probe's own rules (bpf/filter.h): kinds must
+# all match, values within a kind are alternatives, each side of the nets on its own.
+"$TD" -r "$W/s.pcapng" --saddr 10.0.0.0/8 --dport 80,8080,9 -e 'print(e.sport)' >"$W/fk"
+check_eq replay-kernel-rules "1234 40000 9" "$(tr '\n' ' ' <"$W/fk" | sed 's/ $//')"
+"$TD" -r "$W/s.pcapng" --saddr 10.0.0.0/8 --dport 80,8080,9 --reason NOT_SPECIFIED,NO_SOCKET \
+	-e 'print(e.sport, e.dport, e.reason)' >"$W/fkr"
+check_eq replay-kernel-rules-reason "1234 80 NO_SOCKET" "$(tr '\t\n' '  ' <"$W/fkr" | sed 's/ $//')"
+"$TD" -r "$W/s.pcapng" --addr 2001:db8::8 --port 2,443 --reason NO_SOCKET -e 'print(e.sport)' >"$W/fk6"
+check_eq replay-kernel-rules-v6-no-reason "1" "$(tr '\n' ' ' <"$W/fk6" | sed 's/ $//')"
+"$TD" -r "$W/s.pcapng" -4 --sport 5555 --daddr 192.168.1.20 --saddr 192.168.0.0/16 \
+	--reason NOT_SPECIFIED -e 'print(e.dport)' >"$W/fk4"
+check_eq replay-kernel-rules-both-sides "22" "$(tr '\n' ' ' <"$W/fk4" | sed 's/ $//')"
 "$TD" -r "$W/s.pcapng" --list-reasons >"$W/lr"
 check_grep replay-list-reasons '^NO_SOCKET  *3$' "$W/lr"
 cat >"$W/tick.lua" <<'EOF'

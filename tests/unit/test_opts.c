@@ -77,11 +77,12 @@ static void test_basics(void)
 {
 	ok("no options", parse_none());
 	check("defaults",
-	      !o.script && !o.count && o.duration == 0 && o.probe == PROBE_AUTO && !o.cfg.family &&
-		      !o.netns_id && !o.no_stack && !o.nscript_args && !o.pcap_expr && !o.reasons,
+	      !o.script && !o.count && o.duration == 0 && o.probe == PROBE_AUTO &&
+		      !o.filter.family && !o.netns_id && !o.no_stack && !o.nscript_args &&
+		      !o.pcap_expr && !o.reasons,
 	      "unexpected non-default field");
-	check("default stack rate", o.cfg.stack_rate == TCPDROP_DEFAULT_STACK_RATE, "stack_rate %u",
-	      o.cfg.stack_rate);
+	check("default stack rate", o.stack_rate == TCPDROP_DEFAULT_STACK_RATE, "stack_rate %u",
+	      o.stack_rate);
 
 	ok("script options",
 	   parse("-s", "top.lua", "-f", "e.dport == 443", "-e", "count(e.reason)", "-d", "2.5",
@@ -126,17 +127,17 @@ static void test_numbers(void)
 	bad("-c hex", parse("-c", "0x10"), "-c: '0x10' is not a count > 0");
 	bad("-i zero", parse("-i", "0"), "-i: '0' is not an interval in seconds");
 	ok("--stack-rate", parse("--stack-rate", "0"));
-	check("--stack-rate 0 disables the guard", o.cfg.stack_rate == 0, "stack_rate %u",
-	      o.cfg.stack_rate);
+	check("--stack-rate 0 disables the guard", o.stack_rate == 0, "stack_rate %u",
+	      o.stack_rate);
 	bad("--stack-rate word", parse("--stack-rate", "x"), "--stack-rate: 'x' is not a number");
 }
 
 static void test_family_netns_probe(void)
 {
 	ok("-4", parse("-4"));
-	check("-4 value", o.cfg.family == 4, "family %d", o.cfg.family);
+	check("-4 value", o.filter.family == 4, "family %d", o.filter.family);
 	ok("-6 twice", parse("--ipv6", "-6"));
-	check("-6 value", o.cfg.family == 6, "family %d", o.cfg.family);
+	check("-6 value", o.filter.family == 6, "family %d", o.filter.family);
 	bad("-4 -6", parse("-4", "-6"), "-4 and -6 exclude each other");
 	bad("-46 cluster", parse("-46"), "-4 and -6 exclude each other");
 
@@ -175,14 +176,14 @@ static void test_ports(void)
 {
 	ok("--port list", parse("--port", "80,443", "--port", "8080"));
 	check("--port values",
-	      o.cfg.nports == 3 && o.cfg.ports[0] == 80 && o.cfg.ports[1] == 443 &&
-		      o.cfg.ports[2] == 8080 && !o.cfg.nsports && !o.cfg.ndports,
-	      "nports %d", o.cfg.nports);
+	      o.filter.nports == 3 && o.filter.ports[0] == 80 && o.filter.ports[1] == 443 &&
+		      o.filter.ports[2] == 8080 && !o.filter.nsports && !o.filter.ndports,
+	      "nports %d", o.filter.nports);
 	ok("--sport --dport", parse("--sport", "1", "--dport", "65535"));
 	check("--sport --dport values",
-	      o.cfg.nsports == 1 && o.cfg.sports[0] == 1 && o.cfg.ndports == 1 &&
-		      o.cfg.dports[0] == 65535 && !o.cfg.nports,
-	      "nsports %d ndports %d", o.cfg.nsports, o.cfg.ndports);
+	      o.filter.nsports == 1 && o.filter.sports[0] == 1 && o.filter.ndports == 1 &&
+		      o.filter.dports[0] == 65535 && !o.filter.nports,
+	      "nsports %d ndports %d", o.filter.nsports, o.filter.ndports);
 	bad("--port zero", parse("--port", "0"), "--port: '0' is not a port (1-65535)");
 	bad("--port too big", parse("--port", "65536"), "--port: '65536' is not a port (1-65535)");
 	bad("--dport negative", parse("--dport", "-1"), "--dport: '-1' is not a port (1-65535)");
@@ -221,11 +222,11 @@ static void test_nets(void)
 	ok("--saddr --daddr --addr",
 	   parse("--saddr", "10.0.0.0/8", "--daddr", "fd00::/8", "--addr", "192.0.2.1"));
 	check("address filter sides",
-	      o.cfg.nnets == 3 && o.cfg.nets[0].side == TCPDROP_SIDE_SRC &&
-		      o.cfg.nets[1].side == TCPDROP_SIDE_DST &&
-		      o.cfg.nets[2].side == TCPDROP_SIDE_ANY && o.cfg.nets[0].family == 4 &&
-		      o.cfg.nets[1].family == 6,
-	      "nnets %d", o.cfg.nnets);
+	      o.filter.nnets == 3 && o.filter.nets[0].side == TCPDROP_SIDE_SRC &&
+		      o.filter.nets[1].side == TCPDROP_SIDE_DST &&
+		      o.filter.nets[2].side == TCPDROP_SIDE_ANY && o.filter.nets[0].family == 4 &&
+		      o.filter.nets[1].family == 6,
+	      "nnets %d", o.filter.nnets);
 	bad("--saddr bad", parse("--saddr", "10.0.0.300"),
 	    "--saddr: '10.0.0.300' is not an IPv4/IPv6 address or CIDR");
 	bad("--addr nine",
@@ -254,7 +255,7 @@ static void test_words(void)
 	      "script '%s' nargs %d", o.script ? o.script : "(null)", o.nscript_args);
 	ok("cluster ending in a value option", parse("-4s", "x.lua", "--", "a"));
 	check("cluster ending in a value option",
-	      o.cfg.family == 4 && o.script && !strcmp(o.script, "x.lua") && o.nscript_args == 1,
+	      o.filter.family == 4 && o.script && !strcmp(o.script, "x.lua") && o.nscript_args == 1,
 	      "script '%s' nargs %d", o.script ? o.script : "(null)", o.nscript_args);
 	ok("--opt=-- is not the separator", parse("--filter=--", "--", "z"));
 	check("--opt=-- is not the separator",
@@ -297,8 +298,8 @@ static void test_errors(void)
 	check("unique abbreviation value", o.duration == 3, "duration %g", o.duration);
 	/* A failed parse must not leak into the next one (getopt keeps state between calls). */
 	ok("clean parse after an error", parse("-4"));
-	check("clean parse after an error", o.cfg.family == 4 && !o.duration, "family %d",
-	      o.cfg.family);
+	check("clean parse after an error", o.filter.family == 4 && !o.duration, "family %d",
+	      o.filter.family);
 }
 
 int main(void)
