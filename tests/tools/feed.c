@@ -9,6 +9,7 @@
  *   reason=NO_SOCKET pid=0 tid=0 comm="a b\x01" cpu=1 ts=1700000000.25 len=60 seq=1 ack=2
  *   win=512 netns=4026531840 ifindex=2 family=6 stack=tcp_v4_rcv+0x99,ip_local_deliver+0x1f
  *   loc=sym+0x1 stack_status=ok|off|skipped|failed noreason=1 evflags=N
+ *   and any scalar field of the event by its raw name (bpf/fields.h): tid=7 hdr_len=40 ...
  *
  * Omitted keys take defaults (a SYN from 10.0.0.2:40000 to 10.0.0.1:80 with no socket,
  * NO_SOCKET, one second after the event before). Other lines: "tick" (calls tick() when an
@@ -403,16 +404,16 @@ static int set_field(struct feed *f, struct tcpdrop_event *e, char *key, char *v
 			return bad(f, "stack_status is ok, off, skipped or failed, not %s%s", val,
 				   "");
 	} else {
+		/* Every scalar of the field table, by its raw name (the keys above come first). */
 		static const struct {
 			const char *name;
 			size_t off, size;
 		} nums[] = {
-#define N(field)                                         \
-	{ #field, offsetof(struct tcpdrop_event, field), \
-	  sizeof(((struct tcpdrop_event *)0)->field) }
-			N(pid), N(tid),	  N(cpu),   N(netns), N(ifindex), N(seq),     N(ack_seq),
-			N(len), N(sport), N(dport), N(win),   N(evflags), N(hdr_len), N(pkt_len),
+#define N(type, field, part) { #field, offsetof(struct tcpdrop_event, field), sizeof(type) },
+#define SKIP(type, field, count, part)
+			TCPDROP_EVENT_FIELDS(N, SKIP)
 #undef N
+#undef SKIP
 		};
 		size_t i;
 
@@ -426,6 +427,8 @@ static int set_field(struct feed *f, struct tcpdrop_event *e, char *key, char *v
 		if (num(val, nums[i].size == 8 ? UINT64_MAX : (1ULL << (8 * nums[i].size)) - 1, &v))
 			return bad(f, "bad number for %s: %s", key, val);
 		memcpy((char *)e + nums[i].off, &v, nums[i].size); /* little-endian host */
+		if (!strcmp(key, "nstack") && e->nstack > TCPDROP_STACK_MAX)
+			return bad(f, "nstack is at most %s: %s", "32", val);
 	}
 	return 0;
 }
