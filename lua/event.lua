@@ -10,6 +10,7 @@ local core = require("tcpdrop.core")
 ffi.cdef(core.cdef)
 
 local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
+local KS = core.ksyms -- the run's symbols, handed back to C's frame functions
 local band, lshift = bit.band, bit.lshift
 local fmt, concat = string.format, table.concat
 local tonumber, tostring = tonumber, tostring
@@ -38,7 +39,7 @@ end
 -- A frame's text from C's one cache (the printers' too): v a kernel address, or a frame-text id
 -- when ids is set (the event's F.FRAME_IDS: replayed frames).
 local function ksym(v, ids)
-	return (ffi.string(strbuf, C.ksym(v, ids or 0, strbuf, 512)))
+	return (ffi.string(strbuf, C.ksym(KS, v, ids or 0, strbuf, 512)))
 end
 
 -- TCP flag names in header bit order, the order bcc prints them.

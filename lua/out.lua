@@ -30,6 +30,7 @@ end
 -- Write the buffer to stdout and empty it. Through a C function the core hands over: a static
 -- build has no symbols for ffi.C to find, and io.write(buffer) is not compiled by the JIT.
 local C = event.cfuncs
+local KS = core.ksyms -- the run's symbols, for C's frame lines
 function M.write(b)
 	local p, n = b:ref()
 	C.out(p, n)
@@ -56,7 +57,7 @@ function M.put_stack(b, e)
 	local status = e.stack_status
 	if status == "ok" then
 		local p = b:reserve(FRAMES_ROOM)
-		b:commit(C.frames(p, FRAMES_ROOM, e))
+		b:commit(C.frames(KS, p, FRAMES_ROOM, e))
 	elseif status ~= "off" then
 		b:put("\t[stack ", status, "]\n") -- skipped by the storm guard, or failed
 	end

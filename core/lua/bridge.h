@@ -170,13 +170,14 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
  * A frame's text into buf (room for len bytes with the NUL); its length (as ksyms__frame_into()).
  * ids: the event's TCPDROP_F_FRAME_IDS, v a frame-text id rather than a kernel address.
  */
-typedef int (*columns_sym_fn)(__u64 v, int ids, char *buf, int len);
+typedef int (*columns_sym_fn)(void *ctx, __u64 v, int ids, char *buf, int len);
 
 /*
  * The stack's frames, a "\tFRAME\n" line each, at buf (room for len bytes; frames that do not
  * fit are left out, never cut). Returns the bytes written.
  */
-int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym);
+int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym,
+		    void *ctx);
 
 /* --- Text that is safe on a terminal. */
 

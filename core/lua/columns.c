@@ -77,14 +77,15 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 	return (int)(p - (char *)buf);
 }
 
-int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym)
+int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_sym_fn sym,
+		    void *ctx)
 {
 	char *p = buf, *end = p + len;
 	int n = e->nstack < TCPDROP_STACK_MAX ? e->nstack : TCPDROP_STACK_MAX;
 	int ids = e->evflags & TCPDROP_F_FRAME_IDS;
 
 	for (int i = 0; i < n && end - p >= COLUMNS_FRAME_MAX + 2; i++) {
-		int k = sym(e->stack_addr[i], ids, p + 1, COLUMNS_FRAME_MAX);
+		int k = sym(ctx, e->stack_addr[i], ids, p + 1, COLUMNS_FRAME_MAX);
 
 		*p = '\t';
 		p += 1 + (k > 0 ? k : 0);

@@ -36,6 +36,7 @@ struct runtime {
 	uint64_t errors;
 	int failed; /* a hook raised and we are not keeping going */
 	struct names *nm;
+	struct ksyms *ks; /* the run's symbols: Lua hands it back to the frame functions */
 	volatile sig_atomic_t in_lua; /* a call into Lua is under way */
 	volatile sig_atomic_t interrupted; /* runtime__interrupt() came during it */
 	uint64_t refusals_since; /* CLOCK_MONOTONIC ns of the last refusal said in full */
@@ -47,26 +48,22 @@ struct runtime {
 static const char exit_token = 'x';
 
 /*
- * The FFI's functions (struct tcpdrop_cfuncs) take no context, and lua/event.lua calls ksym with
- * (addr, buf, len): the frame-text functions find the process's one ksyms here. The one static of
- * the bridge; it goes when ksym takes a context pointer from Lua.
+ * Frames' text, for e.stack and e.location as for the printers: ksyms' one cache. ks comes from
+ * Lua (tcpdrop.core's ksyms), as the FFI's functions have no other context.
  */
-static struct ksyms *g_ksyms;
-
-/* Frames' text, for e.stack and e.location as for the printers: ksyms' one cache. */
-static int c_ksym(__u64 v, int ids, char *buf, int len)
+static int c_ksym(void *ks, __u64 v, int ids, char *buf, int len)
 {
-	return ksyms__frame_into(g_ksyms, v, ids, buf, (size_t)len);
+	return ksyms__frame_into(ks, v, ids, buf, (size_t)len);
 }
 
 /*
  * What the printers put on a terminal: a module's symbol could hold escape sequences. Only
  * looked at on the way (the default printer's cost per frame); escaped when there is a need.
  */
-static int frame_text(__u64 v, int ids, char *buf, int len)
+static int frame_text(void *ks, __u64 v, int ids, char *buf, int len)
 {
 	char raw[COLUMNS_FRAME_MAX];
-	int n = c_ksym(v, ids, buf, len);
+	int n = c_ksym(ks, v, ids, buf, len);
 
 	if (n <= 0 || vis__plain(buf, (size_t)n) || n >= (int)sizeof(raw))
 		return n;
@@ -75,9 +72,9 @@ static int frame_text(__u64 v, int ids, char *buf, int len)
 	return n >= 0 ? n : snprintf(buf, (size_t)len, "?");
 }
 
-static int c_frames(void *buf, int len, const struct tcpdrop_event *e)
+static int c_frames(void *ks, void *buf, int len, const struct tcpdrop_event *e)
 {
-	return columns__frames(buf, len, e, frame_text);
+	return columns__frames(buf, len, e, frame_text, ks);
 }
 
 static double c_mono(void)
@@ -389,6 +386,8 @@ static void push_core(lua_State *L, struct runtime *rt)
 	lua_setfield(L, -2, "cdef");
 	lua_pushlightuserdata(L, (void *)&cfuncs);
 	lua_setfield(L, -2, "cfuncs");
+	lua_pushlightuserdata(L, rt->ks);
+	lua_setfield(L, -2, "ksyms");
 	lua_pushlightuserdata(L, (void *)&exit_token);
 	lua_setfield(L, -2, "exit_token");
 	lua_pushnumber(L, sizeof(struct tcpdrop_event));
@@ -525,7 +524,7 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 		free(rt);
 		return -ENOMEM;
 	}
-	g_ksyms = ks;
+	rt->ks = ks;
 	rt->L = L;
 	rt->nm = nm;
 	rt->keep_going = ro->keep_going;

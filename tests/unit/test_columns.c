@@ -87,7 +87,7 @@ static void test_against_printf(void)
  * "text_ID" for frame-text ids.
  */
 static int sym_calls;
-static int fake_sym(__u64 addr, int ids, char *buf, int len)
+static int fake_sym(void *ctx, __u64 addr, int ids, char *buf, int len)
 {
 	sym_calls++;
 	if (ids)
@@ -103,7 +103,7 @@ static void frames_is(const char *name, const struct tcpdrop_event *e, int room,
 	int n;
 
 	memset(buf, CANARY, sizeof(buf));
-	n = columns__frames(buf, room, e, fake_sym);
+	n = columns__frames(buf, room, e, fake_sym, NULL);
 	check(name,
 	      n >= 0 && n <= room && (size_t)n == strlen(want) && !memcmp(buf, want, (size_t)n) &&
 		      buf[room] == CANARY,
