@@ -7,4 +7,8 @@
 /* Set them in the table at the top of L's stack. */
 void corelib__open(lua_State *L);
 
+/* The FFI's C functions (core/lua/cfuncs.c), handed to Lua as tcpdrop.core.cfuncs. */
+struct tcpdrop_cfuncs;
+const struct tcpdrop_cfuncs *cfuncs__table(void);
+
 #endif
