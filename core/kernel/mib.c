@@ -27,6 +27,7 @@
 #define MAX_NAME 96
 #define MAX_FILE (1u << 20)
 #define RETRY_NS 1000000000ull
+#define SWEEP_NS (5 * RETRY_NS)
 
 enum { F_NETSTAT, F_SNMP, F_SNMP6, N_FILES };
 static const char *const file_names[N_FILES] = { "netstat", "snmp", "snmp6" };
@@ -38,6 +39,8 @@ struct mib_nsent {
 	int fds[N_FILES];
 	int open, err;
 	int dir; /* read from a directory (tests): never looked up */
+	int gone; /* its last process went: files closed, the last values kept */
+	int found; /* seen by the current sweep */
 	char *via;
 	uint64_t since_ns, next_try_ns;
 	unsigned int tries;
@@ -51,7 +54,7 @@ struct mib {
 	size_t n_ns, max_ns;
 	uint32_t *ns_hash; /* index + 1 by inode, open addressing */
 	size_t ns_hash_mask;
-	uint64_t overflow, born_ns;
+	uint64_t overflow, born_ns, next_sweep_ns;
 	char **names;
 	size_t n_names;
 	uint32_t *name_hash; /* id + 1 by name */
@@ -406,25 +409,34 @@ out:
 	return ret;
 }
 
+/* The entry of ino, or NULL; *slot (may be NULL) is where it is or would go in the hash. */
+static struct mib_nsent *find_ns(const struct mib *m, uint64_t ino, size_t *slot)
+{
+	size_t h = ino & m->ns_hash_mask;
+
+	for (;; h = (h + 1) & m->ns_hash_mask) {
+		uint32_t v = m->ns_hash[h];
+
+		if (!v || m->ns[v - 1].ino == ino) {
+			if (slot)
+				*slot = h;
+			return v ? &m->ns[v - 1] : NULL;
+		}
+	}
+}
+
+/* Not open, and its next lookup is due. */
+static int due(const struct mib_nsent *e, uint64_t now)
+{
+	return !e->open && !e->dir && e->err != -EPERM && e->next_try_ns <= now;
+}
+
 static struct mib_nsent *pending_for(struct mib *m, const struct stat *st, dev_t nsdev,
 				     uint64_t now)
 {
-	size_t h = st->st_ino & m->ns_hash_mask;
+	struct mib_nsent *e = st->st_dev == nsdev ? find_ns(m, st->st_ino, NULL) : NULL;
 
-	if (st->st_dev != nsdev)
-		return NULL;
-	for (;; h = (h + 1) & m->ns_hash_mask) {
-		uint32_t v = m->ns_hash[h];
-		struct mib_nsent *e;
-
-		if (!v)
-			return NULL;
-		e = &m->ns[v - 1];
-		if (e->ino == st->st_ino)
-			return !e->open && !e->dir && e->err != -EPERM && e->next_try_ns <= now
-				       ? e
-				       : NULL;
-	}
+	return e && due(e, now) ? e : NULL;
 }
 
 /* Try path for the pending namespaces; 1 when none is left to look for. */
@@ -481,7 +493,7 @@ static void lookup_due(struct mib *m)
 
 	for (size_t i = 0; i < m->n_ns; i++) {
 		e = &m->ns[i];
-		if (e->open || e->dir || e->err == -EPERM || e->next_try_ns > now)
+		if (!due(e, now))
 			continue;
 		e->tries++;
 		e->err = -ENOENT;
@@ -508,21 +520,76 @@ static void lookup_due(struct mib *m)
 			m->ns[i].next_try_ns = now + RETRY_NS;
 }
 
+/* Mark the watched namespaces found under dir. */
+static void mark_found(struct mib *m, const char *dir, int procs, dev_t nsdev)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct mib_nsent *e;
+		struct stat st;
+
+		if (de->d_name[0] == '.' || (procs && (de->d_name[0] < '0' || de->d_name[0] > '9')))
+			continue;
+		snprintf(path, sizeof(path), procs ? "%s/%s/ns/net" : "%s/%s", dir, de->d_name);
+		if (stat(path, &st))
+			continue;
+		e = st.st_dev == nsdev ? find_ns(m, st.st_ino, NULL) : NULL;
+		if (e)
+			e->found = 1;
+	}
+	closedir(d);
+}
+
+/*
+ * A kept file holds its namespace alive, with its devices (a container's veth stays on the host).
+ * Once no process and no name under /run/netns holds it, read it a last time and let it go. Only
+ * as root: other users' processes cannot be looked at otherwise, and may be in there. (Even root
+ * may be refused a few, e.g. a sandbox's init: taken as not in a namespace watched here.)
+ */
+static void sweep(struct mib *m, uint64_t now)
+{
+	size_t held = 0;
+	struct stat self;
+
+	if (now < m->next_sweep_ns)
+		return;
+	m->next_sweep_ns = now + SWEEP_NS;
+	for (size_t i = 0; i < m->n_ns; i++) {
+		struct mib_nsent *e = &m->ns[i];
+
+		e->found = !e->open || e->gone || e->dir || !strcmp(e->via, "self");
+		held += !e->found;
+	}
+	if (!held || geteuid() != 0 || stat(self_ns(), &self))
+		return;
+	mark_found(m, "/run/netns", 0, self.st_dev);
+	mark_found(m, "/var/run/netns", 0, self.st_dev);
+	mark_found(m, "/proc", 1, self.st_dev);
+	for (size_t i = 0; i < m->n_ns; i++) {
+		struct mib_nsent *e = &m->ns[i];
+
+		if (e->found)
+			continue;
+		read_ns(m, e);
+		close_files(e);
+		e->gone = 1;
+	}
+}
+
 /* The entry of ino, added when new; NULL when the table is full (counted). */
 static struct mib_nsent *ns_entry(struct mib *m, uint64_t ino, int *added)
 {
-	size_t h = ino & m->ns_hash_mask;
-	struct mib_nsent *e;
+	size_t h;
+	struct mib_nsent *e = find_ns(m, ino, &h);
 
 	*added = 0;
-	for (;; h = (h + 1) & m->ns_hash_mask) {
-		uint32_t v = m->ns_hash[h];
-
-		if (!v)
-			break;
-		if (m->ns[v - 1].ino == ino)
-			return &m->ns[v - 1];
-	}
+	if (e)
+		return e;
 	if (m->n_ns >= m->max_ns) {
 		m->overflow++;
 		return NULL;
@@ -545,7 +612,7 @@ int mib__watch(struct mib *m, uint64_t netns_ino)
 
 	if (!e)
 		return -ENOSPC;
-	if (!e->open && !e->dir && e->err != -EPERM && e->next_try_ns <= mono_ns())
+	if (due(e, mono_ns()))
 		lookup_due(m);
 	return e->open;
 }
@@ -577,17 +644,16 @@ int mib__sample(struct mib *m)
 	int ret = 0;
 
 	for (size_t i = 0; i < m->n_ns; i++) {
-		const struct mib_nsent *e = &m->ns[i];
-
-		if (!e->open && !e->dir && e->err != -EPERM && e->next_try_ns <= now) {
+		if (due(&m->ns[i], now)) {
 			lookup_due(m);
 			break;
 		}
 	}
+	sweep(m, now);
 	for (size_t i = 0; i < m->n_ns; i++) {
 		int err;
 
-		if (!m->ns[i].open)
+		if (!m->ns[i].open || m->ns[i].gone)
 			continue;
 		err = read_ns(m, &m->ns[i]);
 		ret = ret ? ret : err;
@@ -602,13 +668,18 @@ size_t mib__ns_count(const struct mib *m)
 
 int mib__ns(const struct mib *m, size_t i, struct mib_ns *out)
 {
-	const struct mib_nsent *e = &m->ns[i];
+	const struct mib_nsent *e;
 
 	if (i >= m->n_ns)
 		return -ENOENT;
-	*out =
-		(struct mib_ns){ e->ino, e->open,     e->open ? 0 : e->err,
-				 e->via, e->since_ns, e->tries };
+	e = &m->ns[i];
+	*out = (struct mib_ns){ .ino = e->ino,
+				.open = e->open,
+				.err = e->open ? 0 : e->err,
+				.via = e->via,
+				.since_ns = e->since_ns,
+				.tries = e->tries,
+				.gone = e->gone };
 	return 0;
 }
 
@@ -650,11 +721,9 @@ int mib__find(const struct mib *m, uint64_t netns_ino, const char *name, uint64_
 	      uint64_t *now)
 {
 	long id = name_id((struct mib *)m, name, strlen(name), 0);
+	const struct mib_nsent *e = find_ns(m, netns_ino, NULL);
 
-	if (id < 0)
+	if (id < 0 || !e)
 		return -ENOENT;
-	for (size_t i = 0; i < m->n_ns; i++)
-		if (m->ns[i].ino == netns_ino)
-			return mib__value(m, i, (size_t)id, start, now);
-	return -ENOENT;
+	return mib__value(m, (size_t)(e - m->ns), (size_t)id, start, now);
 }

@@ -27,16 +27,18 @@ void mib__free(struct mib *m);
  * from then. The kept files go on reading after root is dropped. Idempotent and cheap once known.
  * 1: watched (now or before); 0: not found or not enterable (yet), looked up again at most once a
  * second here or by mib__sample, except after -EPERM (never again); -ENOSPC: the table is full
- * (the namespace is counted in mib__overflow). While watched, the namespace stays alive (a kept
- * file holds it), its counters frozen once its last process has gone.
+ * (the namespace is counted in mib__overflow). A kept file holds its namespace alive (and its
+ * devices): mib__sample lets go of one no process nor /run/netns name holds any more (gone).
  */
 int mib__watch(struct mib *m, uint64_t netns_ino);
 /* The same from DIR/netstat, DIR/snmp and DIR/snmp6 (any may be missing; tests). 1, -ENOSPC. */
 int mib__watch_dir(struct mib *m, uint64_t netns_ino, const char *dir);
 
 /*
- * Re-read every watched namespace's counters (the "now" values) and retry the namespaces not
- * found, at most once a second. 0, or the first -errno of a read (the others are still read).
+ * Re-read every watched namespace's counters (the "now" values), retry the namespaces not found
+ * (at most once a second), and at most every 5 s let go of the namespaces nothing else holds (as
+ * root only: once root is dropped, other users' processes cannot be looked at and none is let
+ * go). 0, or the first -errno of a read (the others are still read).
  */
 int mib__sample(struct mib *m);
 
@@ -48,6 +50,7 @@ struct mib_ns {
 	const char *via; /* "self", the path it was entered by, or the test directory */
 	uint64_t since_ns; /* CLOCK_MONOTONIC of the start snapshot (or of the first try) */
 	unsigned int tries; /* lookups made */
+	int gone; /* its last process went: its counters as read then (open stays 1) */
 };
 size_t mib__ns_count(const struct mib *m);
 /* 0, or -ENOENT past the last. */

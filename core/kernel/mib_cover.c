@@ -276,6 +276,9 @@ static void say_ns(const struct mib *m, const struct mib_ns *ns, FILE *out)
 			ns->err == -ENOENT  ? "not found in /run/netns nor /proc/*/ns/net"
 			: ns->err == -EPERM ? "not allowed to enter it"
 					    : strerror(-ns->err));
+	else if (ns->gone)
+		fprintf(out, "netns %" PRIu64 ": its last process has gone: counted until then\n",
+			ns->ino);
 	else if (late >= 1000000000ull)
 		fprintf(out,
 			"netns %" PRIu64 ": counted from %.1f s into the run, when first seen\n",
