@@ -1,0 +1,95 @@
+/* Live-test helper: overflow a listener's accept queue with a burst of connects (listen backlog 0).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_COUNT 200
+
+static const char usage[] =
+	"usage: listenburst [-n COUNT] NS PORT\n"
+	"  in NS (a name under /var/run/netns, a path, or '-' for the current namespace), listen "
+	"on\n"
+	"  127.0.0.1:PORT with backlog 0, never accept, and start COUNT (1-200, default 20)\n"
+	"  non-blocking connects to it; the first fills the accept queue, each other SYN "
+	"overflows\n"
+	"  it. Closes everything 200 ms later, before any SYN is sent again. Prints \"connects "
+	"N\"\n";
+
+static void die(const char *what)
+{
+	fprintf(stderr, "listenburst: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void enter_netns(const char *ns)
+{
+	char path[256];
+	int fd;
+
+	if (!strcmp(ns, "-"))
+		return;
+	snprintf(path, sizeof(path), strchr(ns, '/') ? "%s" : "/var/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		die(path);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	int fds[MAX_COUNT], n = 20, lfd, one = 1, started = 0;
+	char *end;
+	long port;
+
+	if (argc == 5 && !strcmp(argv[1], "-n")) {
+		n = (int)strtol(argv[2], &end, 10);
+		if (*end || n < 1 || n > MAX_COUNT) {
+			fputs(usage, stderr);
+			return 2;
+		}
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc != 3) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	port = strtol(argv[2], &end, 10);
+	if (*end || port < 1 || port > 65535) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	enter_netns(argv[1]);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 0))
+		die("listen");
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fds[i] < 0)
+			die("socket");
+		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+			die("connect");
+		started++;
+	}
+	nanosleep(&pause, NULL);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	close(lfd);
+	printf("connects %d\n", started);
+	return 0;
+}
