@@ -26,9 +26,9 @@ struct run_stats;
  *    isb_usrdeliv = drops in the file, and tcpdrop's own counters).
  *  - One Enhanced Packet Block per drop: the packet from its IP header as the probe copied
  *    it, or (headers read from the socket) an IPv4/IPv6 + TCP header pair made from the
- *    event; original length = skb->len; an opt_comment "REASON (CODE) state STATE pid PID
- *    comm COMM" and one "stack: f0 <- f1 <- ..." (or "stack: skipped"/"failed"); and the
- *    event itself in custom options.
+ *    event; original length = the length its IP header gives (skb->len rides in the event);
+ *    an opt_comment "REASON (CODE) state STATE pid PID comm COMM" and one "stack: f0 <- f1
+ *    <- ..." (or "stack: skipped"/"failed"); and the event itself in custom options.
  *
  * Custom options: code 2989 (binary, may be copied by editors), holding the Private
  * Enterprise Number 32473 (the one IANA reserves for documentation, RFC 5612; tcpdrop has

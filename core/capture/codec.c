@@ -214,7 +214,7 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	o = put32(o, (uint32_t)(ev->ts_ns >> 32));
 	o = put32(o, (uint32_t)ev->ts_ns);
 	o = put32(o, (uint32_t)caplen);
-	o = put32(o, ev->len > caplen ? ev->len : (uint32_t)caplen);
+	o = put32(o, ip_wire_len(data, (uint32_t)caplen));
 	/* In whole chunks, the excess overwritten: a copy of any length is a slow `rep movs`. */
 	for (size_t i = 0; i < caplen; i += 32)
 		memcpy(o + i, data + i, 32);

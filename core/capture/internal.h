@@ -94,6 +94,23 @@ static inline uint8_t *custom_put(uint8_t *o, uint16_t tag, const void *v, size_
 	return custom_done(o, tag, len);
 }
 
+/*
+ * A packet's length on the wire, from its IP header at p (caplen bytes of it): IPv4's total
+ * length, IPv6's payload length and its own 40 bytes. Never the kernel buffer's length at the
+ * drop, which may hold a link header or have lost the headers already. At least caplen: a
+ * header that says less (or nothing, as a 0 for GRO's jumbo packets) cannot be believed.
+ */
+static inline uint32_t ip_wire_len(const uint8_t *p, uint32_t caplen)
+{
+	uint32_t len = 0;
+
+	if (caplen >= 20 && p[0] >> 4 == 4)
+		len = get16be(p + 2);
+	else if (caplen >= 40 && p[0] >> 4 == 6)
+		len = 40 + (uint32_t)get16be(p + 4);
+	return len > caplen ? len : caplen;
+}
+
 /* ---- Reading. */
 
 struct iface {

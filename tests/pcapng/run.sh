@@ -39,6 +39,17 @@ io.write(string.format("%d %d %d %d %d %d %d %d %d %d %d %d %d 0x%02x 0x%02x %d 
 for i = 0, e.pkt_len - 1 do io.write(string.format("%02x", e.pkt[i])) end
 io.write("\n")'
 
+# lengths_are_ip FILE NAME: every packet's length on the wire is the one its IP header gives, not
+# the kernel buffer's at the drop (which may hold a link header, or no longer the TCP header),
+# and tshark finds no fault with a length.
+lengths_are_ip() {
+	tshark -r "$1" -T fields -E separator='|' -e frame.len -e ip.len -e ipv6.plen 2>/dev/null |
+		awk -F'|' '{ ip = $2 != "" ? $2 : $3 + 40; if ($1 != ip) print NR ": " $0 }' >"$1.lens"
+	check_eq "$2-length-is-ip-length" "" "$(cat "$1.lens")"
+	tshark -r "$1" -q -z expert 2>/dev/null | grep -i -e malformed -e length >"$1.expert"
+	check_eq "$2-no-length-warning" "" "$(cat "$1.expert")"
+}
+
 # build TARGET: make one of fuzz/fuzz.mk's targets, whether or not the Makefile includes it yet.
 build() {
 	if grep -q 'fuzz/fuzz.mk' "$TOP/Makefile"; then
@@ -98,6 +109,7 @@ tshark -r "$W/s.pcapng" -T fields -E separator='|' -e ip.src -e ipv6.src -e tcp.
 check_eq tshark-exit 0 $?
 check_file tshark-fields "$FIX/synth.tshark" "$W/s.tshark"
 check_eq tshark-no-complaint "" "$(grep -v 'Running as user' "$W/s.tshark.err")"
+lengths_are_ip "$W/s.pcapng" tshark
 # Wireshark's tools copy our options (code 2989 may be copied): a cut-down file still replays.
 tshark -r "$W/s.pcapng" -w "$W/copy.pcapng" 2>/dev/null
 "$TD" -r "$W/copy.pcapng" >"$W/copy.replay" 2>&1
@@ -391,6 +403,7 @@ tshark_tuple "$W/live.pcapng" >"$W/live.tuple"
 check_eq live-tshark-packets 10 "$(grep -c "|$PORT|0x0002$" "$W/live.tuple")"
 check_eq live-tshark-addresses "5 5" \
 	"$(grep -c '^127.0.0.1||127.0.0.1||' "$W/live.tuple") $(grep -c '^|::1||::1|' "$W/live.tuple")"
+lengths_are_ip "$W/live.pcapng" live-tshark
 tshark -r "$W/live.pcapng" -T fields -e frame.comment >"$W/live.comments" 2>/dev/null
 check_eq live-tshark-comments 10 \
 	"$(grep -c '^NO_SOCKET (3) state - pid [0-9]* comm conn,stack: tcp_v[46]_rcv+0x' "$W/live.comments")"

@@ -65,6 +65,31 @@ static void ipv4_packet(struct tcpdrop_event *e)
 	e->hdr_len = 40;
 }
 
+/*
+ * The headers of a packet of total bytes (its IP header's length) as the probe copies them when
+ * it keeps no payload: what the event says, from pcapng__synthesise, with that length.
+ */
+static void headers_of(struct tcpdrop_event *e, unsigned int total)
+{
+	uint32_t sum = 0;
+
+	e->pkt_len = e->hdr_len = (uint16_t)pcapng__synthesise(e->pkt, e);
+	if (e->family == 6) {
+		e->pkt[4] = (uint8_t)((total - 40) >> 8);
+		e->pkt[5] = (uint8_t)(total - 40);
+		return;
+	}
+	e->pkt[2] = (uint8_t)(total >> 8);
+	e->pkt[3] = (uint8_t)total;
+	e->pkt[10] = e->pkt[11] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(e->pkt[i] << 8 | e->pkt[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	e->pkt[10] = (uint8_t)(~sum >> 8);
+	e->pkt[11] = (uint8_t)~sum;
+}
+
 static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 {
 	unsigned int n = 0;
@@ -82,7 +107,7 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->tcp_flags = 0x02;
 	e->win = 29200;
 	e->reason_code = 3;
-	e->len = 44;
+	e->len = 58; /* the kernel buffer's, with an Ethernet header (a packet socket's purge) */
 	strcpy(e->comm_raw, "swapper/0");
 	e->evflags = TCPDROP_F_PKT_HDRS;
 	ipv4_packet(e);
@@ -128,6 +153,7 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->reason_code = 2;
 	e->state_code = 10;
 	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_SOCK | TCPDROP_F_STACK_FAILED;
+	e->len = 52; /* no packet copied: the file's headers are made from the event */
 	strcpy(e->comm_raw, "sshd");
 
 	/* --no-stack; a subsystem reason; a comm with a control character. */
@@ -153,6 +179,8 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->dport = 2;
 	e->tcp_flags = 0xc1;
 	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_NO_REASON;
+	e->len = 134; /* a 100-byte packet, its 60 bytes of headers captured, in a longer buffer */
+	headers_of(e, 100);
 	e->nstack = 1;
 	e->stack_addr[0] = 0x1234;
 	e->loc_addr = 0x1234;
@@ -167,6 +195,8 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->dport = 9;
 	e->reason_code = 999;
 	e->evflags = TCPDROP_F_PKT_HDRS;
+	e->len = 60; /* a 100-byte segment, 40 bytes captured; TCP had pulled its headers off */
+	headers_of(e, 100);
 	e->nstack = 3;
 	e->stack_addr[0] = syms[4].addr + 0x46f;
 	e->stack_addr[1] = syms[0].addr + 0x99;
