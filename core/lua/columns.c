@@ -1,5 +1,6 @@
 /* Parts of the printers' lines, written in C for Lua: the default printer runs per drop. */
 #include "lua/bridge.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
@@ -83,8 +84,9 @@ int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_s
 	int n = e->nstack < TCPDROP_STACK_MAX ? e->nstack : TCPDROP_STACK_MAX;
 	int ids = e->evflags & TCPDROP_F_FRAME_IDS;
 
+	/* Every frame but the first (the location itself) is a return address. */
 	for (int i = 0; i < n && end - p >= COLUMNS_FRAME_MAX + 2; i++) {
-		int k = sym(e->stack_addr[i], ids, p + 1, COLUMNS_FRAME_MAX);
+		int k = sym(e->stack_addr[i], ids | (i ? KSYMS_RET : 0), p + 1, COLUMNS_FRAME_MAX);
 
 		*p = '\t';
 		p += 1 + (k > 0 ? k : 0);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "lua/bridge.h"
+#include "sym/sym.h"
 
 #define CHECK_SUITE "columns"
 #include "check.h"
@@ -84,13 +85,13 @@ static void test_against_printf(void)
 
 /*
  * A symboliser for the tests: "fn_ADDR+0x1", or a 200-character name for addresses over 1000;
- * "text_ID" for frame-text ids.
+ * "text_ID" for frame-text ids. The flags it was given, by call.
  */
-static int sym_calls;
-static int fake_sym(__u64 addr, int ids, char *buf, int len)
+static int sym_calls, sym_flags[64];
+static int fake_sym(__u64 addr, int flags, char *buf, int len)
 {
-	sym_calls++;
-	if (ids)
+	sym_flags[sym_calls++ % 64] = flags;
+	if (flags & KSYMS_IDS)
 		return snprintf(buf, (size_t)len, "text_%llu", (unsigned long long)addr);
 	if (addr > 1000)
 		return snprintf(buf, (size_t)len, "%0200llu", (unsigned long long)addr);
@@ -129,6 +130,12 @@ static void test_frames(void)
 	frames_is("frames-again", &e, COLUMNS_FRAMES_ROOM, "\tfn_7+0x1\n\tfn_8+0x1\n\tfn_9+0x1\n");
 	check("frames-one-call-each", sym_calls - calls == 3, "%d symboliser calls for 3 frames",
 	      sym_calls - calls);
+	/* The location is taken as it is; the frames after it are return addresses. */
+	check("frames-return-addresses",
+	      !(sym_flags[calls % 64] & KSYMS_RET) && sym_flags[(calls + 1) % 64] & KSYMS_RET &&
+		      sym_flags[(calls + 2) % 64] & KSYMS_RET,
+	      "flags %#x %#x %#x", sym_flags[calls % 64], sym_flags[(calls + 1) % 64],
+	      sym_flags[(calls + 2) % 64]);
 	e.evflags = TCPDROP_F_FRAME_IDS;
 	frames_is("frames-ids", &e, COLUMNS_FRAMES_ROOM, "\ttext_7\n\ttext_8\n\ttext_9\n");
 	e.evflags = 0;
