@@ -8,6 +8,7 @@
 
 #include "capture/capture.h"
 #include "capture/bytes.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #define BT_SHB 0x0A0D0D0Au
@@ -37,7 +38,7 @@
 #define ISB_IFDROP 5
 #define ISB_USRDELIV 8
 
-#define FRAME_MAX 512 /* what the Lua side formats a frame into */
+#define FRAME_MAX KSYMS_FRAME_MAX /* a frame's text with its NUL, as ksyms makes them */
 #define NAME_MAX_LEN 255
 
 /* ---- Writing: options at o, which is 4-aligned in its block; each returns the end. */

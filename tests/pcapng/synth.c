@@ -12,12 +12,14 @@
 #include "util/util.h"
 
 static const char usage[] =
-	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] OUT\n"
+	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] [-k KALLSYMS] OUT\n"
 	"  records a fixed set of odd drop events (every stack status, no packet, IPv6,\n"
 	"  subsystem and unnamed reasons, odd comms) REPEAT times into OUT ('-': stdout)\n"
 	"  with the -w writer, and prints what the default script prints for them, as a\n"
 	"  live run would (-e: run CODE per drop instead, as tcpdrop -e does). -q: record\n"
-	"  only. -f: replace OUT. Exit 1 on a write error.\n";
+	"  only. -f: replace OUT. -k: symbols from a kallsyms file, read when first needed\n"
+	"  as tcpdrop reads /proc/kallsyms, instead of the built-in ones. Exit 1 on a\n"
+	"  write error.\n";
 
 /* Kernel-like symbols, so that frames format as "name+0xoff". */
 static const struct {
@@ -29,6 +31,9 @@ static const struct {
 	{ 0xffffffff81a20000ULL, "tcp_v6_rcv" },
 	{ 0xffffffff81a30000ULL, "tcp_validate_incoming" },
 	{ 0xffffffff81a40000ULL, "nft_do_chain" },
+	/* A name as long as Rust's mangled ones get: a few of them fill the stack comment. */
+	{ 0xffffffff81a50000ULL, "_RNvMs1_NtNtCs4fqI2P2rA04_6kernel3net3tcpNtB5_14SegmentHandler"
+				 "21validate_incoming_segment_with_a_rather_long_generic_path" },
 };
 
 static void set_addr(uint8_t *raw, int family, const char *s)
@@ -197,10 +202,14 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->evflags = TCPDROP_F_PKT_HDRS;
 	e->len = 60; /* a 100-byte segment, 40 bytes captured; TCP had pulled its headers off */
 	headers_of(e, 100);
-	e->nstack = 3;
+	e->nstack = 10;
 	e->stack_addr[0] = syms[4].addr + 0x46f;
 	e->stack_addr[1] = syms[0].addr + 0x99;
 	e->stack_addr[2] = syms[1].addr + 0x3c;
+	/* A return address after a call that never returns: the next symbol's start. */
+	e->stack_addr[3] = syms[3].addr;
+	for (int i = 4; i < 10; i++)
+		e->stack_addr[i] = syms[5].addr + 0x100 + (uint64_t)i;
 	strcpy(e->comm_raw, "curl");
 	return n;
 }
@@ -215,6 +224,7 @@ int main(int argc, char **argv)
 	struct ksyms *ks = ksyms__new();
 	struct runtime *rt = NULL;
 	struct recorder *r;
+	const char *kallsyms = NULL;
 	long repeat = 1;
 	uint64_t base;
 	int quiet = 0, code = 0, i;
@@ -227,6 +237,8 @@ int main(int argc, char **argv)
 			rec.force = 1;
 		else if (!strcmp(argv[i], "-e") && i + 1 < argc)
 			ro.exec_code = argv[++i];
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			kallsyms = argv[++i];
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			repeat = atol(argv[++i]);
 		else
@@ -237,8 +249,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rec.path = argv[i];
-	for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
-		ksyms__add(ks, syms[s].addr, syms[s].name);
+	if (kallsyms)
+		ksyms__set_lazy(ks, kallsyms);
+	else
+		for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
+			ksyms__add(ks, syms[s].addr, syms[s].name);
 	names__set_reason(nm, 2, "NOT_SPECIFIED");
 	names__set_reason(nm, 3, "NO_SOCKET");
 	names__set_reason(nm, 0x10002, "OVS_DROP_LAST_ACTION");
