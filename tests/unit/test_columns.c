@@ -167,15 +167,22 @@ int main(void)
 	e = ev(4, "255.255.255.255", "255.255.255.255", 4294967295u, 65535, 65535);
 	flow_is("ipv4-widest", &e, 7, "14:46:49",
 		"14:46:49 4294967295 4  255.255.255.255:65535 > 255.255.255.255:65535 ");
+	/* IPv6 endpoints in brackets: "2001:db8::7:51986" says not where the address ends. */
 	e = ev(6, "fd00::2", "fd00::1", 4242, 5000, 443);
 	flow_is("ipv6", &e, 7, "14:46:49",
-		"14:46:49 4242    6  fd00::2:5000         > fd00::1:443          ");
+		"14:46:49 4242    6  [fd00::2]:5000       > [fd00::1]:443        ");
+	e = ev(6, "2001:db8:ec0::7", "2001:db8::1", 0, 51986, 80);
+	flow_is("ipv6-port-apart", &e, 7, "14:46:49",
+		"14:46:49 0       6  [2001:db8:ec0::7]:51986 > [2001:db8::1]:80     ");
+	/* The 2018 format stays as it was, byte for byte. */
+	flow_is("ipv6-classic-bare", &e, 6, "14:46:49",
+		"14:46:49 0      6  2001:db8:ec0::7:51986 > 2001:db8::1:80       ");
 	/* The widest a line can be: a PID column past the clamp, 39-character addresses. */
 	e = ev(6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
 	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 4294967295u, 65535, 65535);
 	flow_is("ipv6-widest", &e, 1000, "14:46:49",
 		"14:46:49 4294967295                       6  "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe:65535 > "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:65535 ");
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535 > "
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535 ");
 	return failures ? 1 : 0;
 }
