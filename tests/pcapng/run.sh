@@ -441,7 +441,7 @@ else
 	fail live-record "tracing did not start:"
 	sed 's/^/    /' "$W/live.err"
 fi
-n=$(grep -c -e "> 127.0.0.1:$PORT " -e "> ::1:$PORT " "$W/live.out")
+n=$(grep -c -e "> 127.0.0.1:$PORT " -e "> \\[::1\\]:$PORT " "$W/live.out")
 check_eq live-drops 10 "$n"
 "$TD" -r "$W/live.pcapng" >"$W/live.replay" 2>"$W/live.rerr"
 check_file live-replay-same "$W/live.out" "$W/live.replay"
