@@ -26,9 +26,10 @@ struct run_stats;
  *    isb_usrdeliv = drops in the file, and tcpdrop's own counters).
  *  - One Enhanced Packet Block per drop: the packet from its IP header as the probe copied
  *    it, or (headers read from the socket) an IPv4/IPv6 + TCP header pair made from the
- *    event; original length = skb->len; an opt_comment "REASON (CODE) state STATE pid PID
- *    comm COMM" and one "stack: f0 <- f1 <- ..." (or "stack: skipped"/"failed"); and the
- *    event itself in custom options.
+ *    event; original length = the length its IP header gives (skb->len rides in the event);
+ *    an opt_comment "REASON (CODE) state STATE pid PID comm COMM" and one "stack: f0 <- f1
+ *    <- ...", whole frames, as many as fit 511 characters, then "<- ... (N more frames)" (or
+ *    "stack: skipped"/"failed"); and the event itself in custom options.
  *
  * Custom options: code 2989 (binary, may be copied by editors), holding the Private
  * Enterprise Number 32473 (the one IANA reserves for documentation, RFC 5612; tcpdrop has
@@ -51,7 +52,8 @@ struct run_stats;
  *              stacks_failed, script errors
  *
  * Frames are strings, never addresses: the file replays on another kernel and gives away
- * no kernel address (KASLR).
+ * no kernel address (KASLR). A frame no symbol names (without CAP_SYSLOG, none is) is "?".
+ * Every frame but the first is a return address, named by the call before it.
  */
 #define PCAPNG_PEN 32473u
 
@@ -109,6 +111,8 @@ struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks);
 void pcapng_enc__free(struct pcapng_enc *e);
 void pcapng_enc__put_event(struct pcapng_enc *e, struct pcapng_buf *b,
 			   const struct tcpdrop_event *ev);
+/* Frames written so far as "?": no symbol named them, and an address must not be written. */
+uint64_t pcapng_enc__unnamed(const struct pcapng_enc *e);
 /* An Interface Statistics Block: st NULL marks the start of the run, else its end and counts. */
 void pcapng__put_isb(struct pcapng_buf *b, uint64_t now, uint64_t start, uint64_t end,
 		     const struct run_stats *st, uint64_t written);

@@ -13,7 +13,7 @@
  * whose formatting (a search over ~200k symbols and a printf) costs more than the rest of the
  * block: they are kept formatted in a direct-mapped cache, as are the lengths of names.
  */
-#define TEXT_MAX 511 /* a comment's characters, as the 512-byte buffer it was once built in */
+#define TEXT_MAX 511 /* the stack comment's characters before frames are left out */
 #define REASON_SLOTS 256 /* power of 2 */
 
 /* A name and its length, valid while the table still answers that pointer for the code. */
@@ -26,6 +26,7 @@ struct name_len {
 struct pcapng_enc {
 	struct names *nm;
 	struct ksyms *ks;
+	uint64_t unnamed; /* frames written as KSYMS_UNKNOWN */
 	struct name_len reasons[REASON_SLOTS];
 	struct name_len states[256];
 };
@@ -73,13 +74,31 @@ static const char *state_name(struct pcapng_enc *e, struct names *nm, uint8_t co
 	return p;
 }
 
-/* A frame of ev's as text into room bytes (with a NUL): through the run's one cache. */
-static size_t frame(struct ksyms *ks, const struct tcpdrop_event *ev, uint64_t v, char *dst,
-		    size_t room)
+uint64_t pcapng_enc__unnamed(const struct pcapng_enc *e)
 {
+	return e->unnamed;
+}
+
+_Static_assert((TCPDROP_F_FRAME_IDS & KSYMS_IDS) == TCPDROP_F_FRAME_IDS,
+	       "the event's FRAME_IDS bit is what ksyms takes for ids");
+
+/*
+ * A frame of ev's as text into room bytes (with a NUL): through the run's one cache. flags:
+ * KSYMS_RET for a return address. No address goes into a file: one without a symbol is "?",
+ * counted in e (when there is one).
+ */
+static size_t frame(struct pcapng_enc *e, struct ksyms *ks, const struct tcpdrop_event *ev,
+		    uint64_t v, int flags, char *dst, size_t room)
+{
+	int ids = ev->evflags & TCPDROP_F_FRAME_IDS;
+	size_t n;
+
 	if (room < 2)
 		return 0;
-	return (size_t)ksyms__frame_into(ks, v, ev->evflags & TCPDROP_F_FRAME_IDS, dst, room);
+	n = (size_t)ksyms__frame_into(ks, v, ids | flags | KSYMS_NO_ADDR, dst, room);
+	if (e && !ids && n == sizeof(KSYMS_UNKNOWN) - 1 && !memcmp(dst, KSYMS_UNKNOWN, n))
+		e->unnamed++;
+	return n;
 }
 
 /*
@@ -98,10 +117,6 @@ static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nst
 	return f + PCAPNG_EVENT_LEN;
 }
 
-/*
- * The comments are written whole and then cut at TEXT_MAX characters, as snprintf into the
- * 512-byte buffer they were once built in cut them; what lies past the cut is overwritten.
- */
 #define COMMENT_MAX(rlen, slen) ((rlen) + (slen) + 64)
 
 /* "REASON (CODE) state STATE pid PID comm COMM": at most COMMENT_MAX(rlen, slen) bytes. */
@@ -129,18 +144,33 @@ static char *comment(char *o, const struct tcpdrop_event *ev, const char *reason
 	return o;
 }
 
-/* "stack: f0 <- f1 <- ...", until TEXT_MAX characters: at most TEXT_MAX + 4 + slen bytes. */
-static char *stack_comment(char *o, const char *stack, size_t slen)
+/*
+ * "stack: f0 <- f1 <- ...": whole frames while the line stays within TEXT_MAX characters (the
+ * first frame always), then " <- ... (N more frames)" for those left out (the custom option
+ * holds them all). At most STACK_COMMENT_MAX bytes; nstack frames, one per line, in stack.
+ */
+#define STACK_COMMENT_MAX (TEXT_MAX + KSYMS_FRAME_MAX + 48)
+static char *stack_comment(char *o, const char *stack, size_t slen, unsigned int nstack)
 {
 	const char *start = o, *f = stack, *end = stack + slen, *nl;
 
 	o = put_mem(o, "stack: ", 7);
-	for (;;) {
+	for (unsigned int i = 0;; i++) {
+		size_t n;
+
 		nl = memchr(f, '\n', (size_t)(end - f));
-		o = put_mem(o, f, (size_t)((nl ? nl : end) - f));
-		if (!nl || o - start >= TEXT_MAX)
+		n = (size_t)((nl ? nl : end) - f);
+		if (i && (size_t)(o - start) + 4 + n > TEXT_MAX) {
+			o = put_mem(o, " <- ... (", 9);
+			o = put_u32(o, nstack - i);
+			return nstack - i == 1 ? put_mem(o, " more frame)", 12)
+					       : put_mem(o, " more frames)", 13);
+		}
+		if (i)
+			o = put_mem(o, " <- ", 4);
+		o = put_mem(o, f, n);
+		if (!nl)
 			return o;
-		o = put_mem(o, " <- ", 4);
 		f = nl + 1;
 	}
 }
@@ -148,18 +178,16 @@ static char *stack_comment(char *o, const char *stack, size_t slen)
 /* The bytes the packet's copy touches: whole 32-byte chunks (pkt[] is a multiple of 32). */
 #define PKT_COPY(n) (((n) + 31) & ~(size_t)31)
 
-/* A comment's length at o, written from opt + 4: cut at TEXT_MAX. */
-static size_t cut(const uint8_t *o, const uint8_t *opt)
+/* The length of an option's value written from opt + 4 up to o. */
+static size_t written(const uint8_t *o, const uint8_t *opt)
 {
-	size_t n = (size_t)(o - opt - 4);
-
-	return n < TEXT_MAX ? n : TEXT_MAX;
+	return (size_t)(o - opt - 4);
 }
 
 static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct tcpdrop_event *ev,
 		      struct names *nm, struct ksyms *ks)
 {
-	char stack[TCPDROP_STACK_MAX * FRAME_MAX], rnum[16], snum[16];
+	char stack[TCPDROP_STACK_MAX * KSYMS_FRAME_MAX], rnum[16], snum[16];
 	const char *reason, *state, *rname = NULL, *sname = NULL;
 	size_t rlen = 0, stlen = 0, rnlen = 0, snlen = 0, slen = 0;
 	const uint8_t *data = ev->pkt;
@@ -200,21 +228,23 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	for (unsigned int i = 0; i < nstack && slen + 2 < sizeof(stack); i++) {
 		if (i)
 			stack[slen++] = '\n';
-		slen += frame(ks, ev, ev->stack_addr[i], stack + slen, sizeof(stack) - slen);
+		slen += frame(e, ks, ev, ev->stack_addr[i], i ? KSYMS_RET : 0, stack + slen,
+			      sizeof(stack) - slen);
 	}
 
 	/* Header, packet, two comments, five options of ours, end and trailer, padding each. */
 	base = buf_room(b, 28 + PKT_COPY(caplen) + (4 + COMMENT_MAX(rlen, stlen) + 3) +
-				   (4 + TEXT_MAX + 4 + slen + 3) + (10 + PCAPNG_EVENT_LEN + 3) +
-				   (10 + rnlen + 3) + (10 + snlen + 3) + (10 + FRAME_MAX + 3) +
-				   (10 + slen + 3) + 8 + 8 /* pad4()'s zeros past the end */);
+				   (4 + STACK_COMMENT_MAX + 3) + (10 + PCAPNG_EVENT_LEN + 3) +
+				   (10 + rnlen + 3) + (10 + snlen + 3) +
+				   (10 + KSYMS_FRAME_MAX + 3) + (10 + slen + 3) + 8 +
+				   8 /* pad4()'s zeros past the end */);
 	o = put32(base, BT_EPB);
 	o += 4; /* the length, known at the end */
 	o = put32(o, 0);
 	o = put32(o, (uint32_t)(ev->ts_ns >> 32));
 	o = put32(o, (uint32_t)ev->ts_ns);
 	o = put32(o, (uint32_t)caplen);
-	o = put32(o, ev->len > caplen ? ev->len : (uint32_t)caplen);
+	o = put32(o, ip_wire_len(data, (uint32_t)caplen));
 	/* In whole chunks, the excess overwritten: a copy of any length is a slow `rep movs`. */
 	for (size_t i = 0; i < caplen; i += 32)
 		memcpy(o + i, data + i, 32);
@@ -222,12 +252,12 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 
 	opt = o;
 	o = (uint8_t *)comment((char *)opt + 4, ev, reason, rlen, state, stlen);
-	o = opt_done(opt, OPT_COMMENT, cut(o, opt));
+	o = opt_done(opt, OPT_COMMENT, written(o, opt));
 	if (nstack) {
 		/* A second comment with the stack, so that Wireshark shows where it dropped. */
 		opt = o;
-		o = (uint8_t *)stack_comment((char *)opt + 4, stack, slen);
-		o = opt_done(opt, OPT_COMMENT, cut(o, opt));
+		o = (uint8_t *)stack_comment((char *)opt + 4, stack, slen, nstack);
+		o = opt_done(opt, OPT_COMMENT, written(o, opt));
 	} else if (ev->evflags & TCPDROP_F_STACK_SKIPPED) {
 		opt = o;
 		memcpy(opt + 4, "stack: skipped", 14);
@@ -247,7 +277,8 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 		o = custom_put(o, PCAPNG_TAG_STATE, sname, snlen);
 	if (ev->loc_addr) {
 		opt = o;
-		len = (uint32_t)frame(ks, ev, ev->loc_addr, (char *)opt + 10, FRAME_MAX);
+		len = (uint32_t)frame(e, ks, ev, ev->loc_addr, 0, (char *)opt + 10,
+				      KSYMS_FRAME_MAX);
 		o = custom_done(opt, PCAPNG_TAG_LOCATION, len);
 	}
 	if (nstack)

@@ -8,6 +8,7 @@
 
 #include "capture/capture.h"
 #include "capture/bytes.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #define BT_SHB 0x0A0D0D0Au
@@ -37,7 +38,7 @@
 #define ISB_IFDROP 5
 #define ISB_USRDELIV 8
 
-#define FRAME_MAX 512 /* what the Lua side formats a frame into */
+#define FRAME_MAX KSYMS_FRAME_MAX /* a frame's text with its NUL, as ksyms makes them */
 #define NAME_MAX_LEN 255
 
 /* ---- Writing: options at o, which is 4-aligned in its block; each returns the end. */
@@ -92,6 +93,23 @@ static inline uint8_t *custom_put(uint8_t *o, uint16_t tag, const void *v, size_
 		len = 0xffff - 6;
 	memcpy(o + 10, v, len);
 	return custom_done(o, tag, len);
+}
+
+/*
+ * A packet's length on the wire, from its IP header at p (caplen bytes of it): IPv4's total
+ * length, IPv6's payload length and its own 40 bytes. Never the kernel buffer's length at the
+ * drop, which may hold a link header or have lost the headers already. At least caplen: a
+ * header that says less (or nothing, as a 0 for GRO's jumbo packets) cannot be believed.
+ */
+static inline uint32_t ip_wire_len(const uint8_t *p, uint32_t caplen)
+{
+	uint32_t len = 0;
+
+	if (caplen >= 20 && p[0] >> 4 == 4)
+		len = get16be(p + 2);
+	else if (caplen >= 40 && p[0] >> 4 == 6)
+		len = 40 + (uint32_t)get16be(p + 4);
+	return len > caplen ? len : caplen;
 }
 
 /* ---- Reading. */

@@ -1,5 +1,5 @@
 /* pcap-filter expressions: compiled once by libpcap, run over each event's headers in a batch. */
-#include "capture/capture.h"
+#include "capture/internal.h"
 #include "util/util.h"
 
 #include <dlfcn.h>
@@ -72,9 +72,6 @@ static int load_pcap(void)
 	return 0; /* kept loaded until exit: its filters run to the end */
 }
 
-#define IP4_HDR 20
-#define IP6_HDR 40
-
 struct pcapfilter {
 	struct bpf_program prog;
 	uint64_t rejected;
@@ -119,18 +116,6 @@ void pcapfilter__free(struct pcapfilter *pf)
 	free(pf);
 }
 
-/* The packet's length on the wire, from its IP header: `len`, `greater` and `less` use it. */
-static unsigned int wire_len(const unsigned char *p, unsigned int caplen)
-{
-	unsigned int len = 0;
-
-	if (caplen >= IP4_HDR && p[0] >> 4 == 4)
-		len = (unsigned int)p[2] << 8 | p[3];
-	else if (caplen >= IP6_HDR && p[0] >> 4 == 6)
-		len = IP6_HDR + ((unsigned int)p[4] << 8 | p[5]);
-	return len > caplen ? len : caplen;
-}
-
 int pcapfilter__match(struct pcapfilter *pf, const struct tcpdrop_event *ev)
 {
 	struct pcap_pkthdr h = { 0 };
@@ -139,7 +124,7 @@ int pcapfilter__match(struct pcapfilter *pf, const struct tcpdrop_event *ev)
 	if (ev->pkt_len) {
 		p = ev->pkt;
 		h.caplen = ev->pkt_len < TCPDROP_PKT_MAX ? ev->pkt_len : TCPDROP_PKT_MAX;
-		h.len = wire_len(p, h.caplen);
+		h.len = ip_wire_len(p, h.caplen); /* `len`, `greater` and `less` use it */
 	} else {
 		if (ev->family != 4 && ev->family != 6)
 			return 0;

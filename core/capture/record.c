@@ -6,6 +6,7 @@
  */
 #include "capture/capture.h"
 #include "lua/bridge.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -31,6 +32,7 @@ struct recorder {
 	struct pcapng_buf buf; /* being filled */
 	uint64_t buffered; /* events in buf */
 	uint64_t max_events, taken;
+	int said_unnamed; /* that frames without a symbol are written as "?" */
 	uint64_t start;
 	/* The writer's, while busy; the caller's when it is not (see wait_idle). */
 	uint64_t file_len; /* bytes safely written */
@@ -304,6 +306,12 @@ int recorder__write(struct recorder *r, const struct tcpdrop_event *ev, unsigned
 		n = (unsigned int)(r->max_events - r->taken);
 	for (unsigned int i = 0; i < n; i++)
 		pcapng_enc__put_event(r->enc, &r->buf, &ev[i]);
+	if (!r->said_unnamed && pcapng_enc__unnamed(r->enc)) {
+		msg("writing %s: frames without a kernel symbol are written as \"%s\" (no kernel "
+		    "address goes into a file; naming frames needs CAP_SYSLOG)",
+		    r->path, KSYMS_UNKNOWN);
+		r->said_unnamed = 1;
+	}
 	r->taken += n;
 	r->buffered += n;
 	if (r->buf.len >= FLUSH_BYTES)

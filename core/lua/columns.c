@@ -1,5 +1,6 @@
 /* Parts of the printers' lines, written in C for Lua: the default printer runs per drop. */
 #include "lua/bridge.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
@@ -35,8 +36,15 @@ int columns__ntop(int family, const void *addr, char *buf, int len)
 	return (int)strlen(buf);
 }
 
-/* ADDR:PORT, the address as e.saddr gives it. */
-static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port)
+/*
+ * The 2018 format (scripts/classic.lua), the one printer that asks for a PID column this wide,
+ * writes IPv6 endpoints bare, byte for byte as then. Every other one brackets them (RFC 3986's
+ * "[ADDR]:PORT"): in "2001:db8::7:51986" the port cannot be told from the address.
+ */
+#define CLASSIC_PID_WIDTH 6
+
+/* ADDR:PORT, the address as e.saddr gives it; an IPv6 one in brackets when bracket is set. */
+static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port, int bracket)
 {
 	if (family == 4) {
 		for (int i = 0; i < 4; i++) {
@@ -47,7 +55,11 @@ static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port
 	} else {
 		char s[INET6_ADDRSTRLEN];
 
+		if (bracket)
+			*p++ = '[';
 		p = put_mem(p, s, (size_t)columns__ntop(family, raw, s, sizeof(s)));
+		if (bracket)
+			*p++ = ']';
 	}
 	*p++ = ':';
 	return put_u32(p, port);
@@ -57,6 +69,7 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 		  int time_len)
 {
 	char *p = buf, *m = p;
+	int bracket = pid_width != CLASSIC_PID_WIDTH;
 
 	if (pid_width > COLUMNS_PID_MAX)
 		pid_width = COLUMNS_PID_MAX;
@@ -69,10 +82,10 @@ int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const
 	p = pad(put_u32(p, e->family), m, 2);
 	*p++ = ' ';
 	m = p;
-	p = pad(put_endpoint(p, e->family, e->saddr_raw, e->sport), m, 20);
+	p = pad(put_endpoint(p, e->family, e->saddr_raw, e->sport, bracket), m, 20);
 	p = put_mem(p, " > ", 3);
 	m = p;
-	p = pad(put_endpoint(p, e->family, e->daddr_raw, e->dport), m, 20);
+	p = pad(put_endpoint(p, e->family, e->daddr_raw, e->dport, bracket), m, 20);
 	*p++ = ' ';
 	return (int)(p - (char *)buf);
 }
@@ -84,8 +97,10 @@ int columns__frames(void *buf, int len, const struct tcpdrop_event *e, columns_s
 	int n = e->nstack < TCPDROP_STACK_MAX ? e->nstack : TCPDROP_STACK_MAX;
 	int ids = e->evflags & TCPDROP_F_FRAME_IDS;
 
+	/* Every frame but the first (the location itself) is a return address. */
 	for (int i = 0; i < n && end - p >= COLUMNS_FRAME_MAX + 2; i++) {
-		int k = sym(ctx, e->stack_addr[i], ids, p + 1, COLUMNS_FRAME_MAX);
+		int k = sym(ctx, e->stack_addr[i], ids | (i ? KSYMS_RET : 0), p + 1,
+			    COLUMNS_FRAME_MAX);
 
 		*p = '\t';
 		p += 1 + (k > 0 ? k : 0);

@@ -11,19 +11,20 @@
 #include <stdlib.h>
 
 #define KEPT_SLOTS 512 /* power of 2 */
-#define KEPT_CHARS 108 /* longer texts are formatted every time */
-#define TEXT_MAX 512 /* a frame's text with its NUL, as the printers give it room */
+#define KEPT_CHARS 106 /* longer texts are formatted every time */
 
 struct kept {
 	uint64_t addr;
 	uint64_t adds; /* ksyms__adds() when it was formatted */
 	uint16_t len; /* 0: empty (no text is empty) */
+	uint8_t ret; /* KSYMS_RET: named by the symbol before addr */
+	uint8_t known; /* a symbol covers it: else s is its digits */
 	char s[KEPT_CHARS];
 };
 
 struct frames {
 	struct kept kept[KEPT_SLOTS];
-	char buf[TEXT_MAX]; /* a text too long to keep, or an id's that is not known */
+	char buf[KSYMS_FRAME_MAX]; /* a text too long to keep, or an id's that is not known */
 	/* Replayed frames: id i's text at text + off[i - 1], NUL-terminated. */
 	char *text;
 	size_t text_len, text_cap;
@@ -109,13 +110,14 @@ uint32_t ksyms__frame_id(struct ksyms *ks, const char *text, size_t len)
 	return f->n;
 }
 
-const char *ksyms__frame(struct ksyms *ks, uint64_t v, int ids, size_t *len)
+const char *ksyms__frame(struct ksyms *ks, uint64_t v, int flags, size_t *len)
 {
 	struct frames *f = ksyms__frames(ks);
+	uint8_t ret = !!(flags & KSYMS_RET);
 	struct kept *k;
-	int n;
+	int n, known;
 
-	if (ids) {
+	if (flags & KSYMS_IDS) {
 		if (v && v <= f->n) {
 			const char *t = id_text(f, (uint32_t)v);
 
@@ -125,26 +127,36 @@ const char *ksyms__frame(struct ksyms *ks, uint64_t v, int ids, size_t *len)
 		*len = (size_t)snprintf(f->buf, sizeof(f->buf), "[frame %" PRIu64 "?]", v);
 		return f->buf;
 	}
-	k = &f->kept[((v >> 4) ^ (v >> 13)) & (KEPT_SLOTS - 1)];
-	if (k->len && k->addr == v && k->adds == ksyms__adds(ks)) {
+	/* A file's "?" is made here, not kept: the printers, in the same run, want the digits. */
+	k = &f->kept[((v >> 4) ^ (v >> 13) ^ ret) & (KEPT_SLOTS - 1)];
+	if (k->len && k->addr == v && k->ret == ret && k->adds == ksyms__adds(ks)) {
+		if (!k->known && flags & KSYMS_NO_ADDR)
+			goto unknown;
 		*len = k->len;
 		return k->s;
 	}
-	n = ksyms__format(ks, v, f->buf, sizeof(f->buf));
+	n = ksyms__text(ks, v, flags & KSYMS_RET, f->buf, sizeof(f->buf), &known);
 	if (n > 0 && (size_t)n <= sizeof(k->s)) {
 		k->addr = v;
 		k->adds = ksyms__adds(ks);
 		k->len = (uint16_t)n;
+		k->ret = ret;
+		k->known = (uint8_t)known;
 		memcpy(k->s, f->buf, (size_t)n);
 	}
+	if (!known && flags & KSYMS_NO_ADDR)
+		goto unknown;
 	*len = n > 0 ? (size_t)n : 0;
 	return f->buf;
+unknown:
+	*len = sizeof(KSYMS_UNKNOWN) - 1;
+	return KSYMS_UNKNOWN;
 }
 
-int ksyms__frame_into(struct ksyms *ks, uint64_t v, int ids, char *buf, size_t len)
+int ksyms__frame_into(struct ksyms *ks, uint64_t v, int flags, char *buf, size_t len)
 {
 	size_t n;
-	const char *t = ksyms__frame(ks, v, ids, &n);
+	const char *t = ksyms__frame(ks, v, flags, &n);
 
 	if (!len)
 		return 0;
@@ -201,9 +213,12 @@ unsigned int ksyms__stack_start(struct ksyms *ks, const unsigned long long *fram
 		for (i = 0; i < n; i++)
 			if (frames[i] == location)
 				return i;
-	/* Else skip the leading frames that are tracing machinery or not in kallsyms. */
+	/*
+	 * Else skip the leading frames that are tracing machinery or not in kallsyms: each but the
+	 * first a return address, named by the call before it (see KSYMS_RET).
+	 */
 	for (i = 0; i < n; i++) {
-		const char *name = ksyms__map_addr(ks, frames[i], NULL);
+		const char *name = ksyms__map_addr(ks, frames[i] - (i && frames[i]), NULL);
 
 		if (name && !is_machinery(name))
 			break;

@@ -274,10 +274,14 @@ static void append(struct ksyms *ks, uint64_t addr, uint32_t name)
 	ks->n++;
 }
 
+/* A name no longer than the kernel's longest: frame texts then fit KSYMS_FRAME_MAX. */
 static void add_len(struct ksyms *ks, uint64_t addr, const char *name, size_t len)
 {
 	uint32_t at = (uint32_t)ks->names.len;
 	size_t i = 0;
+
+	if (len > KSYMS_NAME_MAX)
+		len = KSYMS_NAME_MAX;
 
 	while (i < len) {
 		size_t start = i;
@@ -503,8 +507,8 @@ static void load_lazy(struct ksyms *ks)
 		if (err)
 			msg("cannot read %s: %s; stacks will show addresses", path, strerror(-err));
 		else if (!ks->n)
-			msg("%s lists no addresses (kernel.kptr_restrict?); stacks will show "
-			    "addresses",
+			msg("%s lists no addresses: naming kernel frames needs CAP_SYSLOG (and "
+			    "kernel.kptr_restrict below 2); stacks will show addresses",
 			    path);
 	}
 	merge_aside(ks);
@@ -617,18 +621,29 @@ const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off)
 	return name_of(ks, s);
 }
 
-int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+int ksyms__text(struct ksyms *ks, uint64_t addr, int flags, char *buf, size_t len, int *known)
 {
-	const struct ksym *s = lookup(ks, addr);
+	/* The symbol holding the call, for a return address; 0 - 1 is no address at all. */
+	const struct ksym *s = flags & KSYMS_RET && addr ? lookup(ks, addr - 1) : lookup(ks, addr);
 	int n;
 
+	*known = s != NULL;
 	if (s)
 		n = snprintf(buf, len, "%s+0x%" PRIx64, name_of(ks, s), addr - s->addr);
+	else if (flags & KSYMS_NO_ADDR)
+		n = snprintf(buf, len, "%s", KSYMS_UNKNOWN);
 	else
 		n = snprintf(buf, len, "0x%" PRIx64, addr);
 	if (n < 0)
 		n = 0;
 	return (size_t)n >= len ? (int)len - 1 : n;
+}
+
+int ksyms__format(struct ksyms *ks, uint64_t addr, int flags, char *buf, size_t len)
+{
+	int known;
+
+	return ksyms__text(ks, addr, flags, buf, len, &known);
 }
 
 struct frames *ksyms__frames(struct ksyms *ks)

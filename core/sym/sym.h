@@ -75,8 +75,38 @@ void ksyms__add(struct ksyms *ks, uint64_t addr, const char *name);
  */
 const char *ksyms__map_addr(struct ksyms *ks, uint64_t addr, uint64_t *off);
 
-/* "name+0xoff" (or "0x..." when unknown) into buf; returns its length. */
-int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+/*
+ * How a frame is taken (ksyms__format, ksyms__frame). Callers of ksyms__frame() pass their
+ * event's TCPDROP_F_FRAME_IDS bit as it is: any of the low 8 bits set, v is a frame-text id.
+ */
+#define KSYMS_IDS 0xff
+/*
+ * A return address, as every frame of a stack is but the first (the location itself): named
+ * by the symbol at v - 1, which holds the call (a call that never returns may be the last
+ * instruction of a function, so that v is the next one's start); the offset printed is still
+ * v's, as bcc and perf print it.
+ */
+#define KSYMS_RET 0x100
+/*
+ * For a file: an address no symbol covers is "?", never its digits. A kernel address must not
+ * leave the machine in a recording (KASLR); without CAP_SYSLOG no address has a symbol.
+ */
+#define KSYMS_NO_ADDR 0x200
+/* A frame with no symbol as KSYMS_NO_ADDR spells it. */
+#define KSYMS_UNKNOWN "?"
+
+/*
+ * Room for any frame text ks makes, with its NUL: a name as long as the kernel's (KSYM_NAME_LEN
+ * 512 with its NUL; ks keeps no longer one), "+0x" and an offset, or "0x" and an address.
+ */
+#define KSYMS_NAME_MAX 511
+#define KSYMS_FRAME_MAX (KSYMS_NAME_MAX + 3 + 16 + 1)
+
+/*
+ * "name+0xoff" (or "0x..." when unknown; flags: KSYMS_RET, KSYMS_NO_ADDR) into buf, cut to
+ * its len bytes with the NUL; returns its length.
+ */
+int ksyms__format(struct ksyms *ks, uint64_t addr, int flags, char *buf, size_t len);
 
 /*
  * --- Frame text: the run's one cache, for the writer, the printers and Lua alike. A frame is a
@@ -87,13 +117,13 @@ int ksyms__format(struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 /* The id of a frame's text (len bytes, no NUL among them), 1 and up; the same text, the same id. */
 uint32_t ksyms__frame_id(struct ksyms *ks, const char *text, size_t len);
 /*
- * A frame's text, v an id when ids, else a kernel address spelled as ksyms__format() does
- * (kept: the same frames come back drop after drop, and a symbol added since is seen). Its
- * length in *len; valid until the next call on ks.
+ * A frame's text, v an id when flags has KSYMS_IDS, else a kernel address spelled as
+ * ksyms__format() does with flags (kept: the same frames come back drop after drop, and a
+ * symbol added since is seen). Its length in *len; valid until the next call on ks.
  */
-const char *ksyms__frame(struct ksyms *ks, uint64_t v, int ids, size_t *len);
+const char *ksyms__frame(struct ksyms *ks, uint64_t v, int flags, size_t *len);
 /* The same into buf (room for len bytes with the NUL, cut to fit); its length. */
-int ksyms__frame_into(struct ksyms *ks, uint64_t v, int ids, char *buf, size_t len);
+int ksyms__frame_into(struct ksyms *ks, uint64_t v, int flags, char *buf, size_t len);
 
 /*
  * The tracer's own frames cut off a raw stack (of kernel addresses), the one place they are:

@@ -165,10 +165,15 @@ classic_header() {
 	printf '%-8s %-6s %-2s %-20s > %-20s %s (%s)\n' TIME PID IP SADDR:SPORT DADDR:DPORT STATE FLAGS
 }
 
-# row IP SADDR:SPORT DADDR:DPORT "STATE (FLAGS)" REASON FIRST-FRAME: one event as events() shows it.
+# row IP SADDR:SPORT DADDR:DPORT "STATE (FLAGS)" REASON FIRST-FRAME: one event as events() shows it
+# (IPv6 endpoints in brackets, [ADDR]:PORT, as the default printer writes them).
 row() {
-	printf '%-8s %-7s %-2s %-20s > %-20s %-20s %s  => %s\n' HH:MM:SS PID "$1" "$2" "$3" "$4" \
-		"$(rcol "$5")" "$6"
+	row_s=$2 row_d=$3
+	if [ "$1" = 6 ]; then
+		row_s="[${2%:*}]:${2##*:}" row_d="[${3%:*}]:${3##*:}"
+	fi
+	printf '%-8s %-7s %-2s %-20s > %-20s %-20s %s  => %s\n' HH:MM:SS PID "$1" "$row_s" "$row_d" \
+		"$4" "$(rcol "$5")" "$6"
 }
 classic_row() {
 	printf '%-8s %-6s %-2s %-20s > %-20s %s  => %s\n' HH:MM:SS PID "$1" "$2" "$3" "$4" "$5"

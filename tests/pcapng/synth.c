@@ -13,12 +13,14 @@
 #include "util/util.h"
 
 static const char usage[] =
-	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] OUT\n"
+	"usage: pcapng_synth [-q] [-n REPEAT] [-f] [-e CODE] [-k KALLSYMS] OUT\n"
 	"  records a fixed set of odd drop events (every stack status, no packet, IPv6,\n"
 	"  subsystem and unnamed reasons, odd comms) REPEAT times into OUT ('-': stdout)\n"
 	"  with the -w writer, and prints what the default script prints for them, as a\n"
 	"  live run would (-e: run CODE per drop instead, as tcpdrop -e does). -q: record\n"
-	"  only. -f: replace OUT. Exit 1 on a write error.\n";
+	"  only. -f: replace OUT. -k: symbols from a kallsyms file, read when first needed\n"
+	"  as tcpdrop reads /proc/kallsyms, instead of the built-in ones. Exit 1 on a\n"
+	"  write error.\n";
 
 /* Kernel-like symbols, so that frames format as "name+0xoff". */
 static const struct {
@@ -30,6 +32,9 @@ static const struct {
 	{ 0xffffffff81a20000ULL, "tcp_v6_rcv" },
 	{ 0xffffffff81a30000ULL, "tcp_validate_incoming" },
 	{ 0xffffffff81a40000ULL, "nft_do_chain" },
+	/* A name as long as Rust's mangled ones get: a few of them fill the stack comment. */
+	{ 0xffffffff81a50000ULL, "_RNvMs1_NtNtCs4fqI2P2rA04_6kernel3net3tcpNtB5_14SegmentHandler"
+				 "21validate_incoming_segment_with_a_rather_long_generic_path" },
 };
 
 static void set_addr(uint8_t *raw, int family, const char *s)
@@ -66,6 +71,31 @@ static void ipv4_packet(struct tcpdrop_event *e)
 	e->hdr_len = 40;
 }
 
+/*
+ * The headers of a packet of total bytes (its IP header's length) as the probe copies them when
+ * it keeps no payload: what the event says, from pcapng__synthesise, with that length.
+ */
+static void headers_of(struct tcpdrop_event *e, unsigned int total)
+{
+	uint32_t sum = 0;
+
+	e->pkt_len = e->hdr_len = (uint16_t)pcapng__synthesise(e->pkt, e);
+	if (e->family == 6) {
+		e->pkt[4] = (uint8_t)((total - 40) >> 8);
+		e->pkt[5] = (uint8_t)(total - 40);
+		return;
+	}
+	e->pkt[2] = (uint8_t)(total >> 8);
+	e->pkt[3] = (uint8_t)total;
+	e->pkt[10] = e->pkt[11] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(e->pkt[i] << 8 | e->pkt[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	e->pkt[10] = (uint8_t)(~sum >> 8);
+	e->pkt[11] = (uint8_t)~sum;
+}
+
 static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 {
 	unsigned int n = 0;
@@ -83,7 +113,7 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->tcp_flags = 0x02;
 	e->win = 29200;
 	e->reason_code = 3;
-	e->len = 44;
+	e->len = 58; /* the kernel buffer's, with an Ethernet header (a packet socket's purge) */
 	strcpy(e->comm_raw, "swapper/0");
 	e->evflags = TCPDROP_F_PKT_HDRS;
 	ipv4_packet(e);
@@ -129,6 +159,7 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->reason_code = 2;
 	e->state_code = 10;
 	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_SOCK | TCPDROP_F_STACK_FAILED;
+	e->len = 52; /* no packet copied: the file's headers are made from the event */
 	strcpy(e->comm_raw, "sshd");
 
 	/* --no-stack; a subsystem reason; a comm with a control character. */
@@ -154,6 +185,8 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->dport = 2;
 	e->tcp_flags = 0xc1;
 	e->evflags = TCPDROP_F_PKT_HDRS | TCPDROP_F_NO_REASON;
+	e->len = 134; /* a 100-byte packet, its 60 bytes of headers captured, in a longer buffer */
+	headers_of(e, 100);
 	e->nstack = 1;
 	e->stack_addr[0] = 0x1234;
 	e->loc_addr = 0x1234;
@@ -168,10 +201,16 @@ static unsigned int make_events(struct tcpdrop_event *ev, uint64_t ts)
 	e->dport = 9;
 	e->reason_code = 999;
 	e->evflags = TCPDROP_F_PKT_HDRS;
-	e->nstack = 3;
+	e->len = 60; /* a 100-byte segment, 40 bytes captured; TCP had pulled its headers off */
+	headers_of(e, 100);
+	e->nstack = 10;
 	e->stack_addr[0] = syms[4].addr + 0x46f;
 	e->stack_addr[1] = syms[0].addr + 0x99;
 	e->stack_addr[2] = syms[1].addr + 0x3c;
+	/* A return address after a call that never returns: the next symbol's start. */
+	e->stack_addr[3] = syms[3].addr;
+	for (int i = 4; i < 10; i++)
+		e->stack_addr[i] = syms[5].addr + 0x100 + (uint64_t)i;
 	strcpy(e->comm_raw, "curl");
 	return n;
 }
@@ -215,6 +254,7 @@ int main(int argc, char **argv)
 	struct synth *sy = xcalloc(1, sizeof(*sy));
 	struct names *nm = names__new();
 	struct ksyms *ks = ksyms__new();
+	const char *kallsyms = NULL;
 	int code, i;
 
 	sy->repeat = 1;
@@ -225,6 +265,8 @@ int main(int argc, char **argv)
 			rec.force = 1;
 		else if (!strcmp(argv[i], "-e") && i + 1 < argc)
 			ro.exec_code = argv[++i];
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			kallsyms = argv[++i];
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			sy->repeat = atol(argv[++i]);
 		else
@@ -235,8 +277,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rec.path = argv[i];
-	for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
-		ksyms__add(ks, syms[s].addr, syms[s].name);
+	if (kallsyms)
+		ksyms__set_lazy(ks, kallsyms);
+	else
+		for (size_t s = 0; s < ARRAY_SIZE(syms); s++)
+			ksyms__add(ks, syms[s].addr, syms[s].name);
 	names__set_reason(nm, 2, "NOT_SPECIFIED");
 	names__set_reason(nm, 3, "NO_SOCKET");
 	names__set_reason(nm, 0x10002, "OVS_DROP_LAST_ACTION");

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "lua/bridge.h"
+#include "sym/sym.h"
 
 #define CHECK_SUITE "columns"
 #include "check.h"
@@ -84,13 +85,13 @@ static void test_against_printf(void)
 
 /*
  * A symboliser for the tests: "fn_ADDR+0x1", or a 200-character name for addresses over 1000;
- * "text_ID" for frame-text ids.
+ * "text_ID" for frame-text ids. The flags it was given, by call.
  */
-static int sym_calls;
-static int fake_sym(void *ctx, __u64 addr, int ids, char *buf, int len)
+static int sym_calls, sym_flags[64];
+static int fake_sym(void *ctx, __u64 addr, int flags, char *buf, int len)
 {
-	sym_calls++;
-	if (ids)
+	sym_flags[sym_calls++ % 64] = flags;
+	if (flags & KSYMS_IDS)
 		return snprintf(buf, (size_t)len, "text_%llu", (unsigned long long)addr);
 	if (addr > 1000)
 		return snprintf(buf, (size_t)len, "%0200llu", (unsigned long long)addr);
@@ -129,6 +130,12 @@ static void test_frames(void)
 	frames_is("frames-again", &e, COLUMNS_FRAMES_ROOM, "\tfn_7+0x1\n\tfn_8+0x1\n\tfn_9+0x1\n");
 	check("frames-one-call-each", sym_calls - calls == 3, "%d symboliser calls for 3 frames",
 	      sym_calls - calls);
+	/* The location is taken as it is; the frames after it are return addresses. */
+	check("frames-return-addresses",
+	      !(sym_flags[calls % 64] & KSYMS_RET) && sym_flags[(calls + 1) % 64] & KSYMS_RET &&
+		      sym_flags[(calls + 2) % 64] & KSYMS_RET,
+	      "flags %#x %#x %#x", sym_flags[calls % 64], sym_flags[(calls + 1) % 64],
+	      sym_flags[(calls + 2) % 64]);
 	e.evflags = TCPDROP_F_FRAME_IDS;
 	frames_is("frames-ids", &e, COLUMNS_FRAMES_ROOM, "\ttext_7\n\ttext_8\n\ttext_9\n");
 	e.evflags = 0;
@@ -160,15 +167,22 @@ int main(void)
 	e = ev(4, "255.255.255.255", "255.255.255.255", 4294967295u, 65535, 65535);
 	flow_is("ipv4-widest", &e, 7, "14:46:49",
 		"14:46:49 4294967295 4  255.255.255.255:65535 > 255.255.255.255:65535 ");
+	/* IPv6 endpoints in brackets: "2001:db8::7:51986" says not where the address ends. */
 	e = ev(6, "fd00::2", "fd00::1", 4242, 5000, 443);
 	flow_is("ipv6", &e, 7, "14:46:49",
-		"14:46:49 4242    6  fd00::2:5000         > fd00::1:443          ");
+		"14:46:49 4242    6  [fd00::2]:5000       > [fd00::1]:443        ");
+	e = ev(6, "2001:db8:ec0::7", "2001:db8::1", 0, 51986, 80);
+	flow_is("ipv6-port-apart", &e, 7, "14:46:49",
+		"14:46:49 0       6  [2001:db8:ec0::7]:51986 > [2001:db8::1]:80     ");
+	/* The 2018 format stays as it was, byte for byte. */
+	flow_is("ipv6-classic-bare", &e, 6, "14:46:49",
+		"14:46:49 0      6  2001:db8:ec0::7:51986 > 2001:db8::1:80       ");
 	/* The widest a line can be: a PID column past the clamp, 39-character addresses. */
 	e = ev(6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe",
 	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 4294967295u, 65535, 65535);
 	flow_is("ipv6-widest", &e, 1000, "14:46:49",
 		"14:46:49 4294967295                       6  "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe:65535 > "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff:65535 ");
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535 > "
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535 ");
 	return failures ? 1 : 0;
 }

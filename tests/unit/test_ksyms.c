@@ -40,7 +40,7 @@ static void maps_to(struct ksyms *ks, const char *name, uint64_t addr, const cha
 static void formats_to(struct ksyms *ks, const char *name, uint64_t addr, const char *want)
 {
 	char buf[256];
-	int n = ksyms__format(ks, addr, buf, sizeof(buf));
+	int n = ksyms__format(ks, addr, 0, buf, sizeof(buf));
 
 	check(name, !strcmp(buf, want) && n == (int)strlen(want), "'%s' (%d), want '%s'", buf, n,
 	      want);
@@ -74,7 +74,7 @@ static void test_lookup(void)
 	formats_to(ks, "format name+0xoff", 0xffffffff81000491, "tcp_v4_rcv+0x91");
 	formats_to(ks, "format at the symbol", 0xffffffff81000b00, "tcp_validate_incoming+0x0");
 	formats_to(ks, "format unknown address", 0xffffffff80000000, "0xffffffff80000000");
-	n = ksyms__format(ks, 0xffffffff81000491, buf, sizeof(buf));
+	n = ksyms__format(ks, 0xffffffff81000491, 0, buf, sizeof(buf));
 	check("format truncates to the buffer", n == 7 && !strcmp(buf, "tcp_v4_"), "'%s' (%d)", buf,
 	      n);
 
@@ -101,7 +101,7 @@ static void stderr_of_format(struct ksyms *ks, uint64_t addr, char *out, size_t 
 	fflush(stderr);
 	if (fd >= 0)
 		dup2(fd, 2);
-	ksyms__format(ks, addr, buf, sizeof(buf));
+	ksyms__format(ks, addr, 0, buf, sizeof(buf));
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -354,7 +354,7 @@ static void test_compact_runs(void)
 static void kept_is(struct ksyms *ks, const char *name, uint64_t addr, size_t room)
 {
 	char want[256], got[256];
-	int nw = ksyms__format(ks, addr, want, room);
+	int nw = ksyms__format(ks, addr, 0, want, room);
 	int ng = ksyms__frame_into(ks, addr, 0, got, room);
 
 	check(name, nw == ng && !strcmp(want, got), "'%s' (%d), want '%s' (%d)", got, ng, want, nw);
@@ -378,6 +378,125 @@ static void test_kept(void)
 	ksyms__free(ks);
 }
 
+/* A kallsyms-format file of text into a temporary path (the caller unlinks it); 0 on failure. */
+static int temp_kallsyms(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return 0;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+/*
+ * Every frame but the first is a return address: after a call that never returns it is the
+ * next symbol's start, and names the caller (looked up at address - 1, offset still its own).
+ */
+static void test_return_address(void)
+{
+	struct ksyms *ks = ksyms__new();
+	const unsigned long long noreturn_call[] = {
+		0xffffffffc0003020, /* the probe program */
+		0xffffffff81000b00, /* returns past kfree_skb_reason's end: the next one's start */
+		0xffffffff81000491, /* tcp_v4_rcv */
+	};
+	unsigned int i;
+
+	ksyms__load_file(ks, fixture);
+	frame_is(ks, "return address at the next symbol's start: the caller", 0xffffffff81000b00,
+		 KSYMS_RET, "kfree_skb_reason+0x100");
+	frame_is(ks, "the same address as a location: its own symbol", 0xffffffff81000b00, 0,
+		 "tcp_validate_incoming+0x0");
+	frame_is(ks, "return address again, from the cache", 0xffffffff81000b00, KSYMS_RET,
+		 "kfree_skb_reason+0x100");
+	frame_is(ks, "return address inside a function: as before", 0xffffffff81000491, KSYMS_RET,
+		 "tcp_v4_rcv+0x91");
+	frame_is(ks, "return address one past a start", 0xffffffff81000401, KSYMS_RET,
+		 "tcp_v4_rcv+0x1");
+	formats_to(ks, "format: a location at a start", 0xffffffff81000400, "tcp_v4_rcv+0x0");
+	i = ksyms__stack_start(ks, noreturn_call, 3, 0);
+	check("stack start names return addresses by their call", i == 2,
+	      "index %u (a return address read as the start of the next symbol)", i);
+	ksyms__free(ks);
+}
+
+/*
+ * Without CAP_SYSLOG kallsyms shows every address as zeros: no symbol, and no frame a file is
+ * given may be an address. The message names the capability.
+ */
+static void test_no_addresses(void)
+{
+	char path[] = "/tmp/tcpdrop-ksyms-zero-XXXXXX", err[512];
+	struct ksyms *ks = ksyms__new();
+
+	if (!temp_kallsyms(path, "0000000000000000 T _stext\n"
+				 "0000000000000000 T tcp_v4_rcv\n"
+				 "0000000000000000 t nft_do_chain\t[nf_tables]\n")) {
+		check("zeros: fixture", 0, "cannot write %s", path);
+		ksyms__free(ks);
+		return;
+	}
+	ksyms__set_lazy(ks, path);
+	stderr_of_format(ks, 0xffffffff81000491, err, sizeof(err));
+	check("zeros: the message names CAP_SYSLOG",
+	      strstr(err, " lists no addresses: naming kernel frames needs CAP_SYSLOG") &&
+		      strstr(err, "kptr_restrict") && strchr(err, '\n') == err + strlen(err) - 1,
+	      "stderr '%s'", err);
+	frame_is(ks, "zeros: a printer sees the address", 0xffffffff81000491, 0,
+		 "0xffffffff81000491");
+	frame_is(ks, "zeros: a file gets no address", 0xffffffff81000491, KSYMS_NO_ADDR, "?");
+	frame_is(ks, "zeros: nor a return address", 0xffffffffc0002040, KSYMS_NO_ADDR | KSYMS_RET,
+		 "?");
+	frame_is(ks, "zeros: the printer's digits after the file's ?", 0xffffffff81000491, 0,
+		 "0xffffffff81000491");
+	formats_to(ks, "zeros: format shows the address", 0xffffffff81000491, "0xffffffff81000491");
+	ksyms__free(ks);
+	unlink(path);
+
+	/* With symbols, only frames none covers. */
+	ks = ksyms__new();
+	ksyms__load_file(ks, fixture);
+	frame_is(ks, "no-addr: a named frame is named", 0xffffffff81000491, KSYMS_NO_ADDR,
+		 "tcp_v4_rcv+0x91");
+	frame_is(ks, "no-addr: past every symbol's span", 0xffffffffc0100000ULL, KSYMS_NO_ADDR,
+		 "?");
+	frame_is(ks, "no-addr: below the first symbol", 0xffffffff80000000ULL, KSYMS_NO_ADDR, "?");
+	ksyms__free(ks);
+}
+
+/* A name as long as the kernel allows, with its offset: whole in KSYMS_FRAME_MAX. */
+static void test_long_name(void)
+{
+	struct ksyms *ks = ksyms__new();
+	char name[KSYMS_NAME_MAX + 64], want[sizeof(name) + 32], got[KSYMS_FRAME_MAX];
+	int n;
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	name[KSYMS_NAME_MAX] = '\0';
+	ksyms__add(ks, 0xffffffff81000000ULL, name);
+	snprintf(want, sizeof(want), "%s+0x3ffff", name);
+	n = ksyms__frame_into(ks, 0xffffffff8103ffffULL, 0, got, sizeof(got));
+	check("long name: the whole frame, offset and all",
+	      n == (int)strlen(want) && !strcmp(got, want), "%d bytes, want %zu", n, strlen(want));
+	/* A name longer than a kernel's is kept to the kernel's length. */
+	memset(name, 'y', sizeof(name) - 1);
+	ksyms__add(ks, 0xffffffff82000000ULL, name);
+	name[KSYMS_NAME_MAX] = '\0';
+	snprintf(want, sizeof(want), "%s+0x10", name);
+	n = ksyms__frame_into(ks, 0xffffffff82000010ULL, 0, got, sizeof(got));
+	check("long name: cut to the kernel's longest, offset kept",
+	      n == (int)strlen(want) && !strcmp(got, want), "%d bytes, want %zu", n, strlen(want));
+	ksyms__free(ks);
+}
+
 int main(void)
 {
 	fixture_path();
@@ -390,5 +509,8 @@ int main(void)
 	test_sort_tail();
 	test_compact_runs();
 	test_kept();
+	test_return_address();
+	test_no_addresses();
+	test_long_name();
 	return failures ? 1 : 0;
 }
