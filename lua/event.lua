@@ -11,7 +11,7 @@ ffi.cdef(core.cdef)
 
 local C = ffi.cast("struct tcpdrop_cfuncs *", core.cfuncs)
 local KS = core.ksyms -- the run's symbols, handed back to C's frame functions
-local band, lshift = bit.band, bit.lshift
+local band, bor, lshift = bit.band, bit.bor, bit.lshift
 local fmt, concat = string.format, table.concat
 local tonumber, tostring = tonumber, tostring
 local floor = math.floor
@@ -37,9 +37,11 @@ local function ntop(family, raw)
 end
 
 -- A frame's text from C's one cache (the printers' too): v a kernel address, or a frame-text id
--- when ids is set (the event's F.FRAME_IDS: replayed frames).
-local function ksym(v, ids)
-	return (ffi.string(strbuf, C.ksym(KS, v, ids or 0, strbuf, 512)))
+-- when flags has F.FRAME_IDS (replayed frames); RET: a return address (every frame but the
+-- first), looked up at address-1 as a call that never returns may end its function.
+local RET = core.ksyms_ret
+local function ksym(v, flags)
+	return (ffi.string(strbuf, C.ksym(KS, v, flags or 0, strbuf, 512)))
 end
 
 -- TCP flag names in header bit order, the order bcc prints them.
@@ -174,9 +176,10 @@ local public = {
 		if stack_status(e) ~= "ok" then
 			return nil
 		end
-		local t, ids = {}, band(e.evflags, F.FRAME_IDS)
+		local ids = band(e.evflags, F.FRAME_IDS)
+		local t, ret = {}, bor(ids, RET)
 		for i = 0, e.nstack - 1 do
-			t[i + 1] = ksym(e.stack_addr[i], ids)
+			t[i + 1] = ksym(e.stack_addr[i], i > 0 and ret or ids)
 		end
 		return t
 	end, "strs" },

@@ -41,11 +41,13 @@ end
 -- PID column pid_width wide; then a space. Written by C straight into the buffer: in Lua these
 -- were two dozen puts and pads, half the default printer's time.
 local FLOW_ROOM = core.flow_room -- what C may write besides the time (core/columns.h)
-function M.put_flow(b, e, pid_width)
+-- bracket: IPv6 endpoints as [ADDR]:PORT (RFC 3986), where "2001:db8::7:51986" would hide the
+-- port; only the 2018 format (classic) writes them bare, byte for byte as then.
+function M.put_flow(b, e, pid_width, bracket)
 	local time = e.timestr
 	local n = #time
 	local p = b:reserve(n + FLOW_ROOM)
-	b:commit(C.flow(p, e, pid_width, time, n))
+	b:commit(C.flow(p, e, pid_width, bracket and 1 or 0, time, n))
 end
 
 -- A drop's stack, one frame a line after a tab, or why it has none; then a blank line. The

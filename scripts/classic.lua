@@ -15,7 +15,7 @@ function init()
 end
 
 function drop(e)
-	put_flow(b, e, 6)
+	put_flow(b, e, 6, false)
 	b:put(e.state, " (", e.flags, ")\n")
 	put_stack(b, e)
 	write(b)

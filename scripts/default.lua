@@ -18,7 +18,7 @@ function init()
 end
 
 function drop(e)
-	put_flow(b, e, 7)
+	put_flow(b, e, 7, true)
 	local m = #b
 	b:put(e.state, " (", e.flags, ")")
 	pad(b, m, 20)

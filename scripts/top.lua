@@ -34,7 +34,9 @@ end
 function drop(e)
 	total = total + 1
 	reasons:add(e.reason, e.reason_code)
-	flows:add(e.saddr, e.daddr .. ":" .. e.dport, e.reason)
+	-- [ADDR]:PORT for IPv6, as the default output writes it: the port stays apart.
+	local dst = e.family == 6 and "[" .. e.daddr .. "]:" .. e.dport or e.daddr .. ":" .. e.dport
+	flows:add(e.saddr, dst, e.reason)
 end
 
 local function show()

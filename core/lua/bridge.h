@@ -156,10 +156,11 @@ int columns__ntop(int family, const void *addr, char *buf, int len);
 /*
  * "TIME PID IP SADDR:SPORT > DADDR:DPORT " as bcc's tcpdrop starts a line: TIME (time_len
  * bytes) in 8 columns, the PID in pid_width, IP in 2, each endpoint in 20; each at least its
- * width, like %-Ns. Returns the bytes written, at most time_len + COLUMNS_FLOW_ROOM.
+ * width, like %-Ns; IPv6 endpoints as [ADDR]:PORT when bracket is set (all but the 2018
+ * format). Returns the bytes written, at most time_len + COLUMNS_FLOW_ROOM.
  */
-int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
-		  int time_len);
+int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, int bracket,
+		  const char *time, int time_len);
 
 /* Longest frame text, as e.stack's frames: what the symboliser gets room for (and a NUL). */
 #define COLUMNS_FRAME_MAX 512

@@ -36,13 +36,6 @@ int columns__ntop(int family, const void *addr, char *buf, int len)
 	return (int)strlen(buf);
 }
 
-/*
- * The 2018 format (scripts/classic.lua), the one printer that asks for a PID column this wide,
- * writes IPv6 endpoints bare, byte for byte as then. Every other one brackets them (RFC 3986's
- * "[ADDR]:PORT"): in "2001:db8::7:51986" the port cannot be told from the address.
- */
-#define CLASSIC_PID_WIDTH 6
-
 /* ADDR:PORT, the address as e.saddr gives it; an IPv6 one in brackets when bracket is set. */
 static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port, int bracket)
 {
@@ -65,11 +58,10 @@ static char *put_endpoint(char *p, int family, const uint8_t *raw, uint16_t port
 	return put_u32(p, port);
 }
 
-int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, const char *time,
-		  int time_len)
+int columns__flow(void *buf, const struct tcpdrop_event *e, int pid_width, int bracket,
+		  const char *time, int time_len)
 {
 	char *p = buf, *m = p;
-	int bracket = pid_width != CLASSIC_PID_WIDTH;
 
 	if (pid_width > COLUMNS_PID_MAX)
 		pid_width = COLUMNS_PID_MAX;

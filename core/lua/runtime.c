@@ -339,6 +339,9 @@ static void push_core(lua_State *L, struct runtime *rt)
 	lua_setfield(L, -2, "cfuncs");
 	lua_pushlightuserdata(L, rt->ks);
 	lua_setfield(L, -2, "ksyms");
+	/* ksym's flag for a return address (every frame but the first): looked up at address-1. */
+	lua_pushnumber(L, KSYMS_RET);
+	lua_setfield(L, -2, "ksyms_ret");
 	lua_pushlightuserdata(L, (void *)&exit_token);
 	lua_setfield(L, -2, "exit_token");
 	lua_pushnumber(L, sizeof(struct tcpdrop_event));

@@ -35,7 +35,8 @@ static void flow_is(const char *name, const struct tcpdrop_event *e, int pid_wid
 	int tlen = (int)strlen(time), n, clean = 1;
 
 	memset(buf, CANARY, sizeof(buf));
-	n = columns__flow(buf, e, pid_width, time, tlen);
+	/* The classic printer asks for PID width 6 and bare IPv6 endpoints; the others bracket. */
+	n = columns__flow(buf, e, pid_width, pid_width != 6, time, tlen);
 	for (size_t i = (size_t)tlen + COLUMNS_FLOW_ROOM; i < sizeof(buf); i++)
 		clean &= buf[i] == CANARY;
 	check(name,
@@ -70,7 +71,7 @@ static void test_against_printf(void)
 			snprintf(b, sizeof(b), "%s:%u", dst, (uint16_t)nums[i]);
 			snprintf(want, sizeof(want), "%-8s %-7u %-2u %-20s > %-20s ", "12:00:00",
 				 nums[i], 4u, a, b);
-			n = columns__flow(got, &e, 7, "12:00:00", 8);
+			n = columns__flow(got, &e, 7, 1, "12:00:00", 8);
 			compared++;
 			if ((size_t)n != strlen(want) || memcmp(got, want, (size_t)n)) {
 				if (!wrong)
