@@ -79,6 +79,16 @@ $(OUT)/%.o: core/%.c | $(OUT)/tcpdrop.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# --version's commit: build/version.h, rewritten only when HEAD moves, so that main.o alone
+# is rebuilt then, and nothing otherwise.
+$(OUT)/version.h: FORCE | $(OUT)
+	$(Q)c=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	l="#define TCPDROP_COMMIT \"$$c\""; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$l" ] || echo "$$l" > $@
+$(MAIN_OBJ): $(OUT)/version.h
+.PHONY: FORCE
+FORCE:
+
 tcpdrop: $(MAIN_OBJ) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

@@ -41,7 +41,13 @@ struct options {
 	int snaplen_set;
 	char *pcap_expr; /* trailing words before --: a pcap-filter expression */
 	uint32_t ring_kb; /* --ring-kb: each CPU's ring buffer */
+	uint64_t max_keys; /* --max-keys; 0: the script's or the default */
+	const char *user; /* --user: run as this user once attached */
+	const char *explain; /* --explain REASON */
 };
+
+/* The most keys --max-keys lets an aggregation keep: beyond, memory, not a bound, decides. */
+#define TCPDROP_MAX_KEYS_MAX 100000000
 
 /*
  * Parse argv. 0 on success; -EINVAL with a one-line reason in err (usage

@@ -1,7 +1,9 @@
 /* tcpdrop: trace the TCP packets the kernel drops and hand each drop to Lua. */
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <errno.h>
+#include <luajit.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "capture/capture.h"
 #include "run/run.h"
 #include "util/util.h"
+#include "version.h"
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -38,7 +41,13 @@ static void list_scripts(void)
 	}
 }
 
-/* --list-reasons: the names of the kernel, or with -r those the file carries. */
+/* A word of the user's for a message: escaped as the printers escape names (dst: 4 * n + 1). */
+static const char *safe_word(char *dst, size_t cap, const char *w)
+{
+	return vis__text(dst, cap, w, strlen(w), 0) < 0 ? "?" : dst;
+}
+
+/* --list-reasons: the kernel's names (or with -r the file's), each in a few words. */
 static int list_reasons(const struct options *o, struct names *nm, const char *file)
 {
 	if (names__next_reason(nm, -1) < 0) {
@@ -49,7 +58,91 @@ static int list_reasons(const struct options *o, struct names *nm, const char *f
 		}
 		msg("%s carries no drop reason names (it was not recorded by tcpdrop)", file);
 	}
-	names__print_reasons(nm, stdout);
+	/* Name and code as names__print_reasons() spells them: the completion reads the first. */
+	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
+		const char *name = names__reason(nm, (uint32_t)c);
+		const struct reason_help *h = reason_help__find(name);
+
+		printf("%-32s %-6lld %s\n", name, (long long)c, h ? h->what : "no description yet");
+	}
+	return 0;
+}
+
+/*
+ * --reason and --explain take names: a number (codes move between kernels) or a word that
+ * cannot be a name is answered here, with the word escaped. 0, or -EINVAL after one line.
+ */
+static int check_reason_word(struct names *nm, const char *opt, const char *w, const char *where)
+{
+	char safe[4 * 64 + 1];
+	const char *p = w;
+
+	while (*p && isdigit((unsigned char)*p))
+		p++;
+	if (*w && !*p) {
+		const char *name = strlen(w) < 10 ? names__reason(nm, (uint32_t)atoi(w)) : NULL;
+
+		if (name)
+			msg("%s: give the name, not the number (%s is %s %s)", opt, w, name, where);
+		else
+			msg("%s: give the name, not the number (%s names no reason %s)", opt,
+			    strlen(w) < 64 ? w : "it", where);
+		return -EINVAL;
+	}
+	if (strlen(w) >= 64 || !vis__plain(w, strlen(w))) {
+		msg("%s: '%s' is not a drop reason name", opt,
+		    strlen(w) < 64 ? safe_word(safe, sizeof(safe), w) : "(a long word)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_reason_list(struct names *nm, const char *list, const char *where)
+{
+	char *copy, *save = NULL, *tok;
+	int ret = 0;
+
+	if (!list)
+		return 0;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save))
+		ret = check_reason_word(nm, "--reason", tok, where);
+	free(copy);
+	return ret;
+}
+
+/* --explain REASON: what the kernel saw, its MIB counter, what to check. The exit code. */
+static int explain_reason(const struct options *o, struct names *nm, const char *source,
+			  const char *where)
+{
+	const char *word = o->explain, *name;
+	const struct reason_help *h;
+	uint32_t code;
+	uint8_t n = 0;
+	int64_t c;
+
+	if (check_reason_word(nm, "--explain", word, where))
+		return 2;
+	c = names__reason_code(nm, word);
+	if (c < 0) {
+		/* A reason of other kernels still has its description; else the nearest name. */
+		if (!strncasecmp(word, "SKB_DROP_REASON_", 16))
+			word += 16;
+		h = reason_help__find(word);
+		if (!h)
+			return names__resolve_list(nm, word, source, &code, &n, 1) ? 2 : 0;
+		printf("%s (no such reason %s)\n", h->name, where);
+	} else {
+		name = names__reason(nm, (uint32_t)c);
+		h = reason_help__find(name);
+		printf("%s (code %lld %s)%s\n", name, (long long)c, where,
+		       h ? "" : ": no description yet");
+		if (!h)
+			return 0;
+	}
+	printf("  what:  %s\n", h->what);
+	printf("  MIB:   %s\n", h->mib ? h->mib : "none known");
+	printf("  check: %s\n", h->check);
 	return 0;
 }
 
@@ -78,8 +171,10 @@ static int netns_of_pid(int pid, uint32_t *ino)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	if (stat(path, &st)) {
-		msg("--pid-netns %d: %s", pid, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		msg("--pid-netns %d: %s", pid, err == ENOENT ? "no such process" : strerror(err));
+		return -err;
 	}
 	*ino = (uint32_t)st.st_ino;
 	return 0;
@@ -101,7 +196,7 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .ring_shared = env->ring_shared,
 				       .want_pkt = o->write_path != NULL,
 				       .snaplen = o->snaplen };
-	char source[600];
+	char source[600], where[600];
 	int code;
 
 	*src = NULL;
@@ -114,18 +209,31 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 	}
 	if (code)
 		return code;
+	/* A replay has no kernel side: nothing more needs root once the file is open. */
+	if (o->read_path && privs__drop()) {
+		code = 1;
+		goto fail;
+	}
 	if (o->list_reasons) {
 		code = list_reasons(o, nm, (*src)->name);
 		goto fail;
 	}
+	if (o->read_path) {
+		snprintf(source, sizeof(source), "%s names", (*src)->name);
+		snprintf(where, sizeof(where), "in %s", (*src)->name);
+	} else {
+		snprintf(source, sizeof(source), "this kernel has");
+		snprintf(where, sizeof(where), "on this kernel");
+	}
+	if (o->explain) {
+		code = explain_reason(o, nm, source, where);
+		goto fail;
+	}
 	set->filter = o->filter;
 	set->duration = o->duration;
-	if (o->read_path)
-		snprintf(source, sizeof(source), "%s names", (*src)->name);
-	else
-		snprintf(source, sizeof(source), "this kernel has");
 	code = 2;
-	if (names__resolve_list(nm, o->reasons, source, set->filter.reasons, &set->filter.nreasons,
+	if (check_reason_list(nm, o->reasons, where) ||
+	    names__resolve_list(nm, o->reasons, source, set->filter.reasons, &set->filter.nreasons,
 				TCPDROP_MAX_REASONS))
 		goto fail;
 	set->filter.netns = o->netns_id;
@@ -177,7 +285,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.version) {
-		printf("tcpdrop %s\n", TCPDROP_VERSION);
+		printf("tcpdrop %s (commit %s)\nlibbpf %u.%u\n%s\n", TCPDROP_VERSION,
+		       TCPDROP_COMMIT, libbpf_major_version(), libbpf_minor_version(),
+		       LUAJIT_VERSION);
 		return 0;
 	}
 	if (o.list_scripts) {
@@ -186,9 +296,13 @@ int main(int argc, char **argv)
 	}
 	if (o.show_script) {
 		const struct embedded *e = embedded_script(o.show_script);
+		char safe[4 * 64 + 1];
 
 		if (!e) {
-			msg("no shipped script named '%s' (see --list-scripts)", o.show_script);
+			msg("no shipped script named '%s' (see --list-scripts)",
+			    strlen(o.show_script) < 64
+				    ? safe_word(safe, sizeof(safe), o.show_script)
+				    : "(a long word)");
 			return 2;
 		}
 		fwrite(e->data, 1, e->len, stdout);
@@ -203,10 +317,15 @@ int main(int argc, char **argv)
 	set.poll_ms = env.poll_ms;
 	libbpf_set_print(libbpf_log);
 
+	if (o.user && privs__prepare(o.user)) {
+		opts_free(&o);
+		return 2;
+	}
 	if (runtime_opts__from(&ro, &o)) {
 		opts_free(&o);
 		return 2;
 	}
+	ro.max_keys = o.max_keys;
 	/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
 	if (o.write_path && !strcmp(o.write_path, "-") && !ro.script_src && !ro.exec_code &&
 	    !ro.filter_expr)
@@ -223,6 +342,15 @@ int main(int argc, char **argv)
 	ks = ksyms__new();
 	if (!o.read_path)
 		ksyms__set_lazy(ks, "/proc/kallsyms");
+	/*
+	 * --user: the symbols now, as root, for /proc/kallsyms shows a user only zeros (and the
+	 * drop takes CAP_SYSLOG too). A lookup is what loads the lazy table.
+	 */
+	if (o.user && !o.read_path && !o.no_stack && !o.list_reasons && !o.explain) {
+		char sym[64];
+
+		ksyms__format(ks, 0, sym, sizeof(sym));
+	}
 	code = set_up(&o, &env, &set, &rec, nm, ks, &src);
 	if (src)
 		code = run__main(&set, src, nm, ks);

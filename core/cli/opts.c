@@ -1,8 +1,10 @@
 /* Command-line parsing: every value is checked here, with one line saying what is wrong. */
 #include "cli/cli.h"
+#include "lua/bridge.h"
 #include "util/util.h"
 
 #include <arpa/inet.h>
+#include <bsd/stdlib.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,6 +29,8 @@ const char usage_text[] =
 	"      --no-stack          do not capture kernel stacks (cheaper)\n"
 	"      --stack-rate N      at most N stacks per second per CPU, the storm guard\n"
 	"                          (0: no limit; default 1000)\n"
+	"      --max-keys N        keys each aggregation keeps (wins over tcpdrop.max_keys();\n"
+	"                          1-100000000, default 10000)\n"
 	"      --list-scripts      list the shipped scripts\n"
 	"      --show-script NAME  print a shipped script, to copy and adapt\n"
 	"\n"
@@ -42,7 +46,9 @@ const char usage_text[] =
 	"      --daddr NET         destination address or CIDR\n"
 	"      --addr NET          source or destination address or CIDR\n"
 	"      --reason NAME[,..]  drop reasons, as the kernel names them (see --list-reasons)\n"
-	"      --list-reasons      list the drop reasons of the running kernel\n"
+	"      --list-reasons      list the drop reasons of the running kernel, each in a few "
+	"words\n"
+	"      --explain REASON    what a drop reason means, its MIB counter and what to check\n"
 	"\n"
 	"Record and replay:\n"
 	"  -w, --write FILE        record drops to a pcapng file that Wireshark opens ('-':\n"
@@ -65,9 +71,13 @@ const char usage_text[] =
 	"                          raw_tp, tracepoint that works, and on kernels without drop\n"
 	"                          reasons (before 5.17) adds the tcp_validate_incoming pair\n"
 	"      --ring-kb N         each CPU's ring buffer, in KiB (4-1048576, default 2048)\n"
+	"      --user USER         once the probe is attached and files are open, run as USER\n"
+	"                          (a name or a uid; its group, no others) with no capability\n"
+	"                          left: scripts and what they start run as USER, and files\n"
+	"                          they open are opened as USER. Needs root\n"
 	"  -v, --verbose           say which probe attached; show libbpf's messages\n"
 	"  -h, --help              this help\n"
-	"      --version           print the version\n"
+	"  -V, --version           print the version, git commit, libbpf and LuaJIT versions\n"
 	"\n"
 	"Output: one line per drop in today's bcc format, TIME PID IP SADDR:SPORT > DADDR:DPORT\n"
 	"STATE (FLAGS) REASON (CODE), then the kernel stack from the dropping function.\n"
@@ -88,11 +98,13 @@ const char usage_text[] =
 	"  tcpdrop -r drops.pcapng -s top -i 1  # replay it anywhere with any script, no root\n"
 	"  tcpdrop -w - | tshark -r -           # drops straight into tshark\n"
 	"\n"
+	"Exit status: 0 the run ended as asked; 1 it failed while running (no probe, a failed\n"
+	"write, a script error); 2 a usage error, nothing traced; tcpdrop.exit(N) in a script: N.\n"
+	"\n"
 	"Scripting (hooks, fields, helpers, one-liners): docs/scripting.md\n";
 
 enum {
-	OPT_VERSION = 256,
-	OPT_NETNS_ID,
+	OPT_NETNS_ID = 256,
 	OPT_PID_NETNS,
 	OPT_PROBE,
 	OPT_NO_STACK,
@@ -111,14 +123,17 @@ enum {
 	OPT_SNAPLEN,
 	OPT_FORCE,
 	OPT_RING_KB,
+	OPT_MAX_KEYS,
+	OPT_USER,
+	OPT_EXPLAIN,
 };
 
-static const char short_opts[] = "hvs:f:e:d:c:i:46w:r:";
+static const char short_opts[] = "hvVs:f:e:d:c:i:46w:r:";
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ "script", required_argument, NULL, 's' },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "exec", required_argument, NULL, 'e' },
@@ -148,19 +163,32 @@ static const struct option long_opts[] = {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "ring-kb", required_argument, NULL, OPT_RING_KB },
+	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * The reason, with the words it quotes escaped (strnvis, as the printers do): a newline or a
+ * terminal's control byte in a word would break the one line and reach the terminal.
+ */
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
+	char raw[256], safe[4 * sizeof(raw) + 1];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		raw[0] = '\0';
+	n = vis__text(safe, sizeof(safe), raw, strlen(raw), 0);
+	snprintf(err, errlen, "%s", n < 0 ? "a bad option" : safe);
 	return -EINVAL;
 }
 
@@ -306,6 +334,7 @@ static int takes_arg(const char *a)
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	int nopt = argc, c, ret = 0;
+	const char *why;
 	uint64_t v;
 
 	memset(o, 0, sizeof(*o));
@@ -326,7 +355,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		o->nscript_args = argc - nopt - 1;
 	}
 
-	optind = 1;
+	/* 0, not 1: glibc's full reset, also of where it stood inside a cluster ("-vd"). */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(nopt, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (c) {
@@ -336,7 +366,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case 'v':
 			o->verbose++;
 			break;
-		case OPT_VERSION:
+		case 'V':
 			o->version = 1;
 			break;
 		case 's':
@@ -455,6 +485,18 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 					    "--ring-kb: '%s' is not a size in KiB (4-1048576)",
 					    optarg);
 			o->ring_kb = (uint32_t)v;
+			break;
+		case OPT_MAX_KEYS:
+			o->max_keys = (uint64_t)strtonum(optarg, 1, TCPDROP_MAX_KEYS_MAX, &why);
+			if (why)
+				return fail(err, errlen, "--max-keys: '%s' is %s (1-%d keys)",
+					    optarg, why, TCPDROP_MAX_KEYS_MAX);
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_EXPLAIN:
+			o->explain = optarg;
 			break;
 		case '?':
 		default:

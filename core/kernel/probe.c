@@ -1,5 +1,5 @@
-/* Loading the drop probe: choose the best hook this kernel offers, set filters, attach. */
-#include "kernel/kernel.h"
+/* Loading the drop probe as the plan (plan.c) says: its rings, settings, programs and links. */
+#include "kernel/internal.h"
 #include "sym/sym.h"
 #include "util/util.h"
 
@@ -14,40 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "tcpdrop.skel.h"
-
-static const char *const mode_names[] = {
-	[PROBE_AUTO] = "auto",	   [PROBE_TP_BTF] = "tp_btf",
-	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
-	[PROBE_KPROBE] = "kprobe", [PROBE_FENTRY] = "fentry",
-};
-
-const char *probe_mode_name(enum probe_mode m)
-{
-	return (unsigned int)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
-}
-
-int probe_mode_parse(const char *s, enum probe_mode *m)
-{
-	for (unsigned int i = 0; i < ARRAY_SIZE(mode_names); i++)
-		if (!strcmp(s, mode_names[i])) {
-			*m = (enum probe_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-/* Which entry/exit pair watches tcp_validate_incoming(), if any (see bpf/tcpdrop.bpf.c). */
-enum pair_kind {
-	PAIR_NONE,
-	PAIR_FENTRY,
-	PAIR_KPROBE,
-};
 
 #define MAX_LINKS 3
 
@@ -123,205 +94,6 @@ __attribute__((weak)) struct btf *btf__load_vmlinux_btf(void)
 	}
 	errno = ESRCH;
 	return NULL;
-}
-
-#define CAP_SYS_ADMIN 21
-#define CAP_PERFMON 38
-#define CAP_BPF 39
-
-int probe__check_privileges(char *why, size_t len)
-{
-	char *status = read_file("/proc/self/status", 1 << 16, NULL);
-	unsigned long long eff = 0;
-	char *p;
-
-	if (status && (p = strstr(status, "\nCapEff:")))
-		eff = strtoull(p + 8, NULL, 16);
-	free(status);
-	if ((eff >> CAP_SYS_ADMIN) & 1)
-		return 0;
-	if (((eff >> CAP_BPF) & 1) && ((eff >> CAP_PERFMON) & 1))
-		return 0;
-	snprintf(why, len,
-		 "tracing needs root, or CAP_BPF and CAP_PERFMON (try sudo; replaying a file "
-		 "with -r does not)");
-	return -EPERM;
-}
-
-int probe__tp_nargs(const struct kbtf *btf)
-{
-	uint32_t id;
-	int kind;
-
-	if (!btf)
-		return 0;
-	id = kbtf__find(btf, "btf_trace_kfree_skb", KBTF_TYPEDEF);
-	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || kind == KBTF_PTR))
-		id = kbtf__ref(btf, id);
-	if (!id || kbtf__kind(btf, id) != KBTF_FUNC_PROTO || kbtf__vlen(btf, id) < 1)
-		return 0;
-	return kbtf__vlen(btf, id) - 1; /* the first argument is the tracepoint's own data */
-}
-
-/* Through typedefs and qualifiers (const, volatile, restrict) to the type itself. */
-static uint32_t resolve(const struct kbtf *btf, uint32_t id)
-{
-	int kind;
-
-	while (id && ((kind = kbtf__kind(btf, id)) == KBTF_TYPEDEF || (kind >= 9 && kind <= 11)))
-		id = kbtf__ref(btf, id);
-	return id;
-}
-
-/*
- * The pair reads tcp_validate_incoming(sk, skb, th, syn_inerr)'s arguments and
- * takes its bool result for "dropped": only that exact shape will do.
- */
-static int validate_incoming_fits(const struct kbtf *btf)
-{
-	uint32_t fn = kbtf__find(btf, "tcp_validate_incoming", KBTF_FUNC), proto, ret;
-
-	if (!fn)
-		return 0;
-	proto = kbtf__ref(btf, fn);
-	if (kbtf__kind(btf, proto) != KBTF_FUNC_PROTO || kbtf__vlen(btf, proto) != 4)
-		return 0;
-	ret = resolve(btf, kbtf__ref(btf, proto));
-	return ret && kbtf__kind(btf, ret) == KBTF_INT && !strcmp(kbtf__name(btf, ret), "_Bool");
-}
-
-void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
-{
-	kf->has_btf = btf != NULL;
-	kf->tp_nargs = probe__tp_nargs(btf);
-	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
-	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
-	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
-}
-
-int tracefs_ensure(void)
-{
-	struct stat st;
-
-	if (!stat("/sys/kernel/tracing/events", &st) ||
-	    !stat("/sys/kernel/debug/tracing/events", &st))
-		return 0;
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY)
-		return -errno;
-	return stat("/sys/kernel/tracing/events", &st) ? -ENOENT : 0;
-}
-
-/*
- * The addresses of the two functions the kprobe and fentry modes watch, from
- * /proc/kallsyms: 0 if a function is not there, 1 if it is but its address is
- * hidden from us (kptr_restrict). Read once: the file is large.
- */
-static struct {
-	int read;
-	unsigned long long tcp_drop;
-	unsigned long long validate_incoming;
-} fns;
-
-static int sym_is(const char *sym, const char *name)
-{
-	size_t len = strlen(name);
-
-	return !strncmp(sym, name, len) && (sym[len] == '\n' || sym[len] == '\t');
-}
-
-static void read_fns(void)
-{
-	char line[512];
-	FILE *f;
-
-	if (fns.read)
-		return;
-	fns.read = 1;
-	f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return;
-	while ((!fns.tcp_drop || !fns.validate_incoming) && fgets(line, sizeof(line), f)) {
-		char *sym = strchr(line, ' ');
-		unsigned long long addr;
-
-		if (!sym || !sym[1] || sym[2] != ' ')
-			continue;
-		addr = strtoull(line, NULL, 16);
-		if (sym_is(sym + 3, "tcp_drop"))
-			fns.tcp_drop = addr ? addr : 1;
-		else if (sym_is(sym + 3, "tcp_validate_incoming"))
-			fns.validate_incoming = addr ? addr : 1;
-	}
-	fclose(f);
-}
-
-static int has_kprobes(void)
-{
-	struct stat st;
-
-	tracefs_ensure();
-	return !stat("/sys/bus/event_source/devices/kprobe", &st) ||
-	       !stat("/sys/kernel/tracing/kprobe_events", &st) ||
-	       !stat("/sys/kernel/debug/tracing/kprobe_events", &st);
-}
-
-/* What must hold before a mode is worth loading; fills why when it does not. */
-static int precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nargs, char *why,
-		    size_t len)
-{
-	struct stat st;
-
-	switch (m) {
-	case PROBE_TP_BTF:
-		if (!kf->has_btf) {
-			snprintf(why, len, "the kernel has no BTF");
-			return -ENOENT;
-		}
-		if (!tp_nargs) {
-			snprintf(why, len, "no kfree_skb tracepoint in the kernel's BTF");
-			return -ENOENT;
-		}
-		return 0;
-	case PROBE_RAW_TP:
-		return 0;
-	case PROBE_TRACEPOINT:
-		if (tracefs_ensure()) {
-			snprintf(why, len, "tracefs is not mounted and cannot be");
-			return -ENOENT;
-		}
-		if (stat("/sys/kernel/tracing/events/skb/kfree_skb", &st) &&
-		    stat("/sys/kernel/debug/tracing/events/skb/kfree_skb", &st)) {
-			snprintf(why, len, "no skb:kfree_skb tracepoint");
-			return -ENOENT;
-		}
-		return 0;
-	case PROBE_KPROBE:
-		if (!has_kprobes()) {
-			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
-			return -EOPNOTSUPP;
-		}
-		read_fns();
-		if (!fns.tcp_drop && !fns.validate_incoming) {
-			snprintf(why, len,
-				 "neither tcp_drop() nor tcp_validate_incoming() is in this "
-				 "kernel's "
-				 "symbols (inlined)");
-			return -ENOENT;
-		}
-		return 0;
-	case PROBE_FENTRY:
-		if (!kf->has_tcp_drop && !kf->has_validate_incoming) {
-			snprintf(why, len,
-				 "neither tcp_drop() nor tcp_validate_incoming(sk, skb, th, "
-				 "syn_inerr) "
-				 "returning bool is in this kernel's BTF");
-			return -ENOENT;
-		}
-		return 0;
-	default:
-		snprintf(why, len, "unknown mode");
-		return -EINVAL;
-	}
 }
 
 /* Whether this kernel takes ring buffers as the inner maps of an array of maps. */
@@ -457,11 +229,6 @@ static void close_rings(struct probe *p)
 	if (p->outer_fd >= 0)
 		close(p->outer_fd);
 	p->outer_fd = -1;
-}
-
-static const char *pair_name(enum pair_kind k)
-{
-	return k == PAIR_FENTRY ? "fentry/fexit" : "kprobe/kretprobe";
 }
 
 /* What one load attaches: a kfree_skb (or tcp_drop) program, the pair, or both. */
@@ -608,7 +375,7 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	if (err) {
 		if (pl->pair)
 			snprintf(why, len, "cannot load %s on tcp_validate_incoming: %s",
-				 pair_name(pl->pair), explain(err));
+				 plan__pair_name(pl->pair), explain(err));
 		else
 			snprintf(why, len, "cannot load: %s", explain(err));
 		goto fail;
@@ -638,35 +405,6 @@ fail:
 	return err;
 }
 
-/* The entry/exit pair's prechecks; fills why when it cannot be tried. */
-static int pair_possible(struct probe *p, enum pair_kind k, const struct kernel_facts *kf,
-			 char *why, size_t len)
-{
-	unsigned long long addr;
-
-	read_fns();
-	addr = fns.validate_incoming;
-	if (k == PAIR_FENTRY && !kf->has_validate_incoming) {
-		snprintf(why, len,
-			 "no tcp_validate_incoming(sk, skb, th, syn_inerr) returning bool in this "
-			 "kernel's BTF");
-		return 0;
-	}
-	if (k == PAIR_KPROBE) {
-		if (!has_kprobes()) {
-			snprintf(why, len, "this kernel has no kprobes (CONFIG_KPROBES is off)");
-			return 0;
-		}
-		/* Without BTF the name is all there is to go by; with it, the shape must fit. */
-		if (!addr || (kf->has_btf && !kf->has_validate_incoming)) {
-			snprintf(why, len, "no tcp_validate_incoming() to probe in this kernel");
-			return 0;
-		}
-	}
-	p->pair_loc = addr > 1 ? addr : 0;
-	return 1;
-}
-
 /*
  * One mode on its own. kprobe and fentry watch tcp_drop() where it exists,
  * else tcp_validate_incoming() with the pair, which sees what TCP itself
@@ -686,11 +424,10 @@ static int load_mode(struct probe *p, const struct probe_opts *po, const struct 
 		vmsg("probe tp_btf with bpf_rdonly_cast: %s; the plain one next", why);
 		pl.cast = 0;
 	}
-	read_fns();
-	if ((m == PROBE_KPROBE && !fns.tcp_drop) || (m == PROBE_FENTRY && !kf->has_tcp_drop)) {
+	if ((m == PROBE_KPROBE && !plan__tcp_drop()) || (m == PROBE_FENTRY && !kf->has_tcp_drop)) {
 		enum pair_kind k = m == PROBE_KPROBE ? PAIR_KPROBE : PAIR_FENTRY;
 
-		if (!pair_possible(p, k, kf, why, len))
+		if (!plan__pair_possible(k, kf, &p->pair_loc, why, len))
 			return -ENOENT;
 		pl.mode = PROBE_AUTO;
 		pl.pair = k;
@@ -713,7 +450,7 @@ static void add_pair(struct probe *p, const struct probe_opts *po, const struct 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		size_t used = strlen(all);
 
-		if (pair_possible(p, kinds[i], kf, why, sizeof(why))) {
+		if (plan__pair_possible(kinds[i], kf, &p->pair_loc, why, sizeof(why))) {
 			struct plan pl = { .mode = PROBE_AUTO, .pair = kinds[i] };
 
 			if (!load_plan(p, po, &pl, p->skel, why, sizeof(why))) {
@@ -721,9 +458,9 @@ static void add_pair(struct probe *p, const struct probe_opts *po, const struct 
 				return;
 			}
 		}
-		vmsg("probe %s on tcp_validate_incoming: %s", pair_name(kinds[i]), why);
+		vmsg("probe %s on tcp_validate_incoming: %s", plan__pair_name(kinds[i]), why);
 		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
-			 pair_name(kinds[i]), why);
+			 plan__pair_name(kinds[i]), why);
 	}
 	vmsg("drops inside TCP (tcp_validate_incoming, via tcp_drop) are not visible on this "
 	     "kernel (%s)",
@@ -755,7 +492,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	const enum probe_mode *modes = po->mode == PROBE_AUTO ? order : only;
 	size_t nmodes = po->mode == PROBE_AUTO ? ARRAY_SIZE(order) : 1;
 	struct probe *p = xcalloc(1, sizeof(*p));
-	char why[256], all[1024] = "";
+	char why[256], all[1024] = "", tried[ARRAY_SIZE(order)][256 + 16];
 	int err = -ENOENT;
 
 	p->outer_fd = -1;
@@ -772,28 +509,32 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 		int tracepoint = m == PROBE_TP_BTF || m == PROBE_RAW_TP || m == PROBE_TRACEPOINT;
 
 		why[0] = '\0';
-		err = precheck(m, kf, p->tp_nargs, why, sizeof(why));
+		err = plan__precheck(m, kf, p->tp_nargs, why, sizeof(why));
 		if (!err)
 			err = load_mode(p, po, kf, m, why, sizeof(why));
 		if (!err) {
+			/* The modes that failed first; when none works, the one line below says it.
+			 */
+			for (size_t j = 0; j < i; j++)
+				vmsg("%s", tried[j]);
 			if (tracepoint && p->tp_nargs < 3 && po->mode == PROBE_AUTO)
 				add_pair(p, po, kf);
 			p->mode = m;
 			if (tracepoint)
 				vmsg("probe: %s on kfree_skb (%d tracepoint arguments)%s%s%s",
 				     probe_mode_name(m), p->tp_nargs, p->pair ? " + " : "",
-				     p->pair ? pair_name(p->pair) : "",
+				     p->pair ? plan__pair_name(p->pair) : "",
 				     p->pair ? " on tcp_validate_incoming" : "");
 			else if (p->pair)
 				vmsg("probe: %s on tcp_validate_incoming (drops inside TCP only)",
-				     pair_name(p->pair));
+				     plan__pair_name(p->pair));
 			else
 				vmsg("probe: %s on tcp_drop", probe_mode_name(m));
 			drop_object_pages();
 			*out = p;
 			return 0;
 		}
-		vmsg("probe %s: %s", probe_mode_name(m), why);
+		snprintf(tried[i], sizeof(tried[i]), "probe %s: %s", probe_mode_name(m), why);
 		snprintf(all + used, sizeof(all) - used, "%s%s: %s", used ? "; " : "",
 			 probe_mode_name(m), why);
 	}

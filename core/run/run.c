@@ -177,6 +177,9 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 		goto out;
 	}
 	code = src->start ? src->start(src, &r, set) : 0;
+	/* --user: attached, files open; nothing from here on runs as root. */
+	if (!code && privs__drop())
+		code = 1;
 	if (code)
 		goto out;
 	/* init may end the run (tcpdrop.exit) or fail; done(stats) runs either way. */

@@ -56,6 +56,19 @@ static inline char *put_u32(char *o, uint32_t v)
 }
 
 /*
+ * --- Giving up root (--user). privs__prepare looks USER up (a name, or a uid the user database
+ * knows; root itself is refused) while the database can still be read: 0, or -errno after one
+ * line (not root, no such user). privs__drop then becomes that user for good: supplementary
+ * groups cleared, its primary group, its uid, no capability left (effective, permitted,
+ * inheritable, ambient; the bounding set as far as allowed), no_new_privs; and checks that all
+ * of it holds. 0 (also when nothing was prepared, or it is done already), or -errno after one
+ * line. Credentials of other threads follow the uid (glibc), not the capability calls: call it
+ * from the thread that runs the scripts.
+ */
+int privs__prepare(const char *user);
+int privs__drop(void);
+
+/*
  * After timing_start(1) (main, when TCPDROP_TIMING is set): "tcpdrop: [timing] +12.3 ms what
  * (hwm 4.1 MiB)" on stderr, the time since timing_start and the peak RSS so far, to see where
  * start-up goes. Nothing otherwise.

@@ -81,6 +81,7 @@ r2=$("$TCPDROP" --list-reasons 2>/dev/null | awk 'NR == 4 { print $1 }')
 if [ -n "$r1" ] && [ -n "$r2" ]; then
 	has completion-reason "$r1" -- --reason "$(echo "$r1" | cut -c1-4)"
 	has completion-reason-list "$r1,$r2" -- --reason "$r1,$(echo "$r2" | cut -c1-4)"
+	has completion-explain "$r1" -- --explain "$(echo "$r1" | cut -c1-4)"
 else
 	fail completion-reason "this kernel lists no drop reasons (tcpdrop --list-reasons)"
 fi
@@ -92,3 +93,4 @@ else
 	fail completion-netns-id "ip netns add: $(cat "$W/err")"
 fi
 has completion-pid-netns 1 -- --pid-netns ''
+has completion-user nobody -- --user nob

@@ -117,7 +117,7 @@ code_of() {
 	if [ -n "$FMT" ] && [ $HAS_REASON = 1 ]; then
 		sed -n "s/.*{ \([0-9][0-9]*\), \"$1\" }.*/\1/p" "$FMT"
 	else
-		sed -n "s/^$1  *\([0-9][0-9]*\)\$/\1/p" "$W/reasons"
+		sed -n "s/^$1  *\([0-9][0-9]*\) .*/\1/p" "$W/reasons"
 	fi
 }
 
@@ -138,7 +138,7 @@ if [ $HAS_REASON = 1 ]; then
 	if [ -n "$FMT" ]; then
 		bad=""
 		for r in $R_NOSOCK $R_NF $R_OOW $R_SYN $R_PURGE; do
-			l=$(sed -n "s/^$r  *\([0-9][0-9]*\)\$/\1/p" "$W/reasons")
+			l=$(sed -n "s/^$r  *\([0-9][0-9]*\) .*/\1/p" "$W/reasons")
 			[ "$l" = "$(code_of "$r")" ] || bad="$bad $r=$l/$(code_of "$r")"
 		done
 		check_eq "--list-reasons agrees with the tracepoint format" "" "$bad"

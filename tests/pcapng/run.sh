@@ -228,7 +228,7 @@ check_eq replay-kernel-rules-v6-no-reason "1" "$(tr '\n' ' ' <"$W/fk6" | sed 's/
 	--reason NOT_SPECIFIED -e 'print(e.dport)' >"$W/fk4"
 check_eq replay-kernel-rules-both-sides "22" "$(tr '\n' ' ' <"$W/fk4" | sed 's/ $//')"
 "$TD" -r "$W/s.pcapng" --list-reasons >"$W/lr"
-check_grep replay-list-reasons '^NO_SOCKET  *3$' "$W/lr"
+check_grep replay-list-reasons '^NO_SOCKET  *3  *no socket wanted' "$W/lr"
 cat >"$W/tick.lua" <<'EOF'
 function drop(e) io.write("drop\n") end
 function tick(n) io.write("tick ", n, "\n") end

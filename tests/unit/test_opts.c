@@ -302,6 +302,54 @@ static void test_errors(void)
 	      o.filter.family);
 }
 
+/* The options of core/cli's later additions: -V, --max-keys, --user, --explain. */
+static void test_cli_additions(void)
+{
+	ok("-V", parse("-V"));
+	check("-V sets version", o.version, "version not set");
+	ok("max-keys", parse("--max-keys", "500"));
+	check("max-keys value", o.max_keys == 500, "max_keys %llu", (unsigned long long)o.max_keys);
+	ok("max-keys top", parse("--max-keys=100000000"));
+	bad("max-keys zero", parse("--max-keys", "0"),
+	    "--max-keys: '0' is too small (1-100000000 keys)");
+	bad("max-keys over", parse("--max-keys", "100000001"),
+	    "--max-keys: '100000001' is too large (1-100000000 keys)");
+	bad("max-keys word", parse("--max-keys", "1e3"),
+	    "--max-keys: '1e3' is invalid (1-100000000 keys)");
+	ok("no max-keys", parse_none());
+	check("max-keys default", o.max_keys == 0, "max_keys %llu", (unsigned long long)o.max_keys);
+	ok("user", parse("--user", "nobody"));
+	check("user kept", o.user && !strcmp(o.user, "nobody"), "user '%s'", o.user);
+	ok("explain", parse("--explain", "NO_SOCKET"));
+	check("explain kept", o.explain && !strcmp(o.explain, "NO_SOCKET"), "explain '%s'",
+	      o.explain);
+}
+
+/* A word with a newline or a terminal's escape stays on one line, escaped. */
+static void test_escaped_words(void)
+{
+	bad("newline in a port", parse("--port", "8\n0"),
+	    "--port: '8\\n0' is not a port (1-65535)");
+	bad("escape in an address", parse("--addr", "\033[2J"),
+	    "--addr: '\\033[2J' is not an IPv4/IPv6 address or CIDR");
+	bad("control byte as an option", parse("-\001"), "unknown option -\\001");
+	bad("newline in a long option", parse("--a\nb"),
+	    "unknown option or missing value: --a\\nb");
+}
+
+/* A parse that stops inside a cluster, then another on other words: getopt starts afresh. */
+static void test_getopt_reset(void)
+{
+	static char w1[] = "-4.d", w2[] = "-d", w3[] = "5";
+	char *a1[] = { "tcpdrop", w1, NULL }, *a2[] = { "tcpdrop", w2, w3, NULL };
+
+	opts_free(&o);
+	check("cluster stops", opts_parse(&o, 2, a1, err, sizeof(err)) == -EINVAL, "accepted");
+	opts_free(&o);
+	check("next parse afresh", !opts_parse(&o, 3, a2, err, sizeof(err)) && o.duration == 5,
+	      "'%s', duration %g", err, o.duration);
+}
+
 int main(void)
 {
 	test_basics();
@@ -311,6 +359,9 @@ int main(void)
 	test_nets();
 	test_words();
 	test_errors();
+	test_cli_additions();
+	test_escaped_words();
+	test_getopt_reset();
 	opts_free(&o);
 	return failures ? 1 : 0;
 }
