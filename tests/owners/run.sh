@@ -63,7 +63,7 @@ cleanup() {
 		done
 	done
 	"$IP" netns del "$NS" 2>/dev/null
-	grep -o " $W[^ ]*" /proc/mounts | sort -r | while read -r m; do
+	grep -o " ${W}[^ ]*" /proc/mounts | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
 	rm -rf "$W"
