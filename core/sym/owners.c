@@ -359,7 +359,7 @@ static void scan_netns(struct owners *ow)
 {
 	DIR *d = opendir(ow->proc);
 	struct dirent *de;
-	unsigned int denied = 0;
+	unsigned int denied = 0, full = 0;
 
 	ow->st.netns_scans++;
 	tab_clear(&ow->netns);
@@ -392,9 +392,10 @@ static void scan_netns(struct owners *ow)
 		if (have)
 			common_prefix(have, path);
 		else if (tab_add(&ow->netns, ino, xstrdup(path)) == -ENOSPC)
-			ow->st.full++;
+			full = 1;
 	}
 	closedir(d);
+	ow->st.full += full;
 	if (denied && !ow->denied_warned) {
 		ow->denied_warned = 1;
 		owners_warn(ow,
@@ -568,8 +569,14 @@ const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino)
 	if (!path && due(ow, &ow->scan_at)) {
 		scan_netns(ow);
 		path = tab_get(&ow->netns, netns_ino);
+		/*
+		 * No process in it (a namespace kept by a bind mount): "" says so until the next
+		 * scan, not one scan a second while its drops come.
+		 */
+		if (!path && tab_add(&ow->netns, netns_ino, xstrdup("")) == -ENOSPC)
+			ow->st.full++;
 	}
-	return path ? owners__path(ow, path) : NULL;
+	return path && *path ? owners__path(ow, path) : NULL;
 }
 
 const struct owner *owners__pid(struct owners *ow, int pid)

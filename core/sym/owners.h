@@ -2,7 +2,8 @@
  * Who was hurt: cgroup ids, network namespaces and pids to the container, pod or unit they belong
  * to, resolved in user space from what the kernel and the runtimes keep on disk (no daemon, no
  * API). Lazily, cached, rescanned on a miss at most once per rescan interval, never per event;
- * every cache bounded. What cannot be told is NULL (printed "-"), never a guess.
+ * every cache bounded. What cannot be told is NULL (printed "-"), never a guess. Not thread-safe:
+ * one struct owners per thread.
  * (Private to core/sym until the lead moves it into sym.h.)
  */
 #ifndef TCPDROP_SYM_OWNERS_H
@@ -80,7 +81,7 @@ const struct owner *owners__path(struct owners *ow, const char *path);
 /*
  * A network namespace's inode to the container or pod whose processes are in it: the container
  * when they all are in one, the pod when they all are in one pod, else nothing told (the host's
- * namespace). NULL when no process readable here is in it.
+ * namespace). NULL when no process readable here is in it. Answers are kept netns_ttl_ms.
  */
 const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino);
 /* A process's owner, from /proc/PID/cgroup (reads it at each call: not for every event). */

@@ -26,7 +26,7 @@ struct owners {
 	int denied_warned;
 	struct tab cgroups; /* cgroup id -> path */
 	struct tab paths; /* hash of a path -> struct path_ent */
-	struct tab netns; /* netns inode -> the path its processes share */
+	struct tab netns; /* netns inode -> the path its processes share; "": none in it */
 	struct tab comms; /* (pid, start) -> struct comm_ent */
 	struct tab podman, docker; /* hash of an id -> struct ent: name */
 	struct tab kube_ctr; /* hash of an id -> struct ent: pod, namespace, container */

@@ -326,6 +326,19 @@ static void test_tree(void)
 	check("a miss within the interval does not walk again", st.limited >= 1, "%llu limited",
 	      (unsigned long long)st.limited);
 
+	owner_is("a netns no process is in", owners__netns(ow, 4026539999ULL), "-");
+	{
+		uint64_t limited;
+
+		owners__stats(ow, &st);
+		limited = st.limited;
+
+		owner_is("a netns no process is in, again", owners__netns(ow, 4026539999ULL), "-");
+		owners__stats(ow, &st);
+		check("an empty netns is remembered, not rescanned", st.limited == limited,
+		      "%llu limited, was %llu", (unsigned long long)st.limited,
+		      (unsigned long long)limited);
+	}
 	owner_is("netns of two containers of one pod: the pod", owners__netns(ow, 4026532001ULL),
 		 KPATH " - - -" K8S);
 	owner_is("netns on a hybrid host: name=systemd's line when 0:: tells nothing",
@@ -333,7 +346,6 @@ static void test_tree(void)
 	owner_is("netns of a container's processes in its sub-cgroups: the container",
 		 owners__netns(ow, 4026532003ULL), "/docker/" ID1 " docker " ID1 " api - - -");
 	owner_is("the host's netns: nobody", owners__netns(ow, 4026531840ULL), "/ - - - - - -");
-	owner_is("a netns no process is in", owners__netns(ow, 4026539999ULL), "-");
 	owners__stats(ow, &st);
 	check("one scan for every netns", st.netns_scans == 1, "%llu scans",
 	      (unsigned long long)st.netns_scans);
@@ -420,13 +432,13 @@ static void test_bounds(void)
 		static const char *const dirs[] = { "cg",
 						    "cg/kubepods",
 						    "cg/kubepods/besteffort",
-						    "cg" KPATH,
-						    "cg" KPATH "/" ID1,
-						    "cg" KPATH "/" ID2,
+						    ("cg" KPATH),
+						    ("cg" KPATH "/" ID1),
+						    ("cg" KPATH "/" ID2),
 						    "cg/system.slice",
 						    "cg/system.slice/cron.service",
 						    "cg/libpod_parent",
-						    "cg/libpod_parent/libpod-" ID2 };
+						    ("cg/libpod_parent/libpod-" ID2) };
 		unsigned int found = 0, walks;
 
 		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
