@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 	if (o.user && !o.read_path && !o.no_stack && !o.list_reasons && !o.explain) {
 		char sym[64];
 
-		ksyms__format(ks, 0, sym, sizeof(sym));
+		ksyms__format(ks, 0, 0, sym, sizeof(sym));
 	}
 	code = set_up(&o, &env, &set, &rec, nm, ks, &src);
 	if (src)
