@@ -2,6 +2,7 @@
 #ifndef TCPDROP_KERNEL_KERNEL_H
 #define TCPDROP_KERNEL_KERNEL_H
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,5 +106,124 @@ int live__drain(struct live *lv);
 /* The last read: deliver everything, held-back events included. */
 int live__finish(struct live *lv);
 uint64_t live__seen(struct live *lv);
+
+/*
+ * The kernel's own drop counters (the TCP/IP MIB of /proc/net/{netstat,snmp,snmp6}) per network
+ * namespace, beside the drops tcpdrop traced: what the kernel counted and no probe saw.
+ * (Private to core/kernel for now: its declarations belong in kernel.h.)
+ */
+
+struct mib;
+struct names;
+
+#define MIB_MAX_NS 256 /* namespaces watched at most; more are counted (mib__overflow) */
+
+/* An empty set of namespaces; max_ns 0 means MIB_MAX_NS. Never NULL. */
+struct mib *mib__new(unsigned int max_ns);
+void mib__free(struct mib *m);
+
+/*
+ * Watch a network namespace by its inode (e.netns, `stat -L /proc/PID/ns/net`): find it (this
+ * thread's own, a name under /run/netns or /var/run/netns, /proc/PID/ns/net), enter it with setns()
+ * on the calling thread only (its namespace is restored before return), open its /proc/net files
+ * and keep them open, and take the start snapshot now: a namespace first watched mid-run counts
+ * from then. The kept files go on reading after root is dropped. Idempotent and cheap once known.
+ * 1: watched (now or before); 0: not found or not enterable (yet), looked up again at most once a
+ * second here or by mib__sample, except after -EPERM (never again); -ENOSPC: the table is full
+ * (the namespace is counted in mib__overflow). A kept file holds its namespace alive (and its
+ * devices): mib__sample lets go of one no process nor /run/netns name holds any more (gone).
+ */
+int mib__watch(struct mib *m, uint64_t netns_ino);
+/* The same from DIR/netstat, DIR/snmp and DIR/snmp6 (any may be missing; tests). 1, -ENOSPC. */
+int mib__watch_dir(struct mib *m, uint64_t netns_ino, const char *dir);
+
+/*
+ * Re-read every watched namespace's counters (the "now" values), retry the namespaces not found
+ * (at most once a second), and at most every 5 s let go of the namespaces nothing else holds (as
+ * root only: once root is dropped, other users' processes cannot be looked at and none is let
+ * go). 0, or the first -errno of a read (the others are still read).
+ */
+int mib__sample(struct mib *m);
+
+/* A namespace: i from 0 to mib__ns_count() - 1, in the order first watched. */
+struct mib_ns {
+	uint64_t ino;
+	int open; /* its counters are read */
+	int err; /* the last lookup's -errno (-ENOENT: not found) when not open */
+	const char *via; /* "self", the path it was entered by, or the test directory */
+	uint64_t since_ns; /* CLOCK_MONOTONIC of the start snapshot (or of the first try) */
+	unsigned int tries; /* lookups made */
+	int gone; /* its last process went: its counters as read then (open stays 1) */
+};
+size_t mib__ns_count(const struct mib *m);
+/* 0, or -ENOENT past the last. */
+int mib__ns(const struct mib *m, size_t i, struct mib_ns *out);
+/* Namespaces not watched because the table was full. */
+uint64_t mib__overflow(const struct mib *m);
+/* CLOCK_MONOTONIC of mib__new, to say how far into the run a namespace was first watched. */
+uint64_t mib__born_ns(const struct mib *m);
+
+/*
+ * Counters, by an id shared by every namespace: 0 to mib__counter_count() - 1, in the order first
+ * read. Named as nstat names them: the group and the name (TcpExtListenOverflows, TcpInCsumErrors,
+ * Ip6InHdrErrors). Every counter of the files is kept, those of newer kernels too.
+ */
+size_t mib__counter_count(const struct mib *m);
+const char *mib__counter_name(const struct mib *m, size_t id);
+/*
+ * Counter id of namespace i: its first value read (start: at watch time, or when it first
+ * appeared) and its last (now). 0, or -ENOENT when that namespace never showed it.
+ */
+int mib__value(const struct mib *m, size_t i, size_t id, uint64_t *start, uint64_t *now);
+/* The same by namespace inode and counter name. */
+int mib__find(const struct mib *m, uint64_t netns_ino, const char *name, uint64_t *start,
+	      uint64_t *now);
+
+/* --- Coverage: the counters' deltas beside the traced counts of the reasons naming the same. */
+
+/* What the caller traced: count drops of one reason (the kernel's name) in one namespace. */
+struct mib_traced {
+	uint64_t netns;
+	const char *reason;
+	uint64_t count;
+};
+
+enum mib_verdict {
+	MIB_MATCHED, /* as many traced as counted */
+	MIB_TRACED_FEWER, /* some traced: filters, lost events, or paths without that reason */
+	MIB_TRACED_MORE, /* the reasons cover more than the counter, or it was watched mid-run */
+	MIB_NOT_TRACED, /* counted, none traced, and no probe on this kernel sees these */
+};
+
+/* "matched", "traced fewer", "traced more", "not traced: no probe on this kernel sees these". */
+const char *mib_verdict_text(enum mib_verdict v);
+
+struct mib_row {
+	uint64_t netns;
+	const char *counter; /* nstat's name */
+	const char *what; /* in words, plural ("listen overflows"); the counter's name if none */
+	const char *reasons; /* the matching reasons, comma-separated; "" when none */
+	const char *why; /* with MIB_NOT_TRACED: why no tracer sees them, in words */
+	uint64_t kernel; /* the counter's delta: now - start */
+	uint64_t traced; /* the traced counts of its reasons in that namespace, summed */
+	enum mib_verdict verdict;
+};
+
+/*
+ * The coverage rows of every open namespace, by namespace then counter, for the counters that
+ * name a drop (those of explain.c's mib column and a few the kernel frees with consume_skb, e.g.
+ * listen overflows). nm says which reasons this kernel names (NULL: all of them). Rows where
+ * neither side counted anything are left out unless all. *rows is the caller's to free();
+ * returns their number (0: *rows is NULL).
+ */
+size_t mib__coverage(const struct mib *m, struct names *nm, const struct mib_traced *traced,
+		     size_t n_traced, int all, struct mib_row **rows);
+
+/*
+ * The table: one header line, aligned columns, then each row not matched in words ("57 listen
+ * overflows counted by the kernel, 0 traced: this kernel offers no probe for them (netns N)"),
+ * and the namespaces watched mid-run, not readable, or not watched for the bound.
+ */
+void mib__print_coverage(const struct mib *m, const struct mib_row *rows, size_t n, FILE *out);
 
 #endif

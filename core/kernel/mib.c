@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel/mib.h"
+#include "kernel/kernel.h"
 #include "sym/sym.h"
 #include "util/util.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/mib.h"
+#include "kernel/kernel.h"
 #include "sym/sym.h"
 #include "util/util.h"
 

@@ -3,7 +3,7 @@
  * source is read on a miss, at most once per rescan interval, into a bounded table; a hit is a
  * hash lookup. The runtimes' names come from their own files (owners_files.c).
  */
-#include "sym/owners.h"
+#include "sym/sym.h"
 #include "sym/owners_int.h"
 
 #include <ctype.h>

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "sym/owners.h"
+#include "sym/sym.h"
 
 /* u64 keys (never 0) to one malloc'd value each; at most max entries. */
 struct tab {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym/owners.h"
+#include "sym/sym.h"
 
 static void warn_line(const char *line)
 {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sym/owners.h"
+#include "sym/sym.h"
 
 #define CHECK_SUITE "owners"
 #include "check.h"
