@@ -5,7 +5,6 @@
  * out of the time the reader has to drain the rings in a storm.
  */
 #include "capture/capture.h"
-#include "lua/bridge.h"
 #include "sym/sym.h"
 #include "util/util.h"
 

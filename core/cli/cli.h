@@ -100,4 +100,12 @@ int parse_net(const char *s, struct tcpdrop_net *net);
 
 extern const char usage_text[];
 
+/*
+ * The runtime's part of the command line: -s (its source read here), -f, -e, -c, -i,
+ * --keep-going, the script's arguments. 0, or -errno after one line on stderr (the
+ * caller exits 2). runtime_opts__free (core/lua) releases the source.
+ */
+struct runtime_opts;
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o);
+
 #endif

@@ -558,3 +558,24 @@ void opts_free(struct options *o)
 	free(o->pcap_expr);
 	o->pcap_expr = NULL;
 }
+
+int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
+{
+	char *src = NULL, *chunk = NULL;
+	size_t len = 0;
+
+	memset(ro, 0, sizeof(*ro));
+	if (o->script && runtime__script_source(o->script, &src, &len, &chunk))
+		return -EINVAL;
+	ro->script_src = src;
+	ro->script_len = len;
+	ro->script_chunk = chunk;
+	ro->filter_expr = o->filter_expr;
+	ro->exec_code = o->exec_code;
+	ro->args = o->script_args;
+	ro->nargs = o->nscript_args;
+	ro->count = o->count;
+	ro->keep_going = o->keep_going;
+	ro->interval = o->interval;
+	return 0;
+}

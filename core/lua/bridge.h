@@ -35,14 +35,7 @@ struct runtime_opts {
 
 #define RUNTIME_MAX_KEYS 10000
 
-struct options;
-
-/*
- * The runtime's part of the command line: -s (its source read here), -f, -e, -c, -i,
- * --keep-going, the script's arguments. 0, or -errno after one line on stderr (the
- * caller exits 2). runtime_opts__free releases the source.
- */
-int runtime_opts__from(struct runtime_opts *ro, const struct options *o);
+/* Release what runtime_opts__from (core/cli) read: the script's source and chunk name. */
 void runtime_opts__free(struct runtime_opts *ro);
 
 /*

@@ -3,7 +3,6 @@
 #include "lua/cfuncs.h"
 #include "lua/corelib.h"
 #include "sym/sym.h"
-#include "cli/cli.h"
 #include "util/util.h"
 
 #include <errno.h>

@@ -1,6 +1,5 @@
 /* Which script -s names, and its source: a bare name is a shipped script, never a file. */
 #include "lua/bridge.h"
-#include "cli/cli.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -112,27 +111,6 @@ int runtime__script_source(const char *spec, char **src, size_t *len, char **chu
 	*len = e->len;
 	*chunk = xmalloc(strlen(spec) + 6);
 	sprintf(*chunk, "@%s.lua", spec);
-	return 0;
-}
-
-int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
-{
-	char *src = NULL, *chunk = NULL;
-	size_t len = 0;
-
-	memset(ro, 0, sizeof(*ro));
-	if (o->script && runtime__script_source(o->script, &src, &len, &chunk))
-		return -EINVAL;
-	ro->script_src = src;
-	ro->script_len = len;
-	ro->script_chunk = chunk;
-	ro->filter_expr = o->filter_expr;
-	ro->exec_code = o->exec_code;
-	ro->args = o->script_args;
-	ro->nargs = o->nscript_args;
-	ro->count = o->count;
-	ro->keep_going = o->keep_going;
-	ro->interval = o->interval;
 	return 0;
 }
 
