@@ -64,10 +64,20 @@ _Static_assert(0 TCPDROP_EVENT_FIELDS(TCPDROP_SIZE_F, TCPDROP_SIZE_A) ==
 	       "struct tcpdrop_event has padding between its fields");
 _Static_assert(0 TCPDROP_EVENT_FIELDS(TCPDROP_REC_F, TCPDROP_REC_A) == TCPDROP_EVENT_REC_LEN,
 	       "the fixed record's fields are not PCAPNG_EVENT_LEN bytes");
-_Static_assert(__builtin_offsetof(struct tcpdrop_event, reason_code) == TCPDROP_EVENT_REC_START &&
-		       __builtin_offsetof(struct tcpdrop_event, _pad) ==
-			       TCPDROP_EVENT_REC_START + TCPDROP_EVENT_REC_LEN,
-	       "the fixed record's fields do not lie together");
+/* Each of them within the record's bytes: with the sizes adding up, they fill it exactly. */
+#define TCPDROP_IN_REC(name, size, part)                                                   \
+	_Static_assert(part != TCPDROP_PART_REC ||                                         \
+			       (__builtin_offsetof(struct tcpdrop_event, name) >=          \
+					TCPDROP_EVENT_REC_START &&                         \
+				__builtin_offsetof(struct tcpdrop_event, name) + (size) <= \
+					TCPDROP_EVENT_REC_START + TCPDROP_EVENT_REC_LEN),  \
+		       #name ": the fixed record's fields do not lie together");
+#define TCPDROP_IN_REC_F(type, name, part) TCPDROP_IN_REC(name, sizeof(type), part)
+#define TCPDROP_IN_REC_A(type, name, count, part) TCPDROP_IN_REC(name, sizeof(type) * (count), part)
+TCPDROP_EVENT_FIELDS(TCPDROP_IN_REC_F, TCPDROP_IN_REC_A)
+#undef TCPDROP_IN_REC
+#undef TCPDROP_IN_REC_F
+#undef TCPDROP_IN_REC_A
 _Static_assert(__builtin_offsetof(struct tcpdrop_event, stack_addr) == TCPDROP_EVENT_HEAD_SIZE,
 	       "the head does not end at stack_addr");
 /* Arrays in the record are bytes, so that only its scalars have a byte order to swap. */

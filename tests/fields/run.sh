@@ -29,6 +29,22 @@ if grep -q 'F(__u8, extra' "$tmp/fields.h"; then
 else
 	fail "the test could not misplace a field (bpf/fields.h changed shape?)"
 fi
+# The documented way to add a field: before _pad, shrinking it. Both compilers take it.
+mkdir "$tmp/new"
+cp bpf/tcpdrop.h "$tmp/new/"
+sed -e 's/A(__u8, _pad, 12, TCPDROP_PART_PAD)/F(__u32, trial, TCPDROP_PART_HEAD) A(__u8, _pad, 8, TCPDROP_PART_PAD)/' \
+	bpf/fields.h >"$tmp/new/fields.h"
+if ! grep -q 'F(__u32, trial' "$tmp/new/fields.h"; then
+	fail "the test could not add a field before _pad (bpf/fields.h changed shape?)"
+else
+	for cc in "${CC:-cc} -std=gnu11" "${CLANG:-clang} -target bpf -I/usr/include/$(${CC:-cc} -dumpmachine)"; do
+		if $cc -fsyntax-only -I"$tmp/new" "$tmp/src/t.c" 2>"$tmp/err"; then
+			pass "a field added before _pad compiles with ${cc%% *}"
+		else
+			fail "a field added before _pad is refused by ${cc%% *}: $(grep error "$tmp/err" | head -1)"
+		fi
+	done
+fi
 if ${CC:-cc} -std=gnu11 -fsyntax-only -Ibpf "$tmp/src/t.c" 2>"$tmp/err"; then
 	pass "the real table compiles"
 else
