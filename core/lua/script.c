@@ -27,7 +27,8 @@ static int names_a_file(const char *spec)
 	return strchr(spec, '/') || (n > 4 && !strcmp(spec + n - 4, ".lua"));
 }
 
-static int read_script(const char *path, char **src, size_t *len)
+/* path is opened; shown (path escaped for a terminal) is what messages say. */
+static int read_script(const char *path, const char *shown, char **src, size_t *len)
 {
 	struct stat st;
 	char *nul;
@@ -36,17 +37,17 @@ static int read_script(const char *path, char **src, size_t *len)
 		int err = -errno;
 
 		if (errno == ENOENT)
-			msg("script not found: %s (no such file)", path);
+			msg("script not found: %s (no such file)", shown);
 		else
-			msg("cannot read script %s: %s", path, strerror(errno));
+			msg("cannot read script %s: %s", shown, strerror(errno));
 		return err;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		msg("cannot read script %s: not a regular file", path);
+		msg("cannot read script %s: not a regular file", shown);
 		return -EINVAL;
 	}
 	if (st.st_size > RUNTIME_SCRIPT_MAX) {
-		msg("script %s is too big: %lld bytes, at most %d", path, (long long)st.st_size,
+		msg("script %s is too big: %lld bytes, at most %d", shown, (long long)st.st_size,
 		    RUNTIME_SCRIPT_MAX);
 		return -EFBIG;
 	}
@@ -55,11 +56,11 @@ static int read_script(const char *path, char **src, size_t *len)
 	if (!*src) {
 		int err = -errno;
 
-		msg("cannot read script %s: %s", path, strerror(errno));
+		msg("cannot read script %s: %s", shown, strerror(errno));
 		return err;
 	}
 	if (*len > RUNTIME_SCRIPT_MAX) {
-		msg("script %s is too big: more than %d bytes", path, RUNTIME_SCRIPT_MAX);
+		msg("script %s is too big: more than %d bytes", shown, RUNTIME_SCRIPT_MAX);
 		goto refuse;
 	}
 	nul = memchr(*src, '\0', *len);
@@ -68,7 +69,7 @@ static int read_script(const char *path, char **src, size_t *len)
 
 		for (const char *p = *src; p < nul; p++)
 			line += *p == '\n';
-		msg("script %s has a NUL byte at line %d: not a Lua source text", path, line);
+		msg("script %s has a NUL byte at line %d: not a Lua source text", shown, line);
 		goto refuse;
 	}
 	return 0;
@@ -81,15 +82,20 @@ refuse:
 int runtime__script_source(const char *spec, char **src, size_t *len, char **chunk)
 {
 	const struct embedded *e;
-	int err;
+	char *shown;
+	size_t n = strlen(spec);
+	int err = 0;
 
+	/* The name as the messages here show it: a -s word may hold escape sequences. */
+	shown = xmalloc(4 * n + 1);
+	vis__text(shown, 4 * n + 1, spec, n, 0);
 	if (names_a_file(spec)) {
-		err = read_script(spec, src, len);
-		if (err)
-			return err;
-		*chunk = xmalloc(strlen(spec) + 2);
-		sprintf(*chunk, "@%s", spec);
-		return 0;
+		err = read_script(spec, shown, src, len);
+		if (!err) { /* raw: the error handler escapes what it prints */
+			*chunk = xmalloc(n + 2);
+			sprintf(*chunk, "@%s", spec);
+		}
+		goto out;
 	}
 	e = embedded_script(spec);
 	if (!e) {
@@ -98,12 +104,13 @@ int runtime__script_source(const char *spec, char **src, size_t *len, char **chu
 		if (!stat(spec, &st))
 			msg("no shipped script named '%s' (see --list-scripts); for the file, say "
 			    "./%s",
-			    spec, spec);
+			    shown, shown);
 		else
 			msg("script not found: %s (no shipped script of that name, see "
 			    "--list-scripts; a file needs a path or a .lua suffix)",
-			    spec);
-		return -ENOENT;
+			    shown);
+		err = -ENOENT;
+		goto out;
 	}
 	*src = xmalloc(e->len + 1);
 	memcpy(*src, e->data, e->len);
@@ -111,7 +118,9 @@ int runtime__script_source(const char *spec, char **src, size_t *len, char **chu
 	*len = e->len;
 	*chunk = xmalloc(strlen(spec) + 6);
 	sprintf(*chunk, "@%s.lua", spec);
-	return 0;
+out:
+	free(shown);
+	return err;
 }
 
 void runtime_opts__free(struct runtime_opts *ro)

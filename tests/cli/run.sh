@@ -66,6 +66,19 @@ if [ -n "$c" ]; then
 fi
 "$TCPDROP" --reason "$(printf 'NO\nSOCKET')" >"$W/r" 2>&1
 check_eq cli-reason-newline-escaped "2 1" "$? $(wc -l <"$W/r" | tr -d ' ')"
+# A script name with an escape sequence: every message about it shows the sequence escaped,
+# shipped-name misses, missing files and files that are not regular alike.
+esc=$(printf 'x\033[31m')
+mkdir -p "$W/$esc.lua"
+for spec in "$esc" "$W/$esc.lua" "$W/nonexistent$esc.lua"; do
+	"$TCPDROP" -s "$spec" -r "$REC" >"$W/s" 2>&1
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q 'x\\033\[31m' "$W/s" && ! tr -d '\n' <"$W/s" | grep -q "$(printf '\033')"; then
+		echo "PASS cli-script-name-escaped: $(head -c 60 "$W/s")"
+	else
+		echo "FAIL cli-script-name-escaped: rc $rc, $(od -c "$W/s" | head -3)"
+	fi
+done
 
 # --pid-netns of a process that is gone.
 gone=$(sh -c 'echo $$')
