@@ -30,7 +30,7 @@ end
 -- Write the buffer to stdout and empty it. Through a C function the core hands over: a static
 -- build has no symbols for ffi.C to find, and io.write(buffer) is not compiled by the JIT.
 local C = event.cfuncs
-local KS = core.ksyms -- the run's symbols, for C's frame lines
+local KS = event.ksyms -- the run's symbols, for C's frame lines
 function M.write(b)
 	local p, n = b:ref()
 	C.out(p, n)
