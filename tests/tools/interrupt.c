@@ -5,8 +5,8 @@
  * Loads SCRIPT (a file) with the real runtime, arms SIGALRM every 0.2 s, whose handler calls
  * runtime__interrupt(), and runs HOOK ("drop": default, one synthetic drop; "init"; "tick") then
  * done. Prints "HOOK returned R" and "done returned R" on stdout, and exits with the run's code
- * (runtime__exit_code, else 0). A hook that is never interrupted is ended by the eleventh SIGALRM with the
- * default action (after 2 s): the test sees the signal.
+ * (runtime__exit_code, else 0). A hook that is never interrupted is ended by the eleventh
+ * SIGALRM with the default action (after 2 s): the test sees the signal.
  */
 #include <signal.h>
 #include <stdio.h>
