@@ -312,11 +312,12 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 		code = 1;
 	r.rec = NULL;
 out:
+	/* Before what the handlers and signals.c's threads use goes. */
+	signals__restore();
 	/* The run never started: a file it created goes. */
 	recorder__close(r.rec, NULL);
 	if (src->free)
 		src->free(src);
-	signals__restore();
 	runtime__free(r.rt);
 	return code;
 }

@@ -21,8 +21,12 @@ struct live_source {
 	struct run *r;
 	uint64_t *lost_seen; /* per CPU: losses already reported */
 	uint64_t *lost_now;
-	/* The run took its last drop: the counters as they stood then (later losses are drops
-	 * after the stop, not losses of the run). */
+	/*
+	 * The run took its last drop: the counters as they stood then, and of the losses those
+	 * said before its last batch. A loss first counted at the stop cannot be told from a drop
+	 * after it (the ring keeps the oldest records and refuses new ones: in a storm it fills
+	 * with what came after the drops the run took).
+	 */
 	int frozen;
 	uint64_t st[TCPDROP_STAT_MAX];
 };
@@ -151,8 +155,13 @@ static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 	int ret = run__deliver(ls->r, ev, n);
 
 	if (ret > 0 && !ls->frozen) {
+		int ncpus = libbpf_num_possible_cpus();
+
 		probe__read_stats(ls->probe, ls->st);
-		probe__read_stat_percpu(ls->probe, TCPDROP_STAT_LOST, ls->lost_now);
+		ls->st[TCPDROP_STAT_LOST] = 0;
+		for (int c = 0; c < ncpus; c++)
+			ls->st[TCPDROP_STAT_LOST] += ls->lost_seen[c];
+		memcpy(ls->lost_now, ls->lost_seen, (size_t)ncpus * sizeof(uint64_t));
 		ls->frozen = 1;
 	}
 	return ret;

@@ -144,7 +144,11 @@ check_eq "signals: a third INT ends a compiled endless loop at once" "1 yes" \
 
 # --- 6. SIGPIPE, HUP, QUIT end it like TERM; USR1 asks how it stands -------------------------
 cat >"$W/print.lua" <<'LUA'
-function drop(e) print("drop") end
+function drop(e)
+	print("drop")
+	local t = os.clock() + 0.001 -- slower than head: it has gone before the end
+	while os.clock() < t do end
+end
 function done(s) io.stderr:write("done ran\n") end
 LUA
 ("$TCPDROP" -r "$W/many.pcapng" -s "$W/print.lua" 2>"$W/t6-pipe.err"; echo $? >"$W/t6-pipe.rc") |
@@ -206,3 +210,150 @@ check_eq "write errors: a failing stderr neither loops nor crashes" 1 "$rc"
 printf 'function init() tcpdrop.exit() end\nfunction done(s) print(s.elapsed) end\n' >"$W/ex.lua"
 bounded t20 "$TCPDROP" -r "$W/many.pcapng" -s "$W/ex.lua"
 check_eq "end: a script that exits in init reports 0 s elapsed" "0 0" "$rc $(tail -1 "$W/t20.out")"
+
+# --- Live: a real drop in a network namespace (root) ----------------------------------------
+if [ "$(id -u)" != 0 ]; then
+	fail safety-live-root "the live half of the safety suite must run as root"
+	exit 0
+fi
+need_live safety "" "$TESTBIN/segsend" "$TESTBIN/burst" "$TESTBIN/tdutil" || exit 0
+NS=tdsafe$$
+"$IP" netns add "$NS" && "$IP" -n "$NS" link set lo up || {
+	fail "safety: setup" "cannot make network namespace $NS"
+	exit 0
+}
+NETNS=$("$TESTBIN/tdutil" ino "/var/run/netns/$NS")
+LIVE="--netns-id $NETNS --dport 9"
+# drops N: N drops (RSTs to a closed port), 10 ms apart.
+drops() {
+	"$IP" netns exec "$NS" "$TESTBIN/segsend" -n "$1" 127.0.0.1 40000 127.0.0.1 9 R >/dev/null
+}
+# replayed FILE: the drops a recording holds (rc of the replay on the same line).
+replayed() {
+	n=$("$TCPDROP" -r "$1" -e 'print("d")' 2>"$W/replayed.err" | grep -c '^d$')
+	echo "$? $n"
+}
+
+# 4. Timers: an interval past any time_t.
+printf 'function init() tcpdrop.interval(1e300) end\nfunction drop(e) end\n' >"$W/iv.lua"
+# shellcheck disable=SC2086 # $LIVE is words
+bounded l4-iv "$TCPDROP" $LIVE -s "$W/iv.lua" -d 1
+check_eq "time: tcpdrop.interval(1e300) live (the loop's timers)" "0 " "$rc $(cat "$W/l4-iv.err")"
+
+# 5. Signals while a hook runs, live, with -w: the recording stays whole (what was read).
+live_stuck() {
+	name=$1 script=$2 sigs=$3
+	# shellcheck disable=SC2086
+	"$TCPDROP" $LIVE -w "$W/$name.pcapng" -s "$script" >"$W/$name.out" 2>"$W/$name.err" &
+	lpid=$!
+	(sleep 15 && kill -9 $lpid) >/dev/null 2>&1 &
+	lg=$!
+	sleep 1
+	drops 1
+	sleep 0.5
+	t0=$(date +%s%N)
+	for sig in $sigs; do
+		kill -"$sig" $lpid
+		sleep 0.3
+	done
+	wait $lpid
+	rc=$?
+	secs=$((($(date +%s%N) - t0) / 1000000))
+	kill $lg 2>/dev/null
+}
+live_stuck l5-int "$W/stuck.lua" "INT INT"
+check_eq "signals: live, a second INT interrupts the hook, done runs, recording whole" \
+	"130 done ran|0 1" "$rc $(tr '\n' '|' <"$W/l5-int.err" | grep -o 'done ran|')$(replayed "$W/l5-int.pcapng")"
+live_stuck l5-jit "$W/jit.lua" "INT INT"
+if [ "$rc" = 1 ] && [ "$secs" -ge 1500 ] && [ "$secs" -lt 5000 ] &&
+	grep -q "^tcpdrop: a hook does not give way; the recording is written out" "$W/l5-jit.err" &&
+	[ "$(replayed "$W/l5-jit.pcapng")" = "0 1" ]; then
+	pass "signals: live, a compiled endless loop: 2 s after the second INT, recording whole, rc 1"
+else
+	fail "signals: live jit" "rc $rc after $secs ms, replay $(replayed "$W/l5-jit.pcapng"): $(cat "$W/l5-jit.err")"
+fi
+
+# 6. A reader gone; HUP with aggregations; USR1.
+(
+	# shellcheck disable=SC2086
+	"$TCPDROP" $LIVE -w "$W/l6.pcapng" 2>"$W/l6.err"
+	echo $? >"$W/l6.rc"
+) | head -1 >/dev/null &
+hp=$!
+sleep 1
+drops 1
+(sleep 10 && kill -9 $hp) >/dev/null 2>&1 &
+wait $hp
+check_eq "signals: live, -w FILE | head -1: ends as TERM, the drop is in the file" "0|0 1" \
+	"$(cat "$W/l6.rc")|$(replayed "$W/l6.pcapng")"
+cat >"$W/agg.lua" <<'LUA'
+function drop(e) count(e.dport) end
+LUA
+for sig in HUP QUIT; do
+	# shellcheck disable=SC2086
+	"$TCPDROP" $LIVE -s "$W/agg.lua" >"$W/l6-$sig.out" 2>"$W/l6-$sig.err" &
+	lpid=$!
+	sleep 1
+	drops 2
+	sleep 0.5
+	kill -USR1 $lpid
+	sleep 0.3
+	kill -$sig $lpid
+	wait $lpid
+	check_eq "signals: live $sig runs done: the aggregation is printed, rc 0" "0 1" \
+		"$? $(grep -c '^ *9  *2$' "$W/l6-$sig.out")"
+done
+check_grep "signals: live USR1 prints the status line" \
+	"^tcpdrop: 2 seen, 2 passed, 0 lost, [0-9.]* s$" "$W/l6-HUP.err"
+
+# 7. Write errors live: ticks with nothing to show, and -w - itself.
+printf 'function tick(n) print("tick " .. n) end\nfunction drop(e) end\n' >"$W/tick.lua"
+# shellcheck disable=SC2086
+OUT=/dev/full bounded l7-tick "$TCPDROP" $LIVE -i 0.2 -s "$W/tick.lua"
+check_eq "write errors: live ticks to a full stdout stop it, rc 1" "1 $ENOSPC" \
+	"$rc $(cat "$W/l7-tick.err")"
+# shellcheck disable=SC2086
+"$TCPDROP" $LIVE -w - >/dev/full 2>"$W/l7-w.err" &
+lpid=$!
+(sleep 10 && kill -9 $lpid) >/dev/null 2>&1 &
+sleep 1
+drops 2
+wait $lpid
+check_eq "write errors: -w - to a full stdout stops it, rc 1" "1 1" \
+	"$? $(grep -c 'No space left on device' "$W/l7-w.err")"
+
+# 8. Closed standard descriptors: the recording is no one's text file.
+for fd in 1 2; do
+	# shellcheck disable=SC2086
+	if [ $fd = 1 ]; then
+		# shellcheck disable=SC2086
+		"$TCPDROP" $LIVE -w "$W/l8-$fd.pcapng" -d 2 -s "$W/agg.lua" 2>"$W/l8.err" >&- &
+	else
+		# shellcheck disable=SC2086
+		"$TCPDROP" $LIVE -w "$W/l8-$fd.pcapng" -d 2 -s "$W/agg.lua" >"$W/l8.out" 2>&- &
+	fi
+	lpid=$!
+	sleep 1
+	drops 2
+	wait $lpid
+	if [ "$(replayed "$W/l8-$fd.pcapng")" = "0 2" ] &&
+		! grep -q 'DPORT\|standard output' "$W/l8-$fd.pcapng"; then
+		pass "closed fd $fd: the -w file is whole and holds no text of ours"
+	else
+		fail "closed fd $fd" "replay: $(replayed "$W/l8-$fd.pcapng"): $(head -2 "$W/replayed.err")"
+	fi
+done
+
+# 12. -c under a storm: drops after the stop are not losses. A 16 KiB ring holds more than 100
+# events without stacks, and the storm fills it long before the run ends.
+# shellcheck disable=SC2086
+"$TCPDROP" $LIVE --no-stack --ring-kb 16 -c 100 -w "$W/l12.pcapng" -e '' >/dev/null \
+	2>"$W/l12.err" &
+lpid=$!
+(sleep 15 && kill -9 $lpid) >/dev/null 2>&1 &
+sleep 1
+"$IP" netns exec "$NS" "$TESTBIN/burst" -n 300000 -t 3 127.0.0.1 40002 127.0.0.1 9 >/dev/null
+wait $lpid
+lrc=$?
+check_eq "-c 100 in a storm: no loss said, exactly 100 drops recorded" "0 0|0 100" \
+	"$lrc $(grep -c 'lost' "$W/l12.err")|$(replayed "$W/l12.pcapng")"
