@@ -37,6 +37,9 @@ local rt = {
 local HOOKS = { "init", "filter", "drop", "tick", "done" }
 
 local evptr = event.ptr
+-- Set by the core (runtime__halt) to stop handing events over, even inside a batch. Volatile:
+-- the compiled loop must load it for every event, not once.
+local halt = ffi.cast("volatile int *", core.halt)
 local hooks = {}
 local default_env = nil
 local in_init = false
@@ -661,6 +664,11 @@ function rt.dispatch(ptr, n, start)
 	end
 	local filter, drop, limit = hooks.filter, hooks.drop, rt.limit
 	for i = start, n - 1 do
+		if halt[0] ~= 0 then
+			rt.left = n - i
+			cur_evs = nil
+			return 1
+		end
 		rt.pos = i
 		local e = evs[i]
 		if filter == nil or filter(e) ~= false then

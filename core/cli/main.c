@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <luajit.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -255,6 +256,22 @@ fail:
 	return code;
 }
 
+/*
+ * A closed 0, 1 or 2 would be the next file opened, the -w file, and our own text would land in
+ * it. Each closed one gets /dev/null read-only: reads see the end, and writes fail (EBADF) as
+ * they did, so that a closed stdout is still a write error the run reports.
+ */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, those below it are open. */
+		if (open("/dev/null", O_RDONLY) < 0)
+			abort();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -270,6 +287,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int code;
 
+	hold_std_fds();
 	env_bad = env_read(&env, env_err, sizeof(env_err));
 	timing_start(env.timing);
 	timing_mark("main");

@@ -74,6 +74,16 @@ void runtime__free(struct runtime *rt);
 void runtime__interrupt(struct runtime *rt);
 
 /*
+ * Hand no more events to the script: runtime__dispatch returns 1 (stop) before the next one,
+ * leaving the rest of its batch (runtime__left says how many), and so does every later call.
+ * The hook running now finishes; done() runs as usual. A store to a flag the dispatch loop reads
+ * before each event: callable from a signal handler or another thread, while the runtime lives.
+ */
+void runtime__halt(struct runtime *rt);
+/* After runtime__halt: the events the last runtime__dispatch left undelivered (then 0). */
+unsigned int runtime__left(struct runtime *rt);
+
+/*
  * Run init(args); *interval = the tick interval in effect (-i, else tcpdrop.interval() from
  * init; 0: none). 0 go on, 1 the script called tcpdrop.exit() (run done, no tracing), -1 error.
  */

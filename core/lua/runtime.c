@@ -38,6 +38,7 @@ struct runtime {
 	struct ksyms *ks; /* the run's symbols: Lua hands it back to the frame functions */
 	volatile sig_atomic_t in_lua; /* a call into Lua is under way */
 	volatile sig_atomic_t interrupted; /* runtime__interrupt() came during it */
+	volatile int halt; /* runtime__halt(): the dispatch loop reads it before each event */
 	uint64_t refusals_since; /* CLOCK_MONOTONIC ns of the last refusal said in full */
 	uint64_t refusals_quiet; /* refused since, not said */
 	char last_refusal[256];
@@ -208,6 +209,28 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
+void runtime__halt(struct runtime *rt)
+{
+	rt->halt = 1;
+}
+
+unsigned int runtime__left(struct runtime *rt)
+{
+	lua_State *L = rt->L;
+	unsigned int n;
+
+	if (!rt->halt)
+		return 0;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, rt->rt_ref);
+	lua_getfield(L, -1, "left");
+	n = (unsigned int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_pushinteger(L, 0);
+	lua_setfield(L, -2, "left");
+	lua_pop(L, 1);
+	return n;
+}
+
 void runtime__interrupt(struct runtime *rt)
 {
 	rt->interrupted = 1;
@@ -343,6 +366,9 @@ static void push_core(lua_State *L, struct runtime *rt)
 	lua_setfield(L, -2, "ksyms_ret");
 	lua_pushlightuserdata(L, (void *)&exit_token);
 	lua_setfield(L, -2, "exit_token");
+	/* An address as a number, as dispatch's batches: the FFI compiles that cast. */
+	lua_pushnumber(L, (lua_Number)(uintptr_t)&rt->halt);
+	lua_setfield(L, -2, "halt");
 	lua_pushnumber(L, sizeof(struct tcpdrop_event));
 	lua_setfield(L, -2, "event_size");
 	/* The room lua/out.lua reserves before the column functions write into a buffer. */

@@ -1,17 +1,18 @@
-/* The live event loop: one epoll over the ring buffer, timerfds and a signalfd. */
+/* The live event loop: one epoll over the ring buffer, timerfds and the signal handlers' pipe. */
 #include "run/run.h"
 #include "util/util.h"
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 enum { EV_WAKE, EV_POLL, EV_TICK, EV_END, EV_HOUSE, EV_SIGNAL };
+
+/* Seconds a timer waits at most: later is never, for a run (and fits any time_t). */
+#define TIMER_MAX (1e9)
 
 static int timer_new(double first, double every)
 {
@@ -20,6 +21,11 @@ static int timer_new(double first, double every)
 
 	if (fd < 0)
 		return -errno;
+	/* -i or -d in the billions of seconds: converted to a time_t, they would not fit. */
+	if (!(first < TIMER_MAX))
+		first = TIMER_MAX;
+	if (!(every < TIMER_MAX))
+		every = every > 0 ? TIMER_MAX : 0;
 	its.it_value.tv_sec = (time_t)first;
 	its.it_value.tv_nsec = (long)((first - floor(first)) * 1e9);
 	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
@@ -56,25 +62,19 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 	int fds[EV_SIGNAL + 1];
 	int ep, ret = 0, stop = 0, hook_stop = 0;
 	uint64_t ticks = 0;
-	sigset_t mask;
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		fds[i] = -1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		return -errno;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	fds[EV_SIGNAL] = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	fds[EV_POLL] = timer_new(lo->poll_ms / 1000.0, lo->poll_ms / 1000.0);
 	fds[EV_HOUSE] = timer_new(1, 1);
 	if (lo->interval > 0)
 		fds[EV_TICK] = timer_new(lo->interval, lo->interval);
 	if (lo->duration > 0)
 		fds[EV_END] = timer_new(lo->duration, 0);
-	for (int i = EV_POLL; i <= EV_SIGNAL; i++) {
+	for (int i = EV_POLL; i < EV_SIGNAL; i++) {
 		if (i == EV_TICK && lo->interval <= 0)
 			continue;
 		if (i == EV_END && lo->duration <= 0)
@@ -85,7 +85,8 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 			goto out;
 		}
 	}
-	if (lo->wake_fd >= 0 && watch(ep, lo->wake_fd, EV_WAKE)) {
+	if ((lo->wake_fd >= 0 && watch(ep, lo->wake_fd, EV_WAKE)) ||
+	    (lo->signal_fd >= 0 && watch(ep, lo->signal_fd, EV_SIGNAL))) {
 		ret = -errno;
 		goto out;
 	}
@@ -128,8 +129,10 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 					r = 0;
 				break;
 			case EV_END:
-			case EV_SIGNAL:
 				stop = 1;
+				break;
+			case EV_SIGNAL:
+				stop = h->signal(h->ctx);
 				break;
 			}
 			if (r < 0) {

@@ -1,25 +1,18 @@
 /* The file source (-r): records in, events out in batches, ticks and -d by the recorded clock. */
 #include "run/run.h"
+#include "run/signals.h"
 #include "sym/sym.h"
 #include "capture/capture.h"
 #include "util/util.h"
 #include "filter.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define BATCH 1024
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 struct file_source {
 	struct run_source s; /* first: the run hands it back */
@@ -45,6 +38,12 @@ struct file_source {
 
 static int dispatch(struct file_source *fs, int keep);
 
+/* Whether a stop signal came (INT, TERM, HUP, QUIT): then no more is read. */
+static int stopping(void)
+{
+	return signals_pending;
+}
+
 /* next_event() for any other record, and whenever the buffer runs out. */
 static __attribute__((noinline)) int next_record(struct file_source *fs)
 {
@@ -61,7 +60,7 @@ static __attribute__((noinline)) int next_record(struct file_source *fs)
 		ret = capreader__next(fs->cr, &r);
 
 		if (ret == -EINTR) {
-			if (stop_signal)
+			if (stopping())
 				return 0;
 			continue;
 		}
@@ -125,16 +124,16 @@ static int dispatch(struct file_source *fs, int keep)
 	return ret;
 }
 
-static int drain(struct run_source *s, struct run *r)
+static int drain_file(struct file_source *fs, struct run *r)
 {
-	struct file_source *fs = (struct file_source *)s;
 	uint64_t stop_at = run__clock_stop(r), end;
 	int have = fs->have, ret = 0;
 
-	while (have > 0 && !stop_signal) {
+	while (have > 0 && !stopping()) {
 		struct tcpdrop_event *ev = &fs->batch[fs->n];
 
-		if (ev->ts_ns >= stop_at)
+		/* UINT64_MAX is never: a drop recorded at that very time is still one. */
+		if (ev->ts_ns >= stop_at && stop_at != UINT64_MAX)
 			break;
 		if (ev->ts_ns > fs->last)
 			fs->last = ev->ts_ns;
@@ -162,12 +161,25 @@ static int drain(struct run_source *s, struct run *r)
 		fs->err = 1;
 	if (!ret)
 		ret = dispatch(fs, 0);
-	if (ret || stop_signal || fs->err)
+	if (ret || signals__stop() || fs->err)
 		return ret;
 	/* The recording went on after its last drop: so do its ticks (those before its end). */
 	end = have > 0 ? stop_at : fs->end > fs->last ? fs->end : fs->last;
 	if (end && run__ticks_due(r, end - 1))
 		ret = run__ticks_to(r, end - 1);
+	return ret;
+}
+
+static int drain(struct run_source *s, struct run *r)
+{
+	struct file_source *fs = (struct file_source *)s;
+	uint64_t stop_at = run__clock_stop(r), t;
+	int ret = drain_file(fs, r);
+
+	/* done() reads the recording's end: its end of tracing, else its last drop; never -d's
+	 * end, nor before its start. */
+	t = fs->end > fs->last ? (fs->end < stop_at ? fs->end : stop_at) : fs->last;
+	run__set_clock(r, t > fs->start ? t : fs->start);
 	return ret;
 }
 
@@ -188,7 +200,6 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 static void stats(struct run_source *s, struct run_stats *rs)
 {
 	struct file_source *fs = (struct file_source *)s;
-	uint64_t stop_at = run__clock_stop(fs->r);
 
 	if (fs->have_recorded) {
 		rs->lost = fs->recorded.lost;
@@ -196,8 +207,6 @@ static void stats(struct run_source *s, struct run_stats *rs)
 		rs->stacks_skipped = fs->recorded.stacks_skipped;
 		rs->stacks_failed = fs->recorded.stacks_failed;
 	}
-	run__set_clock(fs->r,
-		       fs->end > fs->last ? (fs->end < stop_at ? fs->end : stop_at) : fs->last);
 }
 
 static int report(struct run_source *s, const struct run_stats *rs)
@@ -233,7 +242,6 @@ static void source_free(struct run_source *s)
 
 int file_source__open(const char *path, struct names *nm, struct ksyms *ks, struct run_source **out)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct file_source *fs;
 	struct capreader *cr;
 
@@ -251,10 +259,6 @@ int file_source__open(const char *path, struct names *nm, struct ksyms *ks, stru
 	fs->may_wait = capreader__may_wait(cr);
 	fs->dec = pcapng_decoder__new(nm, ks);
 	fs->batch = xcalloc(BATCH, sizeof(*fs->batch));
-	/* No SA_RESTART: a read from a quiet pipe must give way to Ctrl-C. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	/* The first drop, and with it the names of the file's section. */
 	fs->have = next_event(fs);
 	if (fs->have < 0) {

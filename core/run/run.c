@@ -1,10 +1,14 @@
 /* One run, whatever its source: the runtime, the stages of a batch, ticks, done(stats), exit. */
 #include "run/run.h"
+#include "run/signals.h"
 #include "capture/capture.h"
 #include "lua/bridge.h"
 #include "util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #define MAX_TICK_GAP 100000 /* ticks run in one go before a jump in recorded time is skipped */
 
@@ -14,6 +18,10 @@ struct run {
 	struct runtime *rt;
 	struct recorder *rec; /* -w */
 	uint64_t seen;
+	uint64_t passed; /* handed to the script */
+	uint64_t not_delivered; /* read, then dropped: a stop signal came, the grace was over */
+	uint64_t started; /* CLOCK_MONOTONIC ns */
+	int out_failed; /* a write to standard output failed: said once */
 	uint64_t ticks;
 	double interval;
 	/* A recording's clock: ticks and -d in recorded time, from its start. */
@@ -21,10 +29,54 @@ struct run {
 	uint64_t clock_start, interval_ns, next_tick, stop_at;
 };
 
+/*
+ * Everything the run prints to standard output (the printers, print(), io.write, the tables)
+ * goes through stdio's stdout: checked here, after each call into Lua. 0; 1 when the reader
+ * went away (SIGPIPE's default: a stop, as SIGTERM, said nowhere); or -1 after one line (the
+ * first time): the run stops, for what it prints is lost.
+ */
+static int out_check(struct run *r)
+{
+	int err;
+
+	if (r->out_failed)
+		return r->out_failed > 1 ? 1 : -1;
+	if (!fflush(stdout) && !ferror(stdout))
+		return 0;
+	err = errno ? errno : EIO;
+	if (err == EPIPE && !signals__pipe_ignored()) {
+		r->out_failed = 2;
+		return 1;
+	}
+	/* A stop signal cut a write short: we are stopping anyway. */
+	if (err == EINTR && signals__stop()) {
+		clearerr(stdout);
+		return 0;
+	}
+	msg("standard output: %s", strerror(err));
+	r->out_failed = 1;
+	return -1;
+}
+
+/* A batch to the script; what a stop signal's halt left of it is counted, not delivered. */
+static int dispatch(struct run *r, struct tcpdrop_event *ev, unsigned int n)
+{
+	unsigned int left;
+	int ret;
+
+	signals__lua_enter();
+	ret = runtime__dispatch(r->rt, ev, n);
+	signals__lua_leave();
+	left = runtime__left(r->rt);
+	r->passed += n - left;
+	r->not_delivered += left;
+	ret = ret < 0 ? ret : ret | out_check(r);
+	return ret;
+}
+
 int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n)
 {
 	unsigned int kept;
-	int ret;
 
 	r->seen += n;
 	kept = (unsigned int)pcapfilter__batch(r->set->pf, ev, n);
@@ -33,17 +85,18 @@ int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n)
 	/* Recorded before the script runs: a script error cannot keep a drop out of the file. */
 	if (r->rec && recorder__write(r->rec, ev, kept))
 		return -1;
-	ret = runtime__dispatch(r->rt, ev, kept);
-	fflush(stdout);
-	return ret;
+	/* After a stop signal, signals.c halts the runtime once the grace is over. */
+	return dispatch(r, ev, kept);
 }
 
 int run__tick(struct run *r)
 {
-	int ret = runtime__tick(r->rt, ++r->ticks);
+	int ret;
 
-	fflush(stdout);
-	return ret;
+	signals__lua_enter();
+	ret = runtime__tick(r->rt, ++r->ticks);
+	signals__lua_leave();
+	return ret < 0 ? ret : ret | out_check(r);
 }
 
 double run__interval(const struct run *r)
@@ -79,13 +132,14 @@ int run__ticks_due(struct run *r, uint64_t t)
 {
 	uint64_t due;
 
-	if (!r->interval_ns || t < r->next_tick)
+	/* next_tick UINT64_MAX: the next tick would be past the end of time. */
+	if (!r->interval_ns || t < r->next_tick || r->next_tick == UINT64_MAX)
 		return 0;
 	due = (t - r->next_tick) / r->interval_ns;
 	if (due > MAX_TICK_GAP) {
 		msg("%s: the recorded time jumps %llu s ahead; the ticks of that gap are skipped",
 		    r->src->name, (unsigned long long)((t - r->next_tick) / 1000000000u));
-		r->next_tick += (due - 1) * r->interval_ns;
+		r->next_tick = time_add(r->next_tick, (due - 1) * r->interval_ns);
 	}
 	return 1;
 }
@@ -94,10 +148,10 @@ int run__ticks_to(struct run *r, uint64_t t)
 {
 	int ret = 0;
 
-	while (!ret && r->interval_ns && t >= r->next_tick) {
+	while (!ret && r->interval_ns && t >= r->next_tick && r->next_tick != UINT64_MAX) {
 		runtime__set_clock(r->rt, r->next_tick);
 		ret = run__tick(r);
-		r->next_tick += r->interval_ns;
+		r->next_tick = time_add(r->next_tick, r->interval_ns);
 	}
 	return ret;
 }
@@ -108,6 +162,24 @@ static void stats(struct run *r, struct run_stats *rs)
 	*rs = (struct run_stats){ .seen = r->seen };
 	if (r->src->stats)
 		r->src->stats(r->src, rs);
+}
+
+/* SIGUSR1, as dd answers it: how the run stands, one line on stderr (signals.c's thread). */
+static void status_line(void *ctx)
+{
+	struct run *r = ctx;
+	struct run_stats rs;
+
+	stats(r, &rs);
+	msg("%llu seen, %llu passed, %llu lost, %.1f s", (unsigned long long)r->seen,
+	    (unsigned long long)r->passed, (unsigned long long)rs.lost,
+	    (double)(now_ns(CLOCK_MONOTONIC) - r->started) / 1e9);
+}
+
+static int loop_signal(void *ctx)
+{
+	signals__ack();
+	return signals__stop() != 0;
 }
 
 static int loop_drain(void *ctx)
@@ -139,12 +211,15 @@ static int drive(struct run *r)
 	const struct run_settings *set = r->set;
 	struct run_source *src = r->src;
 	struct loop_opts lo = { .wake_fd = src->wake_fd,
+				.signal_fd = signals__fd(),
 				.poll_ms = set->poll_ms,
 				.interval = r->interval,
 				.duration = set->duration };
-	struct loop_hooks h = {
-		.drain = loop_drain, .tick = loop_tick, .housekeeping = loop_housekeeping, .ctx = r
-	};
+	struct loop_hooks h = { .drain = loop_drain,
+				.tick = loop_tick,
+				.housekeeping = loop_housekeeping,
+				.signal = loop_signal,
+				.ctx = r };
 	int ret;
 
 	recorder__start(r->rec);
@@ -164,6 +239,13 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 	struct run_stats rs;
 	int ret, code, src_code;
 
+	r.started = now_ns(CLOCK_MONOTONIC);
+	ret = signals__install();
+	if (ret) {
+		msg("cannot set up the signal handlers: %s", strerror(-ret));
+		code = 1;
+		goto out;
+	}
 	if (set->rec && recorder__open(set->rec, nm, ks, &r.rec)) {
 		code = 1;
 		goto out;
@@ -176,6 +258,7 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 		code = 2;
 		goto out;
 	}
+	signals__arm(r.rt, r.rec, status_line, &r);
 	code = src->start ? src->start(src, &r, set) : 0;
 	/* --user: attached, files open; nothing from here on runs as root. */
 	if (!code && privs__drop())
@@ -183,38 +266,57 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 	if (code)
 		goto out;
 	/* init may end the run (tcpdrop.exit) or fail; done(stats) runs either way. */
+	signals__lua_enter();
 	ret = runtime__init(r.rt, &r.interval);
+	signals__lua_leave();
 	timing_mark("init()");
-	fflush(stdout);
+	ret = ret < 0 ? ret : ret | out_check(&r);
 	if (r.clocked) {
-		/* Ticks and -d count from the recording's start. */
-		r.interval_ns = (uint64_t)(r.interval * 1e9);
-		r.next_tick = r.clock_start + r.interval_ns;
+		/* Ticks and -d count from the recording's start; past 2^64 ns they never come. */
+		r.interval_ns = sec_to_ns(r.interval);
+		if (r.interval > 0 && !r.interval_ns)
+			r.interval_ns = 1;
+		r.next_tick = time_add(r.clock_start, r.interval_ns);
 		if (set->duration > 0)
-			r.stop_at = r.clock_start + (uint64_t)(set->duration * 1e9);
+			r.stop_at = time_add(r.clock_start, sec_to_ns(set->duration));
 	}
 	if (!ret)
 		ret = drive(&r);
 
+	/* The hook a second signal interrupted has returned: done() may take its time. */
+	signals__settled();
 	stats(&r, &rs);
 	runtime__housekeeping(r.rt, &rs);
+	signals__lua_enter();
 	runtime__done(r.rt, &rs);
-	fflush(stdout);
+	signals__lua_leave();
+	out_check(&r);
 	src_code = src->report ? src->report(src, &rs) : 0;
+	if (r.not_delivered)
+		msg("%llu drop%s not delivered: stopped", (unsigned long long)r.not_delivered,
+		    r.not_delivered == 1 ? "" : "s");
 	if (rs.errors)
 		msg("%llu script error%s", (unsigned long long)rs.errors,
 		    rs.errors == 1 ? "" : "s");
-	/* The script's own exit code, else the source's failure, else whether the run failed. */
+	/*
+	 * The script's own exit code, else a lost output, else the source's failure, else whether
+	 * the run failed; a hook cut short by a second signal: 128 + the first, as a shell says.
+	 */
 	code = runtime__exit_code(r.rt);
-	if (code <= 0 && src_code)
+	if (code <= 0 && r.out_failed == 1)
+		code = 1;
+	else if (code <= 0 && src_code)
 		code = src_code;
 	else if (code < 0)
-		code = ret < 0 ? 1 : 0;
+		code = ret < 0 ? 1 : signals__count() >= 2 ? 128 + signals__stop() : 0;
 	/* A recording that could not be written in full fails the run. */
+	signals__arm(r.rt, NULL, status_line, &r);
 	if (r.rec && recorder__close(r.rec, &rs) && !code)
 		code = 1;
 	r.rec = NULL;
 out:
+	/* Before what the handlers and signals.c's threads use goes. */
+	signals__restore();
 	/* The run never started: a file it created goes. */
 	recorder__close(r.rec, NULL);
 	if (src->free)

@@ -125,18 +125,20 @@ struct loop_hooks {
 	int (*drain)(void *ctx); /* read what is waiting: 0, 1 (stop) or <0 */
 	int (*tick)(void *ctx, uint64_t n); /* every interval: 0, 1 (stop) or <0 */
 	int (*housekeeping)(void *ctx); /* once a second: 0, or <0 (stop: it failed) */
+	int (*signal)(void *ctx); /* signal_fd readable: 1 stop, 0 go on */
 	void *ctx;
 };
 
 struct loop_opts {
 	int wake_fd; /* readable when the source wants draining now */
+	int signal_fd; /* readable when a signal came: the signal hook says what it means */
 	unsigned int poll_ms; /* drain at least this often */
 	double interval; /* seconds between ticks; 0: none */
 	double duration; /* seconds until the loop ends; 0: none */
 };
 
 /*
- * Runs until a signal (SIGINT, SIGTERM), the duration, or a hook says stop:
+ * Runs until the signal hook says stop, the duration, or a hook says stop:
  * 0 (signal or duration; the source was drained once more), 1 (a hook said
  * stop) or <0.
  */

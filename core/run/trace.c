@@ -18,14 +18,20 @@ struct live_source {
 	struct ksyms *ks;
 	struct probe *probe;
 	struct live *live;
+	struct run *r;
 	uint64_t *lost_seen; /* per CPU: losses already reported */
 	uint64_t *lost_now;
+	/*
+	 * The run took its last drop: the counters as they stood then, and of the losses those
+	 * said before its last batch. A loss first counted at the stop cannot be told from a drop
+	 * after it (the ring keeps the oldest records and refuses new ones: in a storm it fills
+	 * with what came after the drops the run took).
+	 */
+	int frozen;
+	uint64_t st[TCPDROP_STAT_MAX];
 };
 
-static int deliver(void *ctx, struct tcpdrop_event *ev, unsigned int n)
-{
-	return run__deliver(ctx, ev, n);
-}
+static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n);
 
 static int drain(struct run_source *s, struct run *r)
 {
@@ -49,7 +55,8 @@ static void report_losses(struct live_source *ls)
 	char where[256] = "";
 	size_t used = 0;
 	uint64_t total = 0, fresh = 0;
-	int n = probe__read_stat_percpu(ls->probe, TCPDROP_STAT_LOST, cpu);
+	int n = ls->frozen ? libbpf_num_possible_cpus()
+			   : probe__read_stat_percpu(ls->probe, TCPDROP_STAT_LOST, cpu);
 
 	for (int c = 0; c < n; c++) {
 		uint64_t d = cpu[c] - ls->lost_seen[c];
@@ -79,7 +86,10 @@ static void stats(struct run_source *s, struct run_stats *rs)
 	struct live_source *ls = (struct live_source *)s;
 	uint64_t st[TCPDROP_STAT_MAX] = { 0 };
 
-	probe__read_stats(ls->probe, st);
+	if (ls->frozen)
+		memcpy(st, ls->st, sizeof(st));
+	else
+		probe__read_stats(ls->probe, st);
 	rs->seen = live__seen(ls->live);
 	rs->lost = st[TCPDROP_STAT_LOST];
 	rs->filtered_kernel = st[TCPDROP_STAT_FILTERED];
@@ -129,12 +139,32 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	ncpus = libbpf_num_possible_cpus();
 	ls->lost_seen = xcalloc((size_t)ncpus, sizeof(uint64_t));
 	ls->lost_now = xcalloc((size_t)ncpus, sizeof(uint64_t));
-	ls->live = live__new(ls->probe, ls->ks, BATCH, deliver, r);
+	ls->live = live__new(ls->probe, ls->ks, BATCH, deliver_live, ls);
+	ls->r = r;
 	if (!ls->live)
 		return 1;
 	timing_mark("ring reader");
 	s->wake_fd = live__fd(ls->live);
 	return 0;
+}
+
+/* The run stops here: its counters stop here too. */
+static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n)
+{
+	struct live_source *ls = ctx;
+	int ret = run__deliver(ls->r, ev, n);
+
+	if (ret > 0 && !ls->frozen) {
+		int ncpus = libbpf_num_possible_cpus();
+
+		probe__read_stats(ls->probe, ls->st);
+		ls->st[TCPDROP_STAT_LOST] = 0;
+		for (int c = 0; c < ncpus; c++)
+			ls->st[TCPDROP_STAT_LOST] += ls->lost_seen[c];
+		memcpy(ls->lost_now, ls->lost_seen, (size_t)ncpus * sizeof(uint64_t));
+		ls->frozen = 1;
+	}
+	return ret;
 }
 
 static void source_free(struct run_source *s)

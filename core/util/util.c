@@ -130,6 +130,19 @@ uint64_t now_ns(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t sec_to_ns(double s)
+{
+	double ns = s * 1e9;
+
+	/* Written so that NaN is 0: every comparison with it is false. */
+	if (!(ns > 0))
+		return 0;
+	/* 2^64: a double that converts beyond it is undefined, not saturated. */
+	if (!(ns < 18446744073709551616.0))
+		return UINT64_MAX;
+	return (uint64_t)ns;
+}
+
 static int timing_on;
 static uint64_t timing_t0;
 

@@ -26,6 +26,19 @@ char *read_file(const char *path, size_t max, size_t *len);
 
 uint64_t now_ns(int clock);
 
+/*
+ * Time that cannot wrap: a + b, UINT64_MAX (read as "never") when the sum does not fit. Every
+ * addition of time in the core goes through here, or a recorded timestamp near 2^64 wraps a
+ * deadline into the past and the loop that waits for it never ends.
+ */
+static inline uint64_t time_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Seconds as nanoseconds: 0 for NaN and s <= 0; UINT64_MAX when more than 2^64 ns. */
+uint64_t sec_to_ns(double s);
+
 /* n bytes of v at o; returns the end. For text built piece by piece in a buffer known to fit. */
 static inline char *put_mem(char *o, const void *v, size_t n)
 {

@@ -376,9 +376,10 @@ static int set_field(struct feed *f, struct tcpdrop_event *e, char *key, char *v
 		char *end;
 		double sec = strtod(val, &end);
 
-		if (end == val || *end || sec < 0)
-			return bad(f, "bad ts (seconds since 1970): %s%s", val, "");
-		e->ts_ns = (uint64_t)(sec * 1e9 + 0.5);
+		/* Refused past 2^64 ns (year 2554), where the conversion is undefined. */
+		if (end == val || *end || !(sec >= 0) || sec_to_ns(sec) == UINT64_MAX)
+			return bad(f, "bad ts (seconds since 1970, before 2^64 ns): %s%s", val, "");
+		e->ts_ns = sec_to_ns(sec + 0.5e-9);
 	} else if (!strcmp(key, "stack")) {
 		char *save = NULL, *tok;
 
@@ -486,7 +487,7 @@ static int parse_event(struct feed *f, char *line, struct tcpdrop_event *e)
 	/* Its frames are texts, as in a replay. */
 	if (e->nstack || e->loc_addr)
 		e->evflags |= TCPDROP_F_FRAME_IDS;
-	f->next_ts = e->ts_ns + 1000000000ULL;
+	f->next_ts = time_add(e->ts_ns, 1000000000ULL);
 	return 0;
 }
 
