@@ -878,4 +878,14 @@ function M.any()
 	return false
 end
 
+-- Whether any aggregation prints itself at ticks (count, sum, ... were called), data or not.
+function M.has_auto()
+	for _, m in ipairs(maps) do
+		if m.auto then
+			return true
+		end
+	end
+	return false
+end
+
 return M

@@ -60,10 +60,12 @@ function M.put_stack(b, e)
 	if status == "ok" then
 		local p = b:reserve(FRAMES_ROOM)
 		b:commit(C.frames(KS, p, FRAMES_ROOM, e))
-	elseif status ~= "off" then
+	elseif status == "off" then
+		return -- --no-stack: one line per drop, no blank line between them
+	else
 		b:put("\t[stack ", status, "]\n") -- skipped by the storm guard, or failed
 	end
-	b:put("\n")
+	b:put("\n") -- the blank line that ends a drop's stack, as bcc prints it
 end
 
 return M

@@ -692,8 +692,12 @@ function rt.tick(n)
 	cur_evs = nil
 	if hooks.tick then
 		hooks.tick(n)
-	elseif helpers.any() then
+	elseif helpers.has_auto() then
+		-- Every interval has its time line, an empty one too: a quiet interval is news as well.
 		io.write(os.date("[%H:%M:%S]", api.time()), "\n")
+		if not helpers.any() then
+			io.write("(no drops)\n\n")
+		end
 	end
 	if helpers.print_all(false) then
 		io.write("\n")

@@ -217,12 +217,21 @@ events() {
 				fi
 				;;
 			*)
-				[ -n "$row" ] && echo "?? row not ended by an empty line: $row"
+				# A row with no frame lines needs no empty line (--no-stack prints none).
+				if [ -n "$row" ] && [ -z "$frame" ]; then
+					echo "$row  => (no stack)"
+				elif [ -n "$row" ]; then
+					echo "?? row not ended by an empty line: $row"
+				fi
 				row=$l frame=""
 				;;
 			esac
 		done
-		[ -n "$row" ] && echo "?? last row not ended by an empty line: $row"
+		if [ -n "$row" ] && [ -z "$frame" ]; then
+			echo "$row  => (no stack)"
+		elif [ -n "$row" ]; then
+			echo "?? last row not ended by an empty line: $row"
+		fi
 	} | sed -e "s/=> nft_do_chain\$/=> $NF_FRAME/" -e "s/=> nf_hook_slow\$/=> $NF_FRAME/" |
 		LC_ALL=C sort
 }

@@ -81,6 +81,13 @@ run_ok script-classic -s classic
 check_eq default-header "TIME     PID     IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)        REASON (CODE)" "$(head -1 "$T/script-default.out")"
 check_eq classic-header "TIME     PID    IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)" "$(head -1 "$T/script-classic.out")"
 run_ok script-json -s json
+# --no-stack: one line per drop, no blank line after each (its stack is not there to end).
+printf 'sport=1 stack_status=off\nsport=2 stack_status=off\n' >"$T/nostack.txt"
+IN=$T/nostack.txt run_ok script-default-no-stack -s default
+IN=$T/nostack.txt run_ok script-classic-no-stack -s classic
+# -i: an interval without a drop still prints its time line, and says it had none.
+printf 'reason=NO_SOCKET\ntick\ntick\nreason=NO_SOCKET\ntick\n' >"$T/quiet.txt"
+IN=$T/quiet.txt run_ok oneliner-quiet-interval -e 'count(e.reason)' -i 1
 if luajit "$HERE/jsoncheck.lua" <"$T/script-json.out" >"$T/json.keys" 2>"$T/json.why"; then
 	pass json-valid
 else
