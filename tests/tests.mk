@@ -18,7 +18,7 @@ $(OUT)/tests/%: tests/tools/%.c $(CORE_OBJS) | $(OUT)/tcpdrop.skel.h
 	$(Q)$(CC) $(CFLAGS) -Icore $< $(CORE_OBJS) $(LDLIBS) -o $@
 
 # Helpers travel into test guests: static, no library but libc.
-$(OUT)/tests/%: tests/helpers/%.c tests/helpers/tcpseg.h
+$(OUT)/tests/%: tests/helpers/%.c tests/helpers/tcpseg.h tests/helpers/netns.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@

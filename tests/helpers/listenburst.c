@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
+
 #define MAX_COUNT 200
 
 static const char usage[] =
@@ -34,15 +36,9 @@ static void die(const char *what)
 static void enter_netns(const char *ns)
 {
 	char path[256];
-	int fd;
 
-	if (!strcmp(ns, "-"))
-		return;
-	snprintf(path, sizeof(path), strchr(ns, '/') ? "%s" : "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET))
+	if (netns_enter(ns, path, sizeof(path)))
 		die(path);
-	close(fd);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netns.h"
+
 static const char usage[] =
 	"usage: tcpconn [-t SEC] estab SERVER-NS SADDR SPORT CLIENT-NS CADDR\n"
 	"       tcpconn [-t SEC] connect CLIENT-NS CADDR CPORT DADDR DPORT\n"
@@ -33,17 +35,9 @@ static void die(const char *what)
 static void enter_netns(const char *ns)
 {
 	char path[256];
-	int fd;
 
-	if (!strcmp(ns, "-"))
-		return;
-	snprintf(path, sizeof(path), strchr(ns, '/') ? "%s" : "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (netns_enter(ns, path, sizeof(path)))
 		die(path);
-	if (setns(fd, CLONE_NEWNET))
-		die("setns");
-	close(fd);
 }
 
 static socklen_t sockaddr_of(const char *addr, const char *port, struct sockaddr_storage *ss)
