@@ -119,19 +119,10 @@ void mib__free(struct mib *m)
 
 /* --- Names: one id per counter name, shared by every namespace. */
 
-static uint32_t hash_str(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	return h;
-}
-
 /* The id of a name (len bytes), added when new; -1 when the table is full. */
 static long name_id(struct mib *m, const char *s, size_t len, int add)
 {
-	size_t h = hash_str(s, len) & m->name_hash_mask;
+	size_t h = fnv1a32(s, len) & m->name_hash_mask;
 
 	for (;; h = (h + 1) & m->name_hash_mask) {
 		uint32_t v = m->name_hash[h];

@@ -49,15 +49,6 @@ void frames__free(struct frames *f)
 	free(f);
 }
 
-static uint32_t hash_text(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static const char *id_text(const struct frames *f, uint32_t id)
 {
 	return f->text + f->off[id - 1];
@@ -66,7 +57,7 @@ static const char *id_text(const struct frames *f, uint32_t id)
 static void hash_put(struct frames *f, uint32_t id)
 {
 	const char *t = id_text(f, id);
-	uint32_t mask = f->hash_cap - 1, i = hash_text(t, strlen(t)) & mask;
+	uint32_t mask = f->hash_cap - 1, i = fnv1a32(t, strlen(t)) & mask;
 
 	while (f->hash[i])
 		i = (i + 1) & mask;
@@ -80,7 +71,7 @@ uint32_t ksyms__frame_id(struct ksyms *ks, const char *text, size_t len)
 
 	if (f->hash_cap) {
 		mask = f->hash_cap - 1;
-		for (i = hash_text(text, len) & mask; (id = f->hash[i]); i = (i + 1) & mask) {
+		for (i = fnv1a32(text, len) & mask; (id = f->hash[i]); i = (i + 1) & mask) {
 			const char *t = id_text(f, id);
 
 			if (!strncmp(t, text, len) && !t[len])

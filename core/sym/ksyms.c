@@ -174,15 +174,6 @@ void ksyms__free(struct ksyms *ks)
 	free(ks);
 }
 
-static uint32_t hash_tok(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 /* Double the token hash (at half full): a fresh zeroed mapping, every token put in again. */
 static void thash_grow(struct ksyms *ks)
 {
@@ -196,7 +187,7 @@ static void thash_grow(struct ksyms *ks)
 	mask = (uint32_t)(ks->thash.cap / sizeof(uint32_t)) - 1;
 	for (uint32_t id = 1; id <= ks->ntoks; id++) {
 		const char *t = ks->toks.p + tok_off(ks, id);
-		uint32_t i = hash_tok(t, strlen(t)) & mask;
+		uint32_t i = fnv1a32(t, strlen(t)) & mask;
 
 		while (tab[i])
 			i = (i + 1) & mask;
@@ -215,7 +206,7 @@ static uint32_t token(struct ksyms *ks, const char *s, size_t len)
 		thash_grow(ks);
 	tab = (uint32_t *)ks->thash.p;
 	mask = (uint32_t)(ks->thash.cap / sizeof(uint32_t)) - 1;
-	for (i = hash_tok(s, len) & mask; (id = tab[i]); i = (i + 1) & mask) {
+	for (i = fnv1a32(s, len) & mask; (id = tab[i]); i = (i + 1) & mask) {
 		const char *t = ks->toks.p + tok_off(ks, id);
 
 		if (!strncmp(t, s, len) && !t[len])

@@ -10,6 +10,17 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* FNV-1a over n bytes: the hash of the open-addressed tables of names and texts. */
+static inline uint32_t fnv1a32(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h;
+}
+
 extern int verbose; /* -v: how much to say on stderr */
 
 void *xmalloc(size_t n);
