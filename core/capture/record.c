@@ -251,13 +251,7 @@ int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksym
 	r->max_events = ro->max_events;
 	err = open_out(r, ro);
 	if (err) {
-		if (r->fd >= 0)
-			close(r->fd);
-		pcapng_enc__free(r->enc);
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
-		free(r->path);
-		free(r);
+		recorder__close(r, NULL); /* nothing started, nothing created: only the freeing */
 		return err;
 	}
 	snprintf(userappl, sizeof(userappl), "tcpdrop %s", TCPDROP_VERSION);
