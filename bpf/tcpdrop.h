@@ -28,6 +28,7 @@ enum tcpdrop_stat {
 	TCPDROP_STAT_STACK_SKIPPED,
 	TCPDROP_STAT_STACK_FAILED,
 	TCPDROP_STAT_FILTERED, /* TCP drops an in-kernel filter rejected */
+	TCPDROP_STAT_COUNTED, /* drops counted into the kcount tables (once per drop) */
 	TCPDROP_STAT_MAX,
 };
 
@@ -94,6 +95,50 @@ TCPDROP_EVENT_FIELDS(TCPDROP_BYTES_F, TCPDROP_BYTES_A)
 #undef TCPDROP_REC_A
 #endif
 
+/*
+ * Counting in the kernel (kcount): tables of key -> (count, bytes) that the probe updates per
+ * drop, with no ring-buffer record. A table's key is the fields its TCPDROP_KC_* bits choose;
+ * the others are zero in struct tcpdrop_kkey. The core reads the tables (core/kernel/kernel.h).
+ */
+#define TCPDROP_KC_REASON 0x0001 /* reason_code, and evflags' TCPDROP_F_NO_REASON */
+#define TCPDROP_KC_STATE 0x0002 /* state_code, and evflags' TCPDROP_F_SOCK */
+#define TCPDROP_KC_FLAGS 0x0004 /* tcp_flags */
+#define TCPDROP_KC_FAMILY 0x0008
+#define TCPDROP_KC_SADDR 0x0010 /* saddr, with the family (an address needs it to be read) */
+#define TCPDROP_KC_DADDR 0x0020 /* daddr, with the family */
+#define TCPDROP_KC_SPORT 0x0040
+#define TCPDROP_KC_DPORT 0x0080
+#define TCPDROP_KC_NETNS 0x0100
+#define TCPDROP_KC_IFINDEX 0x0200
+#define TCPDROP_KC_CPU 0x0400
+#define TCPDROP_KC_CGROUP 0x0800 /* cgroup_id: the socket's cgroup v2 id (attribution) */
+#define TCPDROP_KC_ALL 0x0fff
+
+#define TCPDROP_KC_MAX_TABLES 4
+/* evflags of a kkey: the one key of each table that counts the drops whose key did not fit. */
+#define TCPDROP_KC_OVERFLOW_KEY 0x80
+
+struct tcpdrop_kkey {
+	__u64 cgroup_id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 reason_code;
+	__u32 netns;
+	__u32 ifindex;
+	__u32 cpu;
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 state_code;
+	__u8 tcp_flags;
+	__u8 evflags; /* the TCPDROP_F_* bits the chosen fields need, or TCPDROP_KC_OVERFLOW_KEY */
+};
+
+struct tcpdrop_kval {
+	__u64 count; /* drops */
+	__u64 bytes; /* their skb->len, summed */
+};
+
 #define TCPDROP_MAX_PORTS 8
 #define TCPDROP_MAX_NETS 8
 #define TCPDROP_MAX_REASONS 16
@@ -144,7 +189,10 @@ struct tcpdrop_config {
 	__u8 tp_nargs; /* arguments of the kfree_skb tracepoint in this kernel */
 	__u8 want_pkt; /* copy the packet's bytes into pkt[] (for -w) */
 	__u8 percpu_rings; /* one ring per CPU in `rings`, else the shared `events` */
-	__u8 _pad[4];
+	__u8 kc_tables; /* kcount tables in use (their keys in kc_keys) */
+	__u8 kc_only; /* count into the tables only: no ring-buffer record, no stack */
+	__u8 _pad[2];
+	__u32 kc_keys[TCPDROP_KC_MAX_TABLES]; /* each table's TCPDROP_KC_* bits */
 	__u64 pair_loc; /* tcp_validate_incoming's address: where the entry/exit pair's drops are */
 };
 

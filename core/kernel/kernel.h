@@ -38,6 +38,14 @@ struct kernel_facts {
 /* Fill facts from the vmlinux BTF (NULL: none). */
 void probe__facts(const struct kbtf *vmlinux, struct kernel_facts *kf);
 
+/* A kcount table (bpf/tcpdrop.h): which fields key it, and how many keys it holds. */
+struct kcount_spec {
+	uint32_t keys; /* TCPDROP_KC_* bits */
+	uint32_t max_keys; /* distinct keys between two collects; 0: KCOUNT_DEFAULT_KEYS */
+};
+
+#define KCOUNT_DEFAULT_KEYS 10240
+
 struct probe_opts {
 	/*
 	 * PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn, and where
@@ -51,6 +59,9 @@ struct probe_opts {
 	uint32_t snaplen; /* with want_pkt: payload bytes after the headers */
 	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
 	int ring_shared; /* one shared ring even where per-CPU ones work (tests cover it so) */
+	struct kcount_spec kc[TCPDROP_KC_MAX_TABLES]; /* the tables to count drops into */
+	unsigned int n_kc;
+	int kc_only; /* with n_kc: no events into the rings (and no stacks), only the tables */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */
@@ -75,6 +86,26 @@ int probe__tp_args(const struct probe *p);
 int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX]);
 /* One counter, per CPU (out has room for libbpf_num_possible_cpus()). */
 int probe__read_stat_percpu(const struct probe *p, unsigned int stat, uint64_t *out);
+
+/*
+ * Counting in the kernel. collect: make every table's other generation the one the probe
+ * updates, wait until no probe run can still be updating the old one (an RCU grace period:
+ * membarrier), move the old one's counts into each table's pending set in user space and
+ * clear it. Lossless: an increment is in the old generation before the swap or in the new one
+ * after it. 0 or -errno.
+ */
+int probe__kcount_collect(struct probe *p);
+
+/* Receives one key's counts; 0 to go on, non-zero to stop (returned by probe__kcount_take). */
+typedef int (*kcount_fn)(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes);
+
+/*
+ * Hand table t's pending counts (those collected since its last take) to fn, key by key, in
+ * no set order, then forget them. *overflow gets the drops of that span whose key found no room
+ * (in the kernel's table or the pending set): counted, never lost. 0, fn's non-zero, -errno.
+ */
+int probe__kcount_take(struct probe *p, unsigned int t, kcount_fn fn, void *ctx,
+		       uint64_t *overflow);
 
 /* Make sure tracefs is mounted (the classic tracepoint and names fallback need it). */
 int tracefs_ensure(void);
