@@ -33,7 +33,7 @@ ln -s ../run "$root/var/run"
 ln -s ../tmp "$root/var/tmp"
 
 # busybox must be the static one: nothing else in the guest provides a libc for it.
-bb=$(command -v busybox)
+bb=$(command -v busybox) || { echo "initramfs: no busybox (sh tests/kernels/deps.sh installs busybox-static)" >&2; exit 1; }
 if ldd "$bb" >/dev/null 2>&1; then
 	echo "initramfs: $bb is not static (install busybox-static)" >&2
 	exit 1
