@@ -180,7 +180,7 @@ static int kcount_plan(struct run *r)
 	if (set->no_kernel_count)
 		no_kernel = "--no-kernel-count";
 	else if (!r->src->kcount_take || !r->src->kcount_collect)
-		no_kernel = "this source is not the kernel";
+		no_kernel = "this source cannot count in the kernel";
 	if (set->rec)
 		events = "-w needs the events";
 	else if (set->pf)

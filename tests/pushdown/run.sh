@@ -175,3 +175,65 @@ EOF
 check_eq kc-only-exit 0 $?
 "$FEED" --kcount -s "$T/stats.lua" -e 'count()' <"$ev" >"$T/kc-stats.out" 2>&1
 check_grep kc-stats-fallback '^seen 240 passed 240 counted 0$' "$T/kc-stats.out"
+
+# --- Scripts: tcpdrop.kcount{...}, read in tick and done; the same rows whether the kernel
+# counts (--kcount) or the events do (no kernel here: fed from the events as the probe would).
+cat >"$T/handle.lua" <<'EOF2'
+local h = tcpdrop.kcount{ "reason", "dport", "saddr", max_keys = 4 }
+local all = tcpdrop.kcount{ "family" }
+local function show(when)
+	local rows = {}
+	for k, n, bytes in h:rows() do
+		rows[#rows + 1] = string.format("%s %s %s %d %d %d", when, k.reason, k.saddr, k.dport, n, bytes)
+	end
+	for k, n, bytes in all:rows() do
+		rows[#rows + 1] = string.format("%s family=%d %d %d", when, k.family, n, bytes)
+	end
+	table.sort(rows)
+	for _, r in ipairs(rows) do
+		print(r)
+	end
+	print(when .. " overflow " .. h:overflow() .. " " .. all:overflow())
+end
+function init() tcpdrop.interval(1) end
+function tick(n) show("tick" .. n) end
+function done(s)
+	show("done")
+	print("seen " .. s.seen .. " counted " .. s.counted)
+end
+EOF2
+"$FEED" -s "$T/handle.lua" <"$T/ticks.txt" >"$T/handle.ev" 2>&1
+"$FEED" --kcount -v -s "$T/handle.lua" <"$T/ticks.txt" >"$T/handle.kc" 2>"$T/handle.kc.err"
+check_grep kcount-handle-rows '^tick1 UNKNOWN 10.0.0.2 22 1 40$' "$T/handle.kc"
+check_grep kcount-handle-overflow '^tick1 overflow [1-9][0-9]* 0$' "$T/handle.kc"
+check_eq kcount-handle-same "$(grep -v '^seen' "$T/handle.ev")" "$(grep -v '^seen' "$T/handle.kc")"
+check_grep kcount-handle-no-events '^seen 0 counted 367$' "$T/handle.kc"
+check_grep kcount-handle-events '^seen 367 counted 0$' "$T/handle.ev"
+check_grep kcount-handle-v \
+	'^tcpdrop: counted in the kernel (keys: reason, dport, saddr; table of 4 keys), (keys: family; table of 10000 keys)$' \
+	"$T/handle.kc.err"
+
+# A script that reads the events too: they come, and the kernel still counts.
+printf 'local h = tcpdrop.kcount{"dport"}\nlocal n = 0\nfunction drop(e) n = n + 1 end\nfunction done(s)\n  local c = 0\n  for _, k in h:rows() do c = c + k end\n  print(n, c, s.counted)\nend\n' >"$T/both.lua"
+check_eq kcount-with-drop "240	240	240" "$("$FEED" --kcount -s "$T/both.lua" <"$ev" 2>&1)"
+
+# kerr NAME MESSAGE SCRIPT: the script is refused with one line, exit 2, before anything runs.
+kerr() {
+	printf '%s\n' "$3" >"$T/$1.lua"
+	"$FEED" --kcount -s "$T/$1.lua" </dev/null >"$T/$1.out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF "$2" "$T/$1.out"; then
+		pass "$1"
+	else
+		fail "$1" "exit $rc: $(head -3 "$T/$1.out")"
+	fi
+}
+kerr kcount-err-field "tcpdrop.kcount: 'pod' is not a field the kernel counts by" \
+	'tcpdrop.kcount{"reason", "pod"}'
+kerr kcount-err-option "tcpdrop.kcount: unknown option 'size'" 'tcpdrop.kcount{"reason", size = 3}'
+kerr kcount-err-max "tcpdrop.kcount: max_keys must be an integer > 0" \
+	'tcpdrop.kcount{"reason", max_keys = 0}'
+kerr kcount-err-init "tcpdrop.kcount: call it at the top level of the script" \
+	'function init() tcpdrop.kcount{"reason"} end'
+kerr kcount-err-five "tcpdrop.kcount: at most 4 tables" \
+	'for i = 1, 5 do tcpdrop.kcount{"reason"} end'
