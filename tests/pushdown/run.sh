@@ -237,3 +237,14 @@ kerr kcount-err-init "tcpdrop.kcount: call it at the top level of the script" \
 	'function init() tcpdrop.kcount{"reason"} end'
 kerr kcount-err-five "tcpdrop.kcount: at most 4 tables" \
 	'for i = 1, 5 do tcpdrop.kcount{"reason"} end'
+
+# SIGUSR1's status line says what the kernel counted, not "0 seen" alone. The events are handed
+# over at the loop's first drain; the signal comes a second later, the run lasts 5.
+"$FEED" --loop --kcount -d 5 -e 'count(e.reason)' <"$ev" >"$T/usr1.out" 2>"$T/usr1.err" &
+fpid=$!
+sleep 1
+kill -USR1 $fpid
+wait $fpid
+check_grep kcount-usr1-status \
+	'^tcpdrop: 240 counted in the kernel, 0 seen, 0 passed, 0 lost, [0-9.]* s$' "$T/usr1.err"
+check_grep kcount-usr1-table '^NO_SOCKET  *[0-9]' "$T/usr1.out"
