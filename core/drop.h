@@ -15,6 +15,7 @@ struct run_stats {
 	uint64_t stacks_skipped;
 	uint64_t stacks_failed;
 	uint64_t errors; /* hook errors (with --keep-going) */
+	uint64_t counted; /* drops counted into the kernel's tables (kcount), not seen as events */
 };
 
 #endif

@@ -831,6 +831,80 @@ for _, kind in ipairs({ "sum", "min", "max", "avg", "hist" }) do
 end
 
 ---------------------------------------------------------------------------------------------------
+-- Counts read from the kernel's tables (lua/kcount.lua), through the same maps as the events'.
+-- While kcount feeds a row, these stand in for count and sum and it calls the -e code again, on
+-- an event made of the row's key: the map, its labels and its keys are those the events make.
+-- Only the call of the row's table (the target-th aggregation call) adds: the row's drops for
+-- count, its bytes for sum (fed.w). A row that does not fit counts each of its drops as an
+-- update that did not fit; fed.over: the row is the table's overflow, every drop of it counted so.
+
+local fed = { target = 0, calls = 0, w = 0, n = 0, over = false }
+M.fed = fed
+
+local function full_n(m, w)
+	m.over = m.over + w
+	m.over_total = m.over_total + w
+end
+
+-- Add w to the value of a key tuple (for count: w updates at once).
+local function add_n(m, w, nover, n, ...)
+	local t, k = slot(m, n, ...)
+	if t == nil then
+		return full_n(m, nover)
+	end
+	local old = t[k]
+	if old == nil then
+		if m.n >= (m.max or max_keys) then
+			return full_n(m, nover)
+		end
+		m.n = m.n + 1
+		old = 0
+	end
+	t[k] = old + w
+	m.dirty = true
+end
+
+function M.fed_count(...)
+	local c = fed.calls + 1
+	fed.calls = c
+	if c ~= fed.target then
+		return
+	end
+	local n = select("#", ...)
+	local m = d_count[n] or default_map("count", n, 0, 2)
+	if fed.over then
+		return full_n(m, fed.n)
+	end
+	add_n(m, fed.w, fed.n, n, ...)
+end
+
+function M.fed_sum(_, ...)
+	local c = fed.calls + 1
+	fed.calls = c
+	if c ~= fed.target then
+		return
+	end
+	local n = select("#", ...)
+	local m = defaults.sum[n] or default_map("sum", n, 1, 2)
+	if fed.over then
+		return full_n(m, fed.n)
+	end
+	add_n(m, fed.w, fed.n, n, ...)
+end
+
+-- m:addn(w, k1, ...): for a count map, w updates of the key tuple at once (counts read from a
+-- kernel table); a new tuple that does not fit counts w updates not counted.
+function Map:addn(w, ...)
+	if type(w) == "cdata" then
+		w = tonumber(w)
+	end
+	if type(w) ~= "number" or w < 0 then
+		error("addn: the count must be a number >= 0", 2)
+	end
+	add_n(self, w, w, select("#", ...), ...)
+end
+
+---------------------------------------------------------------------------------------------------
 -- Printing everything
 
 -- keep(): maps are not reset after each tick (totals since the start); keep(false) undoes it.

@@ -5,6 +5,7 @@ local core = require("tcpdrop.core")
 local event = require("tcpdrop.event")
 local helpers = require("tcpdrop.helpers")
 local json = require("tcpdrop.json")
+local kcount = require("tcpdrop.kcount")
 
 local fmt = string.format
 local mono = event.mono
@@ -349,6 +350,7 @@ api.print = function()
 	return helpers.print_all(false)
 end
 api.clear = helpers.clear_all
+api.kcount = kcount.handle
 
 local GLOBAL_HELPERS = { "count", "sum", "min", "max", "avg", "hist", "top", "printf" }
 for _, k in ipairs(GLOBAL_HELPERS) do
@@ -601,7 +603,9 @@ function rt.setup(opts)
 		for k in pairs(_G) do
 			before[k] = true
 		end
+		kcount.set_loading(true)
 		script()
+		kcount.set_loading(false)
 		for _, name in ipairs(HOOKS) do
 			hooks[name] = hook(name)
 		end
@@ -624,14 +628,46 @@ function rt.setup(opts)
 		end
 		hooks.drop = exec()
 	end
-	if not hooks.drop then
+	rt.user_hooks = hooks.drop ~= nil or hooks.filter ~= nil
+	if not hooks.drop and kcount.has_handles() then
+		-- A script that counts in the kernel and reads no event prints none.
+		hooks.drop = function() end
+	elseif not hooks.drop then
 		default_env = load_shipped("default")
 		hooks.drop = default_env.drop
 	end
+	rt.plan_ctx = { exec = opts.exec_code, exec_fn = exec and hooks.drop, script = script ~= nil,
+		filter = opts.filter_expr ~= nil, count = opts.count }
 	rt.args = opts.args or {}
 	rt.limit = opts.count
 	interval_opt = opts.interval
 end
+
+-- Before the probe loads: the kernel's tables (lua/kcount.lua), whether the events are still
+-- wanted, and what -v says. no_kernel: why no kernel counts here; events: why the run needs the
+-- events anyway (-w, a pcap filter).
+function rt.kcount_plan(no_kernel, events)
+	local tabs, oneliner, say = kcount.plan(rt.plan_ctx, no_kernel, events)
+	if oneliner then
+		-- Its drops are counted in the kernel: an event that came anyway counts nowhere twice.
+		hooks.drop = function() end
+		return tabs, false, say
+	end
+	local feeder = kcount.event_feeder()
+	if feeder then
+		-- Counted as the kernel would: every drop, before the script's filter.
+		local f = hooks.filter
+		hooks.filter = f and function(e)
+			feeder(e)
+			return f(e)
+		end or function(e)
+			feeder(e)
+		end
+	end
+	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil, say
+end
+
+rt.kcount_feed = kcount.feed
 
 -- Runs init(args); returns the tick interval in effect (nil: none) and whether to stop at once.
 function rt.init()
@@ -706,9 +742,11 @@ function rt.tick(n)
 end
 
 -- The core's counters, as numbers (the core builds no table: nothing to fail outside a pcall).
-local function core_stats(seen, lost, filtered_kernel, stacks_skipped, stacks_failed, errors)
+local function core_stats(seen, lost, filtered_kernel, stacks_skipped, stacks_failed, errors,
+		counted)
 	return { seen = seen, lost = lost, filtered_kernel = filtered_kernel,
-		stacks_skipped = stacks_skipped, stacks_failed = stacks_failed, errors = errors }
+		stacks_skipped = stacks_skipped, stacks_failed = stacks_failed, errors = errors,
+		counted = counted }
 end
 
 -- The core's own counters (lost, filtered_kernel, ...), for tcpdrop.stats() between ticks.

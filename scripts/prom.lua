@@ -1,6 +1,7 @@
 -- Drop counters in Prometheus text format, for node_exporter's textfile collector.
 --
 -- The file is rewritten atomically (a temporary file, then rename), never seen half-written.
+-- The drops are counted in the kernel (tcpdrop.kcount): no event per drop reaches Lua.
 --
 -- tcpdrop -s prom -- [file=PATH] [every=SEC] [ports=P,P,...]
 --
@@ -18,6 +19,10 @@ local path = "/var/lib/prometheus/node-exporter/tcpdrop.prom"
 local every = 15
 local ports = nil -- set of ports named in ports=
 
+-- The kernel's table, read at each interval; a port per key there (ephemeral ones included),
+-- so it has room for every port.
+local counts = tcpdrop.kcount({ "reason", "dport", max_keys = math.max(65536, tcpdrop.max_keys()) })
+-- The totals since the start, by reason and port label.
 local drops = tcpdrop.map({ keys = { "reason", "port" }, print = false })
 local uncounted = 0 -- drops of series beyond tcpdrop.max_keys(), reported when there are some
 
@@ -36,8 +41,11 @@ local function port_label(p)
 	return p < 32768 and p or "ephemeral"
 end
 
-function drop(e)
-	drops:add(e.reason, port_label(e.dport))
+-- What the kernel counted since the last read, into the totals.
+local function take()
+	for key, n in counts:rows() do
+		drops:addn(n, key.reason, port_label(key.dport))
+	end
 end
 
 local function label(v)
@@ -68,11 +76,12 @@ local function render(lost)
 	out[#out + 1] = string.format("tcpdrop_events_lost_total %d", lost or 0)
 	uncounted = uncounted + drops.over
 	drops.over = 0
-	if uncounted > 0 then
+	local not_counted = uncounted + counts:overflow()
+	if not_counted > 0 then
 		out[#out + 1] = "# HELP tcpdrop_drops_uncounted_total Drops of series beyond the "
 			.. "series limit (tcpdrop.max_keys), in no other series."
 		out[#out + 1] = "# TYPE tcpdrop_drops_uncounted_total counter"
-		out[#out + 1] = string.format("tcpdrop_drops_uncounted_total %d", uncounted)
+		out[#out + 1] = string.format("tcpdrop_drops_uncounted_total %d", not_counted)
 	end
 	return table.concat(out, "\n") .. "\n"
 end
@@ -93,10 +102,12 @@ local function write(lost)
 end
 
 function tick()
+	take()
 	write(tcpdrop.stats().lost)
 end
 
 function done(stats)
+	take()
 	write(stats.lost)
 end
 

@@ -232,6 +232,7 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 	}
 	set->filter = o->filter;
 	set->duration = o->duration;
+	set->no_kernel_count = o->no_kernel_count;
 	code = 2;
 	if (check_reason_list(nm, o->reasons, where) ||
 	    names__resolve_list(nm, o->reasons, source, set->filter.reasons, &set->filter.nreasons,

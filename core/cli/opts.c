@@ -31,6 +31,7 @@ const char usage_text[] =
 	"                          (0: no limit; default 1000)\n"
 	"      --max-keys N        keys each aggregation keeps (wins over tcpdrop.max_keys();\n"
 	"                          1-100000000, default 10000)\n"
+	"      --no-kernel-count   count -e's aggregations from the events, never in the kernel\n"
 	"      --list-scripts      list the shipped scripts\n"
 	"      --show-script NAME  print a shipped script, to copy and adapt\n"
 	"\n"
@@ -126,6 +127,7 @@ enum {
 	OPT_MAX_KEYS,
 	OPT_USER,
 	OPT_EXPLAIN,
+	OPT_NO_KERNEL_COUNT,
 };
 
 static const char short_opts[] = "hvVs:f:e:d:c:i:46w:r:";
@@ -166,6 +168,7 @@ static const struct option long_opts[] = {
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "no-kernel-count", no_argument, NULL, OPT_NO_KERNEL_COUNT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -497,6 +500,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			break;
 		case OPT_EXPLAIN:
 			o->explain = optarg;
+			break;
+		case OPT_NO_KERNEL_COUNT:
+			o->no_kernel_count = 1;
 			break;
 		case '?':
 		default:

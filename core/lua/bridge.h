@@ -111,6 +111,40 @@ int runtime__done(struct runtime *rt, struct run_stats *st);
 int runtime__exit_code(struct runtime *rt);
 uint64_t runtime__errors(struct runtime *rt);
 
+/*
+ * --- Counting in the kernel (kcount, lua/kcount.lua): the tables the runtime asks for before the
+ * probe loads, and their rows handed back at each tick and at exit.
+ */
+
+struct runtime_kcount_plan {
+	uint32_t keys[TCPDROP_KC_MAX_TABLES]; /* each table's TCPDROP_KC_* bits */
+	uint32_t max_keys[TCPDROP_KC_MAX_TABLES];
+	unsigned int n;
+	int events; /* the runtime still wants the events (a hook, the default printer) */
+	char why[256]; /* what -v says: "counted in the kernel (keys: ...)", or why not; "": none */
+};
+
+/*
+ * After runtime__new, before the source starts: the -e one-liner counted in the kernel when it
+ * is exactly an aggregation by probe fields, and the script's tcpdrop.kcount tables. no_kernel:
+ * NULL, or why no kernel counts here (--no-kernel-count; a replay); events: NULL, or why the run
+ * needs the events whatever the runtime does (-w, a pcap filter). 0, or -1 after one line.
+ */
+int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *events,
+			 struct runtime_kcount_plan *plan);
+
+/*
+ * Table t of the plan: n keys with their drops and bytes, and the drops whose key found no room
+ * (overflow), into the aggregations or the script's handle, as the events would have been.
+ * 0, 1 (stop) or -1 (an error, said).
+ */
+int runtime__kcount_feed(struct runtime *rt, unsigned int t, const struct tcpdrop_kkey *keys,
+			 const uint64_t *counts, const uint64_t *bytes, size_t n,
+			 uint64_t overflow);
+
+/* The key the probe counts an event under in a table of these TCPDROP_KC_* bits. */
+void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t keys);
+
 /* --- What a script can do beyond printing: start a command (no shell, reaped), log to syslog. */
 
 /* Commands running at once; a script that spawns faster than they finish is refused beyond. */

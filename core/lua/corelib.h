@@ -11,4 +11,16 @@ void corelib__open(lua_State *L);
 struct tcpdrop_cfuncs;
 const struct tcpdrop_cfuncs *cfuncs__table(void);
 
+/* The kcount part of tcpdrop.core (core/lua/kcount.c): its bits and the key function. */
+void kcount__open(lua_State *L);
+
+/*
+ * For the bridge's other files: the runtime's Lua state, and a call of the runtime module's
+ * function name with nargs arguments pushed, under pcall, a hook error said and counted as
+ * for a hook. 0 (nres results pushed), 1 (stop: tcpdrop.exit, an interrupt) or -1.
+ */
+struct runtime;
+lua_State *runtime__lua(struct runtime *rt);
+int runtime__call(struct runtime *rt, const char *name, int nargs, int nres);
+
 #endif

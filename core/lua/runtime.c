@@ -393,6 +393,7 @@ static void push_core(lua_State *L, struct runtime *rt)
 		lua_setfield(L, -2, funcs[i].name);
 	}
 	corelib__open(L);
+	kcount__open(L);
 	lua_newtable(L);
 	for (const struct embedded *e = embedded_scripts; e->name; e++) {
 		lua_pushlstring(L, e->data, e->len);
@@ -627,8 +628,9 @@ static void push_stats(lua_State *L, const struct run_stats *st)
 	lua_pushnumber(L, (lua_Number)st->stacks_skipped);
 	lua_pushnumber(L, (lua_Number)st->stacks_failed);
 	lua_pushnumber(L, (lua_Number)st->errors);
+	lua_pushnumber(L, (lua_Number)st->counted);
 }
-#define STATS_ARGS 6
+#define STATS_ARGS 7
 
 void runtime__set_clock(struct runtime *rt, uint64_t ns)
 {
@@ -692,6 +694,18 @@ int runtime__exit_code(struct runtime *rt)
 	if (code < 0 && rt->errors)
 		code = 1;
 	return code;
+}
+
+lua_State *runtime__lua(struct runtime *rt)
+{
+	return rt->L;
+}
+
+int runtime__call(struct runtime *rt, const char *name, int nargs, int nres)
+{
+	int ret = call(rt, name, nargs, nres, 1);
+
+	return ret ? hook_failed(rt, ret) : 0;
 }
 
 uint64_t runtime__errors(struct runtime *rt)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,18 @@ struct run {
 	/* A recording's clock: ticks and -d in recorded time, from its start. */
 	int clocked;
 	uint64_t clock_start, interval_ns, next_tick, stop_at;
+	/* Counting in the kernel: every client's tables, and which of them are the runtime's. */
+	struct kcount_spec kc[TCPDROP_KC_MAX_TABLES];
+	unsigned int n_kc;
+	int kc_events; /* a client needs the events too */
+	int kc_started; /* the source started: the tables are made */
+	unsigned int rt_kc[TCPDROP_KC_MAX_TABLES]; /* the runtime's plan's table i: kc[rt_kc[i]] */
+	unsigned int rt_n_kc;
+	int kc_failed; /* a read failed: said once */
+	/* The rows of the table being read, handed to the runtime at once. */
+	struct tcpdrop_kkey *rows;
+	uint64_t *row_counts, *row_bytes;
+	size_t nrows, rows_cap;
 };
 
 /*
@@ -89,12 +102,114 @@ int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n)
 	return dispatch(r, ev, kept);
 }
 
+int run__kcount_add(struct run *r, uint32_t keys, uint32_t max_keys, int events)
+{
+	if (!r->src->kcount_take || !r->src->kcount_collect)
+		return -EOPNOTSUPP;
+	if (r->kc_started)
+		return -EBUSY;
+	if (r->n_kc == TCPDROP_KC_MAX_TABLES)
+		return -ENOSPC;
+	r->kc[r->n_kc] = (struct kcount_spec){ .keys = keys, .max_keys = max_keys };
+	r->kc_events |= events;
+	return (int)r->n_kc++;
+}
+
+const struct kcount_spec *run__kcount_tables(const struct run *r, unsigned int *n, int *kc_only)
+{
+	*n = r->n_kc;
+	*kc_only = r->n_kc && !r->kc_events;
+	return r->kc;
+}
+
+static int add_row(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes)
+{
+	struct run *r = ctx;
+
+	if (r->nrows == r->rows_cap) {
+		r->rows_cap = r->rows_cap ? 2 * r->rows_cap : 256;
+		r->rows = xrealloc(r->rows, r->rows_cap * sizeof(*r->rows));
+		r->row_counts = xrealloc(r->row_counts, r->rows_cap * sizeof(uint64_t));
+		r->row_bytes = xrealloc(r->row_bytes, r->rows_cap * sizeof(uint64_t));
+	}
+	r->rows[r->nrows] = *k;
+	r->row_counts[r->nrows] = count;
+	r->row_bytes[r->nrows] = bytes;
+	r->nrows++;
+	return 0;
+}
+
+/*
+ * The kernel's counts since the last read into the runtime's aggregations and tables: at each
+ * tick, before tick(), and at exit, before done(). Inside signals__lua_enter. 0, 1 or <0.
+ */
+static int kcount_read(struct run *r)
+{
+	int err, ret = 0;
+
+	if (!r->rt_n_kc || r->kc_failed)
+		return 0;
+	err = r->src->kcount_collect(r->src);
+	for (unsigned int i = 0; !err && !ret && i < r->rt_n_kc; i++) {
+		uint64_t overflow = 0;
+
+		r->nrows = 0;
+		err = r->src->kcount_take(r->src, r->rt_kc[i], add_row, r, &overflow);
+		if (!err)
+			ret = runtime__kcount_feed(r->rt, i, r->rows, r->row_counts, r->row_bytes,
+						   r->nrows, overflow);
+	}
+	if (err) {
+		msg("cannot read the kernel's counts: %s", strerror(err < 0 ? -err : err));
+		r->kc_failed = 1;
+		return -1;
+	}
+	return ret;
+}
+
+/*
+ * Before the source starts: the runtime's plan (the -e one-liner counted in the kernel, the
+ * script's tcpdrop.kcount tables), said with -v. 0, or -1 after one line.
+ */
+static int kcount_plan(struct run *r)
+{
+	const struct run_settings *set = r->set;
+	struct runtime_kcount_plan plan;
+	const char *no_kernel = NULL, *events = NULL;
+
+	if (set->no_kernel_count)
+		no_kernel = "--no-kernel-count";
+	else if (!r->src->kcount_take || !r->src->kcount_collect)
+		no_kernel = "this source cannot count in the kernel";
+	if (set->rec)
+		events = "-w needs the events";
+	else if (set->pf)
+		events = "the pcap filter needs the events";
+	if (runtime__kcount_plan(r->rt, no_kernel, events, &plan))
+		return -1;
+	if (plan.why[0])
+		vmsg("%s", plan.why);
+	r->kc_events |= plan.events || set->rec || set->pf;
+	for (unsigned int i = 0; i < plan.n; i++) {
+		int t = run__kcount_add(r, plan.keys[i], plan.max_keys[i], plan.events);
+
+		if (t < 0) {
+			msg("cannot count in the kernel: %s", strerror(-t));
+			return -1;
+		}
+		r->rt_kc[r->rt_n_kc++] = (unsigned int)t;
+	}
+	return 0;
+}
+
 int run__tick(struct run *r)
 {
 	int ret;
 
 	signals__lua_enter();
-	ret = runtime__tick(r->rt, ++r->ticks);
+	ret = kcount_read(r);
+	if (!ret)
+		ret = runtime__tick(r->rt, ++r->ticks);
 	signals__lua_leave();
 	return ret < 0 ? ret : ret | out_check(r);
 }
@@ -171,9 +286,15 @@ static void status_line(void *ctx)
 	struct run_stats rs;
 
 	stats(r, &rs);
-	msg("%llu seen, %llu passed, %llu lost, %.1f s", (unsigned long long)r->seen,
-	    (unsigned long long)r->passed, (unsigned long long)rs.lost,
-	    (double)(now_ns(CLOCK_MONOTONIC) - r->started) / 1e9);
+	if (rs.counted)
+		msg("%llu counted in the kernel, %llu seen, %llu passed, %llu lost, %.1f s",
+		    (unsigned long long)rs.counted, (unsigned long long)r->seen,
+		    (unsigned long long)r->passed, (unsigned long long)rs.lost,
+		    (double)(now_ns(CLOCK_MONOTONIC) - r->started) / 1e9);
+	else
+		msg("%llu seen, %llu passed, %llu lost, %.1f s", (unsigned long long)r->seen,
+		    (unsigned long long)r->passed, (unsigned long long)rs.lost,
+		    (double)(now_ns(CLOCK_MONOTONIC) - r->started) / 1e9);
 }
 
 static int loop_signal(void *ctx)
@@ -258,8 +379,13 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 		code = 2;
 		goto out;
 	}
+	if (kcount_plan(&r)) {
+		code = 1;
+		goto out;
+	}
 	signals__arm(r.rt, r.rec, status_line, &r);
 	code = src->start ? src->start(src, &r, set) : 0;
+	r.kc_started = 1;
 	/* --user: attached, files open; nothing from here on runs as root. */
 	if (!code && privs__drop())
 		code = 1;
@@ -288,6 +414,8 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 	stats(&r, &rs);
 	runtime__housekeeping(r.rt, &rs);
 	signals__lua_enter();
+	/* What the kernel counted since the last tick, before done() reads it. */
+	kcount_read(&r);
 	runtime__done(r.rt, &rs);
 	signals__lua_leave();
 	out_check(&r);
@@ -322,5 +450,8 @@ out:
 	if (src->free)
 		src->free(src);
 	runtime__free(r.rt);
+	free(r.rows);
+	free(r.row_counts);
+	free(r.row_bytes);
 	return code;
 }

@@ -22,6 +22,7 @@ struct run_settings {
 	struct tcpdrop_filter filter; /* the in-kernel filters, --reason and the netns resolved */
 	double duration; /* -d seconds; 0: none */
 	unsigned int poll_ms; /* loop sources: drain at least this often */
+	int no_kernel_count; /* --no-kernel-count: aggregations count events, never in the kernel */
 };
 
 /*
@@ -47,6 +48,14 @@ struct run_source {
 	/* After done(): what the source has to say. 0, or the exit code its own failure asks. */
 	int (*report)(struct run_source *s, const struct run_stats *rs);
 	void (*free)(struct run_source *s);
+	/*
+	 * Sources that count drops into tables (the kernel's kcount, or a stand-in): NULL where
+	 * none is. start reads run__kcount_tables(); collect and take as probe__kcount_collect
+	 * and probe__kcount_take (core/kernel/kernel.h), t an index run__kcount_add returned.
+	 */
+	int (*kcount_collect)(struct run_source *s);
+	int (*kcount_take)(struct run_source *s, unsigned int t, kcount_fn fn, void *ctx,
+			   uint64_t *overflow);
 };
 
 /*
@@ -65,7 +74,18 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
  * 0, 1 (stop) or <0.
  */
 int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n);
-/* tick(n) with the next n. 0, 1 (stop) or <0. */
+/*
+ * Counting in the kernel. Before the source starts, each client (the runtime's plan, the metrics
+ * endpoint) asks for its tables: keys (TCPDROP_KC_* bits) and max_keys (0: the default); events:
+ * whether that client also needs the events. The table's index (for the source's take), or
+ * -EOPNOTSUPP (the source counts nothing), -ENOSPC (TCPDROP_KC_MAX_TABLES in use), -EBUSY (the
+ * source started).
+ */
+int run__kcount_add(struct run *r, uint32_t keys, uint32_t max_keys, int events);
+/* For the source's start: the tables asked for, and whether no client needs the events. */
+const struct kcount_spec *run__kcount_tables(const struct run *r, unsigned int *n, int *kc_only);
+
+/* tick(n) with the next n (the kernel's counts read first). 0, 1 (stop) or <0. */
 int run__tick(struct run *r);
 /* The tick interval in effect after init() (seconds; 0: none). */
 double run__interval(const struct run *r);

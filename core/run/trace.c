@@ -11,6 +11,14 @@
 
 #define BATCH 1024
 
+/*
+ * The kernel's count tables come with core/kernel's probe__kcount_* (issue 14): until a probe
+ * that has them is linked in, the weak references are NULL and the live source counts nothing
+ * in the kernel (every aggregation counts the events, as before).
+ */
+#pragma weak probe__kcount_collect
+#pragma weak probe__kcount_take
+
 struct live_source {
 	struct run_source s; /* first: the run hands it back */
 	struct live_source_opts o;
@@ -95,6 +103,7 @@ static void stats(struct run_source *s, struct run_stats *rs)
 	rs->filtered_kernel = st[TCPDROP_STAT_FILTERED];
 	rs->stacks_skipped = st[TCPDROP_STAT_STACK_SKIPPED];
 	rs->stacks_failed = st[TCPDROP_STAT_STACK_FAILED];
+	rs->counted = st[TCPDROP_STAT_COUNTED];
 }
 
 static int report(struct run_source *s, const struct run_stats *rs)
@@ -102,6 +111,9 @@ static int report(struct run_source *s, const struct run_stats *rs)
 	struct live_source *ls = (struct live_source *)s;
 
 	report_losses(ls);
+	if (rs->counted)
+		vmsg("%llu drop%s counted in the kernel", (unsigned long long)rs->counted,
+		     rs->counted == 1 ? "" : "s");
 	if (rs->stacks_skipped)
 		msg("%llu stacks not captured: over --stack-rate %u per CPU per second",
 		    (unsigned long long)rs->stacks_skipped, ls->o.stack_rate);
@@ -122,6 +134,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
 				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
 				 .ring_shared = ls->o.ring_shared };
+	const struct kcount_spec *kc = run__kcount_tables(r, &po.n_kc, &po.kc_only);
 	char why[256];
 	int ncpus, err;
 
@@ -129,8 +142,12 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		msg("%s", why);
 		return 1;
 	}
+	memcpy(po.kc, kc, po.n_kc * sizeof(*kc));
+	/* Counting only: no event, so no stack either. */
+	if (po.kc_only)
+		po.want_stack = 0;
 	/* Symbols load while the verifier works, not when the first stack arrives. */
-	if (!ls->o.no_stack)
+	if (po.want_stack)
 		ksyms__preload(ls->ks);
 	err = probe__open(&po, &ls->kf, &ls->probe);
 	timing_mark("probe attached");
@@ -165,6 +182,17 @@ static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 		ls->frozen = 1;
 	}
 	return ret;
+}
+
+static int kcount_collect(struct run_source *s)
+{
+	return probe__kcount_collect(((struct live_source *)s)->probe);
+}
+
+static int kcount_take(struct run_source *s, unsigned int t, kcount_fn fn, void *ctx,
+		       uint64_t *overflow)
+{
+	return probe__kcount_take(((struct live_source *)s)->probe, t, fn, ctx, overflow);
 }
 
 static void source_free(struct run_source *s)
@@ -208,6 +236,10 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .stats = stats,
 				     .report = report,
 				     .free = source_free };
+	if (probe__kcount_collect && probe__kcount_take) {
+		ls->s.kcount_collect = kcount_collect;
+		ls->s.kcount_take = kcount_take;
+	}
 	*out = &ls->s;
 	return 0;
 }

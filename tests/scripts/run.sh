@@ -114,6 +114,13 @@ cp "$T/drops.prom" "$T/script-prom.out" 2>/dev/null
 expect script-prom
 check_eq prom-no-temp-left "" "$(find "$T" -name 'drops.prom.tmp*')"
 IN=$TICKS run_ok script-prom-stdout -s prom -- file=- ports=80,22
+# The same counted in the kernel's tables (feed --kcount stands in for them): the same files.
+IN=$T/prom-in.txt feed script-prom-kcount --kcount -s prom -- "file=$T/drops-kc.prom"
+cp "$T/drops-kc.prom" "$T/script-prom-kcount.out" 2>/dev/null
+check_file script-prom-kcount "$EXP/script-prom.out" "$T/script-prom-kcount.out"
+IN=$TICKS feed script-prom-stdout-kcount --kcount -s prom -- file=- ports=80,22
+check_file script-prom-stdout-kcount "$EXP/script-prom-stdout.out" \
+	"$T/script-prom-stdout-kcount.out"
 feed prom-bad-dir -s prom -- file=/nonexistent/dir/x.prom
 check_grep prom-bad-dir-said 'prom: cannot write /nonexistent/dir/x.prom' "$T/prom-bad-dir.err"
 

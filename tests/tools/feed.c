@@ -1,6 +1,6 @@
 /* Test tool: runs synthetic drop events, described as text, through the real Lua runtime. */
 /*
- * usage: feed [--events FILE] [--batch N] [--loop] [--syslog-to FILE] [--bench N]
+ * usage: feed [--events FILE] [--batch N] [--loop] [--syslog-to FILE] [--bench N] [--kcount]
  *             [tcpdrop options: -s -f -e -i -c -d --keep-going] [-- script args]
  *
  * FILE (default: standard input) has one event per line, as key=value words:
@@ -23,6 +23,12 @@
  * --loop runs the real event loop (core/loop.c) with no event source: the events are handed
  * over at the first drain, ticks come from its timerfd (-i), -d ends it.
  * --bench N dispatches N events (the file's, repeated) in batches of 1024 and prints the time.
+ *
+ * --kcount stands in for the kernel's count tables (issue 14): the run's plan asks for tables as
+ * it would of the probe; each event is counted into every table under the key the probe would
+ * give it (kcount__key), at most max_keys keys between two reads, the rest counted as overflow;
+ * with no client wanting the events (kc_only), they are counted only, never delivered. Keys are
+ * handed over in the order they first came, so that a small table overflows as the events' would.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -184,6 +190,21 @@ static const char *const states[] = {
 
 static const char *const flag_names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
 
+/* --kcount: one of the kernel's tables, stood in for. */
+struct kc_entry {
+	struct tcpdrop_kkey k;
+	uint64_t count, bytes;
+};
+
+struct kc_table {
+	uint32_t keys, max;
+	struct kc_entry *e; /* in the order the keys first came */
+	size_t n;
+	uint32_t *slot; /* open addressing: entry index + 1, 0 free */
+	size_t nslots;
+	uint64_t overflow;
+};
+
 /* The test feeder: a source of the real run lifecycle (core/run/run.c), fed from text. */
 struct feed {
 	struct run_source s; /* first: the run hands it back */
@@ -201,7 +222,83 @@ struct feed {
 	int status; /* 0 go on, 1 stop, <0 error */
 	int bad_input; /* a line feed could not read: exit 2, not the script's fault */
 	int input_done;
+	int kcount; /* --kcount */
+	int kc_only;
+	struct kc_table kc[TCPDROP_KC_MAX_TABLES];
+	unsigned int n_kc;
+	uint64_t counted;
 };
+
+static void kc_count(struct kc_table *t, const struct tcpdrop_event *ev)
+{
+	struct tcpdrop_kkey k;
+	size_t i;
+
+	kcount__key(&k, ev, t->keys);
+	for (i = fnv1a32(&k, sizeof(k)) & (t->nslots - 1); t->slot[i];
+	     i = (i + 1) & (t->nslots - 1)) {
+		struct kc_entry *e = &t->e[t->slot[i] - 1];
+
+		if (!memcmp(&e->k, &k, sizeof(k))) {
+			e->count++;
+			e->bytes += ev->len;
+			return;
+		}
+	}
+	if (t->n == t->max) {
+		t->overflow++;
+		return;
+	}
+	t->e[t->n] = (struct kc_entry){ .k = k, .count = 1, .bytes = ev->len };
+	t->slot[i] = (uint32_t)++t->n;
+}
+
+/* The batch into the tables; delivered too when a client wants the events. */
+static int kc_deliver(struct feed *f)
+{
+	for (unsigned int i = 0; i < f->n; i++)
+		for (unsigned int t = 0; t < f->n_kc; t++)
+			kc_count(&f->kc[t], &f->batch[i]);
+	if (f->n_kc)
+		f->counted += f->n;
+	if (f->kc_only) {
+		f->n = 0;
+		return 0;
+	}
+	return run__deliver(f->r, f->batch, f->n);
+}
+
+static int kc_collect(struct run_source *s)
+{
+	return 0;
+}
+
+static int kc_take(struct run_source *s, unsigned int t, kcount_fn fn, void *ctx,
+		   uint64_t *overflow)
+{
+	struct feed *f = (struct feed *)s;
+	struct kc_table *kt;
+	int ret = 0;
+
+	if (t >= f->n_kc)
+		return -EINVAL;
+	kt = &f->kc[t];
+	for (size_t i = 0; i < kt->n && !ret; i++)
+		ret = fn(ctx, &kt->e[i].k, kt->e[i].count, kt->e[i].bytes);
+	*overflow = kt->overflow;
+	kt->overflow = 0;
+	kt->n = 0;
+	memset(kt->slot, 0, kt->nslots * sizeof(*kt->slot));
+	return ret;
+}
+
+static void kc_free(struct feed *f)
+{
+	for (unsigned int t = 0; t < f->n_kc; t++) {
+		free(f->kc[t].e);
+		free(f->kc[t].slot);
+	}
+}
 
 static int bad(struct feed *f, const char *fmt, const char *a, const char *b)
 {
@@ -460,7 +557,7 @@ static int deliver(struct feed *f)
 
 	if (!f->n || f->status)
 		return f->status;
-	ret = run__deliver(f->r, f->batch, f->n);
+	ret = f->kcount ? kc_deliver(f) : run__deliver(f->r, f->batch, f->n);
 	f->n = 0;
 	if (ret)
 		f->status = ret;
@@ -539,6 +636,8 @@ static int set_stats(struct feed *f, char *line)
 			f->kstats.stacks_skipped = v;
 		else if (!strcmp(w, "stacks_failed"))
 			f->kstats.stacks_failed = v;
+		else if (!strcmp(w, "counted"))
+			f->kstats.counted = v;
 		else
 			return bad(f, "stats: unknown counter %s%s", w, "");
 	}
@@ -634,7 +733,23 @@ static int loop_drain(struct run_source *s, struct run *r)
 
 static int start(struct run_source *s, struct run *r, const struct run_settings *set)
 {
-	((struct feed *)s)->r = r;
+	struct feed *f = (struct feed *)s;
+	const struct kcount_spec *kc;
+
+	f->r = r;
+	if (!f->kcount)
+		return 0;
+	kc = run__kcount_tables(r, &f->n_kc, &f->kc_only);
+	for (unsigned int t = 0; t < f->n_kc; t++) {
+		struct kc_table *kt = &f->kc[t];
+
+		kt->keys = kc[t].keys;
+		kt->max = kc[t].max_keys ? kc[t].max_keys : KCOUNT_DEFAULT_KEYS;
+		for (kt->nslots = 16; kt->nslots < 2 * (size_t)kt->max; kt->nslots *= 2)
+			;
+		kt->e = xcalloc(kt->max, sizeof(*kt->e));
+		kt->slot = xcalloc(kt->nslots, sizeof(*kt->slot));
+	}
 	return 0;
 }
 
@@ -645,6 +760,8 @@ static void stats(struct run_source *s, struct run_stats *rs)
 
 	*rs = ((struct feed *)s)->kstats;
 	rs->seen = seen;
+	if (((struct feed *)s)->counted)
+		rs->counted = ((struct feed *)s)->counted;
 }
 
 static int report(struct run_source *s, const struct run_stats *rs)
@@ -743,6 +860,8 @@ int main(int argc, char **argv)
 			f.cap = (unsigned int)v;
 		} else if (!strcmp(argv[i], "--loop")) {
 			loop = 1;
+		} else if (!strcmp(argv[i], "--kcount")) {
+			f.kcount = 1;
 		} else if (!strcmp(argv[i], "--syslog-to") && i + 1 < argc) {
 			syslog_path = argv[++i];
 		} else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
@@ -791,7 +910,10 @@ int main(int argc, char **argv)
 
 	if (runtime_opts__from(&ro, &o))
 		goto out;
+	ro.max_keys = o.max_keys;
 	set.duration = o.duration;
+	set.no_kernel_count = o.no_kernel_count;
+	verbose = o.verbose; /* what -v says of the plan */
 	f.s = (struct run_source){ .name = f.path,
 				   .loop = loop && !f.bench_n,
 				   .wake_fd = -1,
@@ -801,6 +923,10 @@ int main(int argc, char **argv)
 						      : input_drain,
 				   .stats = stats,
 				   .report = report };
+	if (f.kcount) {
+		f.s.kcount_collect = kc_collect;
+		f.s.kcount_take = kc_take;
+	}
 	code = run__main(&set, &f.s, f.nm, f.ks);
 out:
 	if (f.ks)
@@ -808,6 +934,7 @@ out:
 	if (f.nm)
 		names__free(f.nm);
 	free(f.batch);
+	kc_free(&f);
 	runtime_opts__free(&ro);
 	opts_free(&o);
 	free(targv);
