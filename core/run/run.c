@@ -194,6 +194,13 @@ static int loop_tick(void *ctx, uint64_t n)
 	return run__tick(ctx);
 }
 
+static void loop_serve(void *ctx)
+{
+	struct run *r = ctx;
+
+	r->src->serve(r->src);
+}
+
 static int loop_housekeeping(void *ctx)
 {
 	struct run *r = ctx;
@@ -212,6 +219,7 @@ static int drive(struct run *r)
 	struct run_source *src = r->src;
 	struct loop_opts lo = { .wake_fd = src->wake_fd,
 				.signal_fd = signals__fd(),
+				.serve_fd = src->serve ? src->serve_fd : -1,
 				.poll_ms = set->poll_ms,
 				.interval = r->interval,
 				.duration = set->duration };
@@ -219,6 +227,7 @@ static int drive(struct run *r)
 				.tick = loop_tick,
 				.housekeeping = loop_housekeeping,
 				.signal = loop_signal,
+				.serve = loop_serve,
 				.ctx = r };
 	int ret;
 
