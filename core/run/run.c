@@ -99,6 +99,17 @@ int run__tick(struct run *r)
 	return ret < 0 ? ret : ret | out_check(r);
 }
 
+int run__script_metrics(void *run, char **text, size_t *len)
+{
+	struct run *r = run;
+	int ret;
+
+	signals__lua_enter();
+	ret = runtime__metrics(r->rt, text, len);
+	signals__lua_leave();
+	return ret;
+}
+
 double run__interval(const struct run *r)
 {
 	return r->interval;

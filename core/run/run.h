@@ -71,6 +71,8 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n);
 /* tick(n) with the next n. 0, 1 (stop) or <0. */
 int run__tick(struct run *r);
+/* --metrics: the script's own series, as text to free() (NULL: none). 0 or <0. */
+int run__script_metrics(void *run, char **text, size_t *len);
 /* The tick interval in effect after init() (seconds; 0: none). */
 double run__interval(const struct run *r);
 /*

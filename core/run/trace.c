@@ -165,7 +165,8 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	timing_mark("ring reader");
 	s->wake_fd = live__fd(ls->live);
 	if (ls->metrics) {
-		metrics__attach(ls->metrics, ls->probe, ls->metrics_table, ls->nm, NULL, NULL);
+		metrics__attach(ls->metrics, ls->probe, ls->metrics_table, ls->nm,
+				run__script_metrics, r);
 		s->serve_fd = metrics__fd(ls->metrics);
 		s->serve = serve;
 	}
