@@ -43,10 +43,25 @@ struct sock_common {
 	struct in6_addr skc_v6_rcv_saddr;
 };
 
+struct kernfs_node {
+	__u64 id; /* a cgroup's id (its cgroup2 inode), 64-bit since 5.5 */
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+/* A socket's cgroup: a pointer since 5.15; before, `val` holds it when its low bits are 0. */
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+	__u64 val;
+};
+
 struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol; /* a bitfield before 5.6: read with BPF_CORE_READ_BITFIELD_PROBED */
 	__u16 sk_type;
+	struct sock_cgroup_data sk_cgrp_data;
 };
 
 struct sk_buff {

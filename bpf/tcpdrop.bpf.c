@@ -108,6 +108,39 @@ struct {
 	__type(value, struct tcpdrop_event);
 } outbuf SEC(".maps");
 
+/*
+ * kcount: each table in two generations, the one the probe updates chosen by kc_gen, which the
+ * core flips before it reads and clears the other (core/kernel/probe.c). Per-CPU values, so
+ * that CPUs counting the same key never share a cache line; sized by the core before load
+ * (max_entries 1 where a table is not in use).
+ */
+struct kc_table {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct tcpdrop_kkey);
+	__type(value, struct tcpdrop_kval);
+};
+
+struct kc_table kc_t0g0 SEC(".maps"), kc_t0g1 SEC(".maps"), kc_t1g0 SEC(".maps"),
+	kc_t1g1 SEC(".maps"), kc_t2g0 SEC(".maps"), kc_t2g1 SEC(".maps"), kc_t3g0 SEC(".maps"),
+	kc_t3g1 SEC(".maps");
+
+/* The generation the probe counts into (its low bit): a map, so the pair's object shares it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} kc_gen SEC(".maps");
+
+/* Per table and generation (table * 2 + gen): the drops whose key found no room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPDROP_KC_MAX_TABLES * 2);
+	__type(key, __u32);
+	__type(value, struct tcpdrop_kval);
+} kc_over SEC(".maps");
+
 /* What the packet (or, failing that, its socket) says about the drop. */
 struct flow {
 	__u8 saddr[16] __attribute__((aligned(8)));
@@ -423,6 +456,7 @@ struct drop {
 	__u32 len;
 	__u8 state;
 	__u8 evflags;
+	struct sock *sk; /* its TCP socket, if any */
 };
 
 /*
@@ -462,7 +496,121 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 		d->evflags |= TCPDROP_F_PKT_HDRS;
 	if (sk)
 		d->evflags |= TCPDROP_F_SOCK;
+	d->sk = sk;
 	return 1;
+}
+
+/*
+ * The socket's cgroup v2 id (what a pod or a service is), 0 when there is no full socket
+ * (none, or a TIME_WAIT or request mini socket) or when cgroup v1's net_cls or net_prio took
+ * its place (before 5.15). Not the current task's: a drop in softirq runs in whatever task it
+ * interrupted.
+ */
+static __always_inline __u64 sock_cgroup_id(struct sock *sk, __u8 state)
+{
+	struct cgroup *cg;
+
+	if (!sk || state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE)
+		return 0;
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		__u64 v = BPF_CORE_READ(sk, sk_cgrp_data.val);
+
+		cg = (v & 3) ? NULL : (struct cgroup *)v;
+	}
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* Whether any kcount table is keyed by one of these TCPDROP_KC_* bits (rodata: pruned). */
+static __always_inline int kc_wants(__u32 bits)
+{
+	__u32 all = 0;
+
+#pragma unroll
+	for (int t = 0; t < TCPDROP_KC_MAX_TABLES; t++)
+		if (t < cfg.kc_tables)
+			all |= cfg.kc_keys[t];
+	return !!(all & bits);
+}
+
+static __always_inline void *kc_map(int t, __u32 gen)
+{
+	switch (t) {
+	case 0:
+		return gen ? (void *)&kc_t0g1 : (void *)&kc_t0g0;
+	case 1:
+		return gen ? (void *)&kc_t1g1 : (void *)&kc_t1g0;
+	case 2:
+		return gen ? (void *)&kc_t2g1 : (void *)&kc_t2g0;
+	default:
+		return gen ? (void *)&kc_t3g1 : (void *)&kc_t3g0;
+	}
+}
+
+/*
+ * One drop into each table, under the key its bits choose out of `full` (the others zero). Adds
+ * are atomic: a program run from a softirq may interrupt one in process context on the same
+ * CPU (the pair beside the tracepoint, or old kernels without recursion guards). A key that
+ * finds no room (the table full, or its bucket busy) goes into the table's overflow counter.
+ */
+static __always_inline void kcount(const struct tcpdrop_kkey *full, __u32 len)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&kc_gen, &zero);
+	__u32 gen = g ? *g & 1 : 0;
+
+	stat_add(TCPDROP_STAT_COUNTED);
+#pragma unroll
+	for (int t = 0; t < TCPDROP_KC_MAX_TABLES; t++) {
+		__u32 bits = cfg.kc_keys[t], slot = t * 2 + gen;
+		struct tcpdrop_kkey k = {};
+		struct tcpdrop_kval *v, one = { 1, len };
+		void *map;
+
+		if (t >= cfg.kc_tables)
+			break;
+		if (bits & TCPDROP_KC_REASON) {
+			k.reason_code = full->reason_code;
+			k.evflags |= full->evflags & TCPDROP_F_NO_REASON;
+		}
+		if (bits & TCPDROP_KC_STATE) {
+			k.state_code = full->state_code;
+			k.evflags |= full->evflags & TCPDROP_F_SOCK;
+		}
+		if (bits & TCPDROP_KC_FLAGS)
+			k.tcp_flags = full->tcp_flags;
+		if (bits & (TCPDROP_KC_FAMILY | TCPDROP_KC_SADDR | TCPDROP_KC_DADDR))
+			k.family = full->family;
+		if (bits & TCPDROP_KC_SADDR)
+			__builtin_memcpy(k.saddr, full->saddr, 16);
+		if (bits & TCPDROP_KC_DADDR)
+			__builtin_memcpy(k.daddr, full->daddr, 16);
+		if (bits & TCPDROP_KC_SPORT)
+			k.sport = full->sport;
+		if (bits & TCPDROP_KC_DPORT)
+			k.dport = full->dport;
+		if (bits & TCPDROP_KC_NETNS)
+			k.netns = full->netns;
+		if (bits & TCPDROP_KC_IFINDEX)
+			k.ifindex = full->ifindex;
+		if (bits & TCPDROP_KC_CPU)
+			k.cpu = full->cpu;
+		if (bits & TCPDROP_KC_CGROUP)
+			k.cgroup_id = full->cgroup_id;
+		map = kc_map(t, gen);
+		v = bpf_map_lookup_elem(map, &k);
+		if (!v && !bpf_map_update_elem(map, &k, &one, BPF_NOEXIST))
+			continue;
+		/* Another CPU may have made the key between the lookup and the update. */
+		if (!v)
+			v = bpf_map_lookup_elem(map, &k);
+		if (!v)
+			v = bpf_map_lookup_elem(&kc_over, &slot);
+		if (v) {
+			__sync_fetch_and_add(&v->count, 1);
+			__sync_fetch_and_add(&v->bytes, len);
+		}
+	}
 }
 
 /* Who was running: the task that the dropping code ran in (or interrupted). */
@@ -548,6 +696,25 @@ static __always_inline void copy_packet(struct tcpdrop_event *e, struct sk_buff 
 	copy_packet_to(e, e->pkt, skb, f, mode);
 }
 
+/* A drop as kcount's full key: every field a table may choose. */
+static __always_inline void kc_key_of(struct tcpdrop_kkey *k, const struct drop *d, __u32 reason,
+				      __u32 cpu)
+{
+	k->cgroup_id = kc_wants(TCPDROP_KC_CGROUP) ? sock_cgroup_id(d->sk, d->state) : 0;
+	__builtin_memcpy(k->saddr, d->f.saddr, 16);
+	__builtin_memcpy(k->daddr, d->f.daddr, 16);
+	k->reason_code = reason;
+	k->netns = d->netns;
+	k->ifindex = d->ifindex;
+	k->cpu = cpu;
+	k->sport = d->f.sport;
+	k->dport = d->f.dport;
+	k->family = d->f.family;
+	k->state_code = d->state;
+	k->tcp_flags = d->f.tcp_flags;
+	k->evflags = d->evflags;
+}
+
 static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason,
 				  struct sock *sk, __u8 evflags, const int mode)
 {
@@ -571,6 +738,15 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	}
 
 	cpu = bpf_get_smp_processor_id();
+	if (cfg.kc_tables) {
+		struct tcpdrop_kkey full;
+
+		kc_key_of(&full, &d, reason, cpu);
+		kcount(&full, d.len);
+		/* Counted only: no record, no stack, no wake-up. */
+		if (cfg.kc_only)
+			return 0;
+	}
 	if (cfg.percpu_rings) {
 		rb = bpf_map_lookup_elem(&rings, &cpu);
 		if (!rb) {
@@ -753,6 +929,25 @@ static __always_inline int pair_exit(void *ctx, __u64 key, int dropped, const in
 		goto out;
 	}
 	cpu = bpf_get_smp_processor_id();
+	if (cfg.kc_tables) {
+		/* The socket is not stashed: no cgroup id for the pair's drops. */
+		struct tcpdrop_kkey full = { .reason_code = e->reason_code,
+					     .netns = e->netns,
+					     .ifindex = e->ifindex,
+					     .cpu = cpu,
+					     .sport = e->sport,
+					     .dport = e->dport,
+					     .family = e->family,
+					     .state_code = e->state_code,
+					     .tcp_flags = e->tcp_flags,
+					     .evflags = e->evflags };
+
+		__builtin_memcpy(full.saddr, e->saddr_raw, 16);
+		__builtin_memcpy(full.daddr, e->daddr_raw, 16);
+		kcount(&full, e->len);
+		if (cfg.kc_only)
+			goto out;
+	}
 	if (cfg.percpu_rings) {
 		rb = bpf_map_lookup_elem(&rings, &cpu);
 		if (!rb) {

@@ -3,6 +3,7 @@
 #define TCPDROP_KERNEL_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernel/kernel.h"
 
@@ -26,6 +27,20 @@ int plan__precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_narg
  */
 int plan__pair_possible(enum pair_kind k, const struct kernel_facts *kf, unsigned long long *loc,
 			char *why, size_t len);
+
+/*
+ * kcount's user-space side (kcount.c), over the probe's maps: fds[t] are table t's two
+ * generations, gen_fd the generation map, over_fd the per-CPU overflow array (bpf/tcpdrop.bpf.c).
+ * kcount__collect and kcount__take are probe__kcount_collect and probe__kcount_take.
+ */
+struct kcount;
+struct kcount *kcount__new(const struct kcount_spec *spec, unsigned int n, int ncpus,
+			   const int fds[][2], int gen_fd, int over_fd);
+void kcount__free(struct kcount *kc);
+int kcount__collect(struct kcount *kc);
+int kcount__take(struct kcount *kc, unsigned int t, kcount_fn fn, void *ctx, uint64_t *overflow);
+/* A table's size limit: its max_keys, or KCOUNT_DEFAULT_KEYS. */
+uint32_t kcount__max_keys(const struct kcount_spec *s);
 
 /* tcp_drop()'s address in kallsyms: 0 when it is not there, 1 when hidden from us. */
 unsigned long long plan__tcp_drop(void);

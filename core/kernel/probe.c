@@ -40,6 +40,7 @@ struct probe {
 	int fill_err;
 	enum pair_kind pair;
 	unsigned long long pair_loc; /* tcp_validate_incoming's address, 0 if unknown */
+	struct kcount *kc; /* the kcount tables' pending sets (kcount.c); NULL without tables */
 };
 
 /*
@@ -296,6 +297,47 @@ static const char *explain(int err)
 	}
 }
 
+/* kcount table t's generation g. */
+static struct bpf_map *kc_table(struct tcpdrop_bpf *skel, int t, int g)
+{
+	struct bpf_map *m[TCPDROP_KC_MAX_TABLES][2] = {
+		{ skel->maps.kc_t0g0, skel->maps.kc_t0g1 },
+		{ skel->maps.kc_t1g0, skel->maps.kc_t1g1 },
+		{ skel->maps.kc_t2g0, skel->maps.kc_t2g1 },
+		{ skel->maps.kc_t3g0, skel->maps.kc_t3g1 },
+	};
+
+	return m[t][g];
+}
+
+/*
+ * The kcount settings into cfg and each table's size; tables not in use keep one entry. Counting
+ * only, the probe takes no stack nor packet, and the rings (which stay, empty) need one page.
+ */
+static int size_kcount(struct tcpdrop_bpf *skel, const struct probe_opts *po,
+		       struct tcpdrop_config *cfg)
+{
+	int err = 0;
+
+	if (po->n_kc > TCPDROP_KC_MAX_TABLES)
+		return -EINVAL;
+	cfg->kc_tables = (__u8)po->n_kc;
+	cfg->kc_only = (__u8)(po->n_kc && po->kc_only);
+	if (cfg->kc_only) {
+		cfg->want_stack = 0;
+		cfg->want_pkt = 0;
+	}
+	for (unsigned int t = 0; t < po->n_kc && !err; t++) {
+		if (po->kc[t].keys & ~(uint32_t)TCPDROP_KC_ALL)
+			return -EINVAL;
+		cfg->kc_keys[t] = po->kc[t].keys;
+		for (int g = 0; g < 2 && !err; g++)
+			err = bpf_map__set_max_entries(kc_table(skel, (int)t, g),
+						       kcount__max_keys(&po->kc[t]));
+	}
+	return err;
+}
+
 /* The maps events travel through, from the probe already loaded. */
 static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 {
@@ -307,6 +349,13 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 		err = bpf_map__reuse_fd(skel->maps.stats, bpf_map__fd(base->maps.stats));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.budgets, bpf_map__fd(base->maps.budgets));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.kc_gen, bpf_map__fd(base->maps.kc_gen));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.kc_over, bpf_map__fd(base->maps.kc_over));
+	for (int t = 0; t < TCPDROP_KC_MAX_TABLES * 2 && !err; t++)
+		err = bpf_map__reuse_fd(kc_table(skel, t / 2, t % 2),
+					bpf_map__fd(kc_table(base, t / 2, t % 2)));
 	return err;
 }
 
@@ -334,11 +383,17 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		return err;
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
+	err = size_kcount(skel, po, &cfg);
+	if (err) {
+		snprintf(why, len, "cannot size the kcount tables: %s", explain(err));
+		goto fail;
+	}
 	if (base) {
 		err = share_maps(skel, base);
 		cfg.percpu_rings = (__u8)p->percpu;
 	} else {
-		err = size_rings(p, skel, &cfg, po->ring_bytes);
+		err = size_rings(p, skel, &cfg,
+				 cfg.kc_only ? (size_t)getpagesize() : po->ring_bytes);
 	}
 	if (err) {
 		snprintf(why, len, "cannot set up the ring buffers: %s", explain(err));
@@ -391,10 +446,20 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		}
 		p->links[p->nlinks++] = link;
 	}
-	if (base)
+	if (base) {
 		p->pair_skel = skel;
-	else
+	} else {
+		int fds[TCPDROP_KC_MAX_TABLES][2];
+
+		for (unsigned int t = 0; t < po->n_kc; t++)
+			for (int g = 0; g < 2; g++)
+				fds[t][g] = bpf_map__fd(kc_table(skel, (int)t, g));
 		p->skel = skel;
+		if (po->n_kc)
+			p->kc = kcount__new(po->kc, po->n_kc, p->ncpus, (const int(*)[2])fds,
+					    bpf_map__fd(skel->maps.kc_gen),
+					    bpf_map__fd(skel->maps.kc_over));
+	}
 	return 0;
 fail:
 	while (p->nlinks > first_link)
@@ -553,6 +618,7 @@ void probe__close(struct probe *p)
 	while (p->nlinks)
 		bpf_link__destroy(p->links[--p->nlinks]);
 	close_rings(p);
+	kcount__free(p->kc);
 	tcpdrop_bpf__destroy(p->pair_skel);
 	tcpdrop_bpf__destroy(p->skel);
 	free(p);
@@ -599,4 +665,15 @@ int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX])
 	}
 	free(percpu);
 	return err;
+}
+
+int probe__kcount_collect(struct probe *p)
+{
+	return p->kc ? kcount__collect(p->kc) : 0;
+}
+
+int probe__kcount_take(struct probe *p, unsigned int t, kcount_fn fn, void *ctx, uint64_t *overflow)
+{
+	*overflow = 0;
+	return p->kc ? kcount__take(p->kc, t, fn, ctx, overflow) : -EINVAL;
 }
