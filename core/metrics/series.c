@@ -360,7 +360,8 @@ int metrics__render(struct metrics *m, char **text, size_t *len)
 	if (m->probe) {
 		err = probe__kcount_collect(m->probe);
 		if (!err)
-			/* over comes again as the TCPDROP_KC_OVERFLOW_KEY row: add_key counts it. */
+			/* over comes again as the TCPDROP_KC_OVERFLOW_KEY row: add_key counts it.
+			 */
 			err = probe__kcount_take(m->probe, m->table, add_key, m, &over);
 		if (err)
 			m->collect_errors++;
