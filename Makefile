@@ -8,7 +8,7 @@ PKG_CONFIG ?= pkg-config
 OUT := build
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
 MULTIARCH := $(shell $(CC) -dumpmachine)
-PKGS := libbpf libelf luajit libbsd zlib libpcap
+PKGS := libbpf libelf luajit libbsd zlib libpcap libmicrohttpd
 
 ifeq ($(V),1)
 Q :=

@@ -17,7 +17,7 @@ done
 shift $((OPTIND - 1))
 pkgs=${*:-"make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libbsd-dev
 libluajit-5.1-dev luajit iproute2 nftables iptables tshark libpcap-dev procps kmod
-libclang-rt-dev"}
+libclang-rt-dev libmicrohttpd-dev"}
 
 missing=""
 for p in $pkgs; do

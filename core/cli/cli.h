@@ -7,6 +7,7 @@
 
 #include "drop.h"
 #include "kernel/kernel.h"
+#include "metrics/metrics.h"
 
 /* --- Command-line options: parsed and checked here, acted on elsewhere. */
 
@@ -45,6 +46,9 @@ struct options {
 	const char *user; /* --user: run as this user once attached */
 	const char *explain; /* --explain REASON */
 	int no_kernel_count; /* --no-kernel-count */
+	/* --metrics [ADDR:]PORT (listen NULL: none), --metrics-labels; main adds the names */
+	struct metrics_opts metrics;
+	int metrics_labels_set;
 };
 
 /* The most keys --max-keys lets an aggregation keep: beyond, memory, not a bound, decides. */

@@ -196,7 +196,11 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .ring_kb = o->ring_kb,
 				       .ring_shared = env->ring_shared,
 				       .want_pkt = o->write_path != NULL,
-				       .snaplen = o->snaplen };
+				       .snaplen = o->snaplen,
+				       .metrics = o->metrics.listen ? &o->metrics : NULL,
+				       .metrics_only = o->metrics.listen && !o->script &&
+						       !o->exec_code && !o->filter_expr &&
+						       !o->write_path && !o->pcap_expr };
 	char source[600], where[600];
 	int code;
 
@@ -345,6 +349,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ro.max_keys = o.max_keys;
+	o.metrics.version = TCPDROP_VERSION;
+	o.metrics.commit = TCPDROP_COMMIT;
+	/* --metrics alone: the drops are counted in the kernel, and nothing is printed. */
+	if (o.metrics.listen && !ro.script_src && !ro.exec_code && !ro.filter_expr &&
+	    !o.write_path && !o.pcap_expr)
+		ro.exec_code = "";
 	/* -w -: stdout is the file; drops are printed (to stderr) only when asked for. */
 	if (o.write_path && !strcmp(o.write_path, "-") && !ro.script_src && !ro.exec_code &&
 	    !ro.filter_expr)

@@ -76,6 +76,16 @@ const char usage_text[] =
 	"                          (a name or a uid; its group, no others) with no capability\n"
 	"                          left: scripts and what they start run as USER, and files\n"
 	"                          they open are opened as USER. Needs root\n"
+	"      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
+	"                          counted in the kernel. PORT alone listens on every address,\n"
+	"                          IPv6 and IPv4 (as node_exporter's :9100); ADDR is an IPv4\n"
+	"                          address or [IPv6]. Alone (no -s, -e, -f, -w) nothing is\n"
+	"                          printed: the drops are only counted\n"
+	"      --metrics-labels LABEL[,...]  labels of tcpdrop_drops_total (default reason):\n"
+	"                          reason, state, flags, family, saddr, daddr, sport, dport,\n"
+	"                          netns, ifindex, cpu, cgroup. Label sets kept: --max-keys\n"
+	"                          (10000); the drops of further ones are counted in\n"
+	"                          tcpdrop_map_overflow_total\n"
 	"  -v, --verbose           say which probe attached; show libbpf's messages\n"
 	"  -h, --help              this help\n"
 	"  -V, --version           print the version, git commit, libbpf and LuaJIT versions\n"
@@ -128,6 +138,8 @@ enum {
 	OPT_USER,
 	OPT_EXPLAIN,
 	OPT_NO_KERNEL_COUNT,
+	OPT_METRICS,
+	OPT_METRICS_LABELS,
 };
 
 static const char short_opts[] = "hvVs:f:e:d:c:i:46w:r:";
@@ -169,6 +181,8 @@ static const struct option long_opts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ "no-kernel-count", no_argument, NULL, OPT_NO_KERNEL_COUNT },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -504,6 +518,23 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		case OPT_NO_KERNEL_COUNT:
 			o->no_kernel_count = 1;
 			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (metrics__parse_listen(optarg, &ss, &len))
+				return fail(err, errlen,
+					    "--metrics: '%s' is not [ADDR:]PORT (9100, "
+					    "127.0.0.1:9100, [::1]:9100)",
+					    optarg);
+			o->metrics.listen = optarg;
+			break;
+		}
+		case OPT_METRICS_LABELS:
+			if (metrics__parse_labels(optarg, &o->metrics.labels, err, errlen))
+				return -EINVAL;
+			o->metrics_labels_set = 1;
+			break;
 		case '?':
 		default:
 			if (optopt > 0 && optopt < 256 && strchr(short_opts, optopt) &&
@@ -530,6 +561,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 		return fail(err, errlen, "--snaplen goes with -w");
 	if (o->force && !o->write_path)
 		return fail(err, errlen, "--force goes with -w");
+	if (o->metrics_labels_set && !o->metrics.listen)
+		return fail(err, errlen, "--metrics-labels goes with --metrics");
+	if (o->metrics.listen && o->read_path)
+		return fail(err, errlen, "--metrics counts in the kernel: not with -r");
+	if (!o->metrics_labels_set)
+		o->metrics.labels = METRICS_DEFAULT_LABELS;
+	o->metrics.max_keys = (uint32_t)o->max_keys;
 	if (o->netns_id && o->pid_netns)
 		return fail(err, errlen, "--netns-id and --pid-netns exclude each other");
 	return 0;

@@ -109,6 +109,11 @@ int runtime__done(struct runtime *rt, struct run_stats *st);
  * errors were skipped (--keep-going: never a silent success); else -1.
  */
 int runtime__exit_code(struct runtime *rt);
+/*
+ * --metrics: the script's own series (lua/metrics.lua), as text to free() (*text NULL: the
+ * script made none). 0, or -1 after one line (its render failed).
+ */
+int runtime__metrics(struct runtime *rt, char **text, size_t *len);
 uint64_t runtime__errors(struct runtime *rt);
 
 /*

@@ -708,6 +708,34 @@ int runtime__call(struct runtime *rt, const char *name, int nargs, int nres)
 	return ret ? hook_failed(rt, ret) : 0;
 }
 
+int runtime__metrics(struct runtime *rt, char **text, size_t *len)
+{
+	lua_State *L = rt->L;
+	const char *s;
+
+	*text = NULL;
+	*len = 0;
+	/* Only a script that required the module has series: it is not loaded for nothing. */
+	lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+	lua_getfield(L, -1, "tcpdrop.metrics");
+	lua_remove(L, -2);
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_getfield(L, -1, "render");
+	lua_remove(L, -2);
+	if (pcall_with(rt, plain_message, 0, 1) != CALL_OK) {
+		say(L);
+		return -1;
+	}
+	s = lua_tolstring(L, -1, len);
+	if (s)
+		*text = memcpy(xmalloc(*len + 1), s, *len + 1);
+	lua_pop(L, 1);
+	return 0;
+}
+
 uint64_t runtime__errors(struct runtime *rt)
 {
 	return rt->errors;

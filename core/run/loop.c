@@ -9,7 +9,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-enum { EV_WAKE, EV_POLL, EV_TICK, EV_END, EV_HOUSE, EV_SIGNAL };
+enum { EV_WAKE, EV_POLL, EV_TICK, EV_END, EV_HOUSE, EV_SIGNAL, EV_SERVE };
 
 /* Seconds a timer waits at most: later is never, for a run (and fits any time_t). */
 #define TIMER_MAX (1e9)
@@ -86,7 +86,8 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 		}
 	}
 	if ((lo->wake_fd >= 0 && watch(ep, lo->wake_fd, EV_WAKE)) ||
-	    (lo->signal_fd >= 0 && watch(ep, lo->signal_fd, EV_SIGNAL))) {
+	    (lo->signal_fd >= 0 && watch(ep, lo->signal_fd, EV_SIGNAL)) ||
+	    (lo->serve_fd >= 0 && watch(ep, lo->serve_fd, EV_SERVE))) {
 		ret = -errno;
 		goto out;
 	}
@@ -127,6 +128,13 @@ int loop__run(const struct loop_opts *lo, const struct loop_hooks *h)
 				r = h->housekeeping(h->ctx);
 				if (r > 0)
 					r = 0;
+				/* The server's idle clients time out on its own clock. */
+				if (lo->serve_fd >= 0)
+					h->serve(h->ctx);
+				break;
+			case EV_SERVE:
+				/* Never blocks: a slow client costs a drain nothing. */
+				h->serve(h->ctx);
 				break;
 			case EV_END:
 				stop = 1;

@@ -214,6 +214,17 @@ int run__tick(struct run *r)
 	return ret < 0 ? ret : ret | out_check(r);
 }
 
+int run__script_metrics(void *run, char **text, size_t *len)
+{
+	struct run *r = run;
+	int ret;
+
+	signals__lua_enter();
+	ret = runtime__metrics(r->rt, text, len);
+	signals__lua_leave();
+	return ret;
+}
+
 double run__interval(const struct run *r)
 {
 	return r->interval;
@@ -315,6 +326,13 @@ static int loop_tick(void *ctx, uint64_t n)
 	return run__tick(ctx);
 }
 
+static void loop_serve(void *ctx)
+{
+	struct run *r = ctx;
+
+	r->src->serve(r->src);
+}
+
 static int loop_housekeeping(void *ctx)
 {
 	struct run *r = ctx;
@@ -333,6 +351,7 @@ static int drive(struct run *r)
 	struct run_source *src = r->src;
 	struct loop_opts lo = { .wake_fd = src->wake_fd,
 				.signal_fd = signals__fd(),
+				.serve_fd = src->serve ? src->serve_fd : -1,
 				.poll_ms = set->poll_ms,
 				.interval = r->interval,
 				.duration = set->duration };
@@ -340,6 +359,7 @@ static int drive(struct run *r)
 				.tick = loop_tick,
 				.housekeeping = loop_housekeeping,
 				.signal = loop_signal,
+				.serve = loop_serve,
 				.ctx = r };
 	int ret;
 

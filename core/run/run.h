@@ -13,6 +13,7 @@ struct runtime_opts;
 struct pcapfilter;
 struct recorder_opts;
 struct run;
+struct metrics_opts;
 
 /* What a run is asked to do, filled by the command line (or a test tool) before it starts. */
 struct run_settings {
@@ -35,12 +36,15 @@ struct run_source {
 	const char *name; /* for messages: the file, "standard input" */
 	int loop;
 	int wake_fd; /* loop sources, read after start: readable when there is data; -1: none */
+	int serve_fd; /* with serve, after start: readable when --metrics' server has work */
 	/* After the runtime loaded, before init(): attach. 0, or the exit code of a failure. */
 	int (*start)(struct run_source *s, struct run *r, const struct run_settings *set);
 	/* Hand what is waiting to run__deliver(). 0 (more may come), 1 (stop), <0. */
 	int (*drain)(struct run_source *s, struct run *r);
 	/* Loop sources, after a signal or -d: the last of it. 0 or <0. */
 	int (*finish)(struct run_source *s, struct run *r);
+	/* Loop sources, NULL but for --metrics: serve_fd is readable, or a second went by. */
+	void (*serve)(struct run_source *s);
 	/* Loop sources, once a second: say what is new (losses). */
 	void (*housekeeping)(struct run_source *s);
 	/* The counters as they stand (rs->seen holds what the run delivered). */
@@ -87,6 +91,8 @@ const struct kcount_spec *run__kcount_tables(const struct run *r, unsigned int *
 
 /* tick(n) with the next n (the kernel's counts read first). 0, 1 (stop) or <0. */
 int run__tick(struct run *r);
+/* --metrics: the script's own series, as text to free() (NULL: none). 0 or <0. */
+int run__script_metrics(void *run, char **text, size_t *len);
 /* The tick interval in effect after init() (seconds; 0: none). */
 double run__interval(const struct run *r);
 /*
@@ -121,6 +127,8 @@ struct live_source_opts {
 	int ring_shared; /* one shared ring even where per-CPU ones work (tests) */
 	int want_pkt; /* -w: copy the packets */
 	uint32_t snaplen;
+	const struct metrics_opts *metrics; /* --metrics, or NULL */
+	int metrics_only; /* --metrics with no script, -e, -f or -w: count in the kernel only */
 };
 
 /*
@@ -146,12 +154,14 @@ struct loop_hooks {
 	int (*tick)(void *ctx, uint64_t n); /* every interval: 0, 1 (stop) or <0 */
 	int (*housekeeping)(void *ctx); /* once a second: 0, or <0 (stop: it failed) */
 	int (*signal)(void *ctx); /* signal_fd readable: 1 stop, 0 go on */
+	void (*serve)(void *ctx); /* serve_fd readable, and once a second: never blocks */
 	void *ctx;
 };
 
 struct loop_opts {
 	int wake_fd; /* readable when the source wants draining now */
 	int signal_fd; /* readable when a signal came: the signal hook says what it means */
+	int serve_fd; /* --metrics: readable when the HTTP server has work; -1: none */
 	unsigned int poll_ms; /* drain at least this often */
 	double interval; /* seconds between ticks; 0: none */
 	double duration; /* seconds until the loop ends; 0: none */

@@ -6,6 +6,7 @@
 
 #include "sym/sym.h"
 #include "kernel/kernel.h"
+#include "metrics/metrics.h"
 #include "run/run.h"
 #include "util/util.h"
 
@@ -24,6 +25,9 @@ struct live_source {
 	struct live_source_opts o;
 	struct kernel_facts kf;
 	struct ksyms *ks;
+	struct names *nm;
+	struct metrics *metrics; /* --metrics */
+	unsigned int metrics_table;
 	struct probe *probe;
 	struct live *live;
 	struct run *r;
@@ -82,6 +86,11 @@ static void report_losses(struct live_source *ls)
 	if (fresh)
 		msg("lost %llu events, the ring buffer was full (%s; %llu in all)",
 		    (unsigned long long)fresh, where, (unsigned long long)total);
+}
+
+static void serve(struct run_source *s)
+{
+	metrics__serve(((struct live_source *)s)->metrics);
 }
 
 static void housekeeping(struct run_source *s)
@@ -143,6 +152,20 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		return 1;
 	}
 	memcpy(po.kc, kc, po.n_kc * sizeof(*kc));
+	/* --metrics: its socket bound now, as root (before --user), and its table. */
+	if (ls->o.metrics) {
+		/* Events are needed unless every client counts in the kernel: the -e's tables, or
+		 * --metrics alone (no script, -e, -f or -w). */
+		int need_events = po.n_kc ? !po.kc_only : !ls->o.metrics_only;
+
+		err = metrics__open(ls->o.metrics, &ls->metrics);
+		if (err)
+			return err;
+		ls->metrics_table = po.n_kc;
+		po.kc[po.n_kc++] = (struct kcount_spec){ .keys = ls->o.metrics->labels,
+							 .max_keys = ls->o.metrics->max_keys };
+		po.kc_only = !need_events;
+	}
 	/* Counting only: no event, so no stack either. */
 	if (po.kc_only)
 		po.want_stack = 0;
@@ -162,6 +185,12 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		return 1;
 	timing_mark("ring reader");
 	s->wake_fd = live__fd(ls->live);
+	if (ls->metrics) {
+		metrics__attach(ls->metrics, ls->probe, ls->metrics_table, ls->nm,
+				run__script_metrics, r);
+		s->serve_fd = metrics__fd(ls->metrics);
+		s->serve = serve;
+	}
 	return 0;
 }
 
@@ -200,6 +229,7 @@ static void source_free(struct run_source *s)
 	struct live_source *ls = (struct live_source *)s;
 
 	live__free(ls->live);
+	metrics__free(ls->metrics);
 	free(ls->lost_seen);
 	free(ls->lost_now);
 	probe__close(ls->probe);
@@ -222,6 +252,7 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 	ls = xcalloc(1, sizeof(*ls));
 	ls->o = *lo;
 	ls->ks = ks;
+	ls->nm = nm;
 	names__load_kernel(nm, btf);
 	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
 	probe__facts(btf, &ls->kf);

@@ -94,3 +94,6 @@ else
 fi
 has completion-pid-netns 1 -- --pid-netns ''
 has completion-user nobody -- --user nob
+has completion-metrics-labels reason,dport reason,daddr -- --metrics-labels reason,d
+lacks completion-metrics-port mine.lua -- --metrics ''
+

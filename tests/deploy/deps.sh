@@ -6,4 +6,4 @@
 kube=kubernetes-client
 command -v kubectl >/dev/null 2>&1 && kube=
 exec sh "$(dirname "$0")/../../contrib/deps.sh" -w deploy podman buildah runc catatonit jq $kube \
-	yamllint mandoc bash-completion
+	yamllint mandoc bash-completion curl

@@ -9,7 +9,8 @@
 
 sh "$TOP/tests/deploy/deps.sh" || { fail deploy-deps "cannot install the deploy packages"; exit 1; }
 missing=""
-need_live deploy "podman buildah runc systemd-analyze kubectl yamllint jq setpriv timeout" \
+need_live deploy "podman buildah runc systemd-analyze kubectl yamllint jq setpriv timeout curl \
+	nsenter" \
 	"$TCPDROP" "$TESTBIN/tcpconn" || exit 1
 TCPCONN=$TESTBIN/tcpconn
 export CONTAINERS_CONF="$TOP/tests/deploy/containers.conf"
@@ -100,7 +101,12 @@ caps_of() {
 		tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd, -
 }
 CAPS=$(caps_of "$UNITS/tcpdrop@.service")
-PROMCAPS=$(caps_of "$UNITS/tcpdrop-prom.service")
+# The exporter starts as root with only its bounding set, and --user drops to nobody.
+PROMCAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNITS/tcpdrop-prom.service" | tr ' ' '\n' |
+	sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd, -)
+check_eq deploy-unit-exporter-caps "+bpf,+perfmon,+setuid,+setgid" "$PROMCAPS"
+check_grep deploy-unit-exporter-metrics '^ExecStart=.* --metrics [0-9]* --user nobody' \
+	"$UNITS/tcpdrop-prom.service"
 check_eq deploy-unit-bounding-is-ambient "$CAPS" "$(sed -n 's/^CapabilityBoundingSet=//p' \
 	"$UNITS/tcpdrop@.service" | tr ' ' '\n' | sed 's/^CAP_//' | tr 'A-Z' 'a-z' |
 	sed 's/^/+/' | paste -sd, -)"
@@ -142,37 +148,49 @@ fi
 check_grep deploy-setpriv-stack-named '^	tcp_v4_rcv+0x' "$W/setpriv.out"
 check_nogrep deploy-setpriv-no-root-message 'needs root' "$W/setpriv.err"
 
-# The exporter's smaller set (no stacks: no CAP_SYSLOG), with its own command line.
-rc=$(trace_nobody prom "$PROMCAPS" -v --no-stack -s prom -- file=-)
+# The exporter's unit, its own command line (the port moved to 127.0.0.1 and one of this run):
+# root with only the unit's bounding set; --user leaves nobody with no capability, and a
+# scrape counts the drop.
+MPORT=$((20000 + ID % 10000))
+args=$(sed -n 's/^ExecStart=[^ ]* //p' "$UNITS/tcpdrop-prom.service" |
+	sed "s/--metrics [0-9]*/--metrics 127.0.0.1:$MPORT/")
+# shellcheck disable=SC2086
+setpriv --inh-caps=-all --bounding-set="-all,$PROMCAPS" "$TCPDROP" $args -v --netns-id "$NSID" \
+	-d 60 > "$W/exporter.out" 2> "$W/exporter.err" &
+epid=$!
+BG="$BG $epid"
+scrape() {
+	curl -s -m 5 "http://127.0.0.1:$MPORT/metrics" > "$W/scrape" 2>/dev/null
+}
+if wait_for "$W/exporter.err" "running as nobody\|tcpdrop: [^r]" 20 && scrape &&
+	grep -q '^tcpdrop_build_info{' "$W/scrape"; then
+	check_eq deploy-exporter-user "nobody 0000000000000000" \
+		"$(ps -o user= -p "$epid") $(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$epid/status")"
+	drop
+	i=0
+	while [ $i -lt 100 ] && scrape &&
+		! grep -q '^tcpdrop_drops_total{reason="NO_SOCKET"} 1$' "$W/scrape"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q '^tcpdrop_drops_total{reason="NO_SOCKET"} 1$' "$W/scrape"; then
+		pass "deploy-exporter-metrics: the unit's command, as root with $PROMCAPS then nobody, counted the drop"
+	else
+		fail deploy-exporter-metrics "$(grep -v '^#' "$W/scrape" | head -5)"
+	fi
+else
+	fail deploy-exporter-metrics "$(cat "$W/exporter.err" "$W/scrape" 2>/dev/null | head -8)"
+fi
+kill "$epid" 2>/dev/null
+wait "$epid"
+check_eq deploy-exporter-stop "0" "$?"
+
+# node_exporter's textfile way: the prom script as nobody with the capabilities it needs.
+rc=$(trace_nobody prom "+bpf,+perfmon" -v --no-stack -s prom -- file=-)
 if [ "$rc" = 0 ] && grep -q '^tcpdrop_drops_total{reason="NO_SOCKET",port="9"} 1$' "$W/prom.out"; then
-	pass "deploy-setpriv-prom: nobody with $PROMCAPS counted the drop"
+	pass "deploy-setpriv-prom: nobody with +bpf,+perfmon counted the drop"
 else
 	fail deploy-setpriv-prom "status $rc: $(cat "$W/prom.err" "$W/prom.out" | head -8)"
-fi
-
-# Each capability is needed: without CAP_PERFMON or CAP_BPF nothing attaches; without
-# CAP_SYSLOG (and kernel.perf_event_paranoid > 1) stacks are bare addresses.
-for without in bpf perfmon; do
-	less=$(echo "$CAPS" | tr , '\n' | grep -v -x "+$without" | paste -sd, -)
-	as_nobody "$less" --netns-id "$NSID" -d 1 > "$W/less.out" 2>&1
-	rc=$?
-	if [ "$rc" != 0 ] && grep -q "CAP_BPF and CAP_PERFMON" "$W/less.out"; then
-		pass "deploy-setpriv-needs-$without: refused with $less only (status $rc)"
-	else
-		fail "deploy-setpriv-needs-$without" "status $rc with $less: $(head -3 "$W/less.out")"
-	fi
-done
-if [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -gt 1 ] ||
-	[ "$(cat /proc/sys/kernel/kptr_restrict)" != 0 ]; then
-	trace_nobody nosyslog "+bpf,+perfmon" > /dev/null
-	if grep -q "kallsyms lists no addresses" "$W/nosyslog.err" &&
-		! grep -q '^	tcp_v4_rcv+0x' "$W/nosyslog.out"; then
-		pass "deploy-setpriv-needs-syslog: stacks unnamed without it"
-	else
-		fail deploy-setpriv-needs-syslog "$(head -5 "$W/nosyslog.err" "$W/nosyslog.out")"
-	fi
-else
-	pass "deploy-setpriv-needs-syslog: this kernel shows kallsyms to all (paranoid <= 1)"
 fi
 
 # ---- The image, and podman running it with the same capabilities ----------------------------
@@ -235,7 +253,8 @@ k8s_check() {
 	fi
 }
 C='.spec.template.spec.containers[0]'
-K8SCAPS=$(echo "$PODCAPS" | tr 'a-z' 'A-Z' | tr , '\n' | jq -R . | jq -sc .)
+# The units' tracing set, and SETUID, SETGID for --user.
+K8SCAPS=$(echo "$PODCAPS,setuid,setgid" | tr 'a-z' 'A-Z' | tr , '\n' | jq -R . | jq -sc .)
 k8s_check not-privileged "$C.securityContext.privileged == false and
 	$C.securityContext.allowPrivilegeEscalation == false"
 k8s_check capabilities "$C.securityContext.capabilities == {drop: [\"ALL\"], add: $K8SCAPS}"
@@ -250,6 +269,9 @@ k8s_check resources "$C.resources.requests.cpu and $C.resources.requests.memory 
 k8s_check metrics-port ".spec.template.metadata.annotations as \$a | \$a[\"prometheus.io/scrape\"]
 	== \"true\" and ($C.ports[] | select(.name == \"metrics\") | .containerPort | tostring) ==
 	\$a[\"prometheus.io/port\"]"
+k8s_check metrics-user "($C.args | index(\"--metrics\")) != null and
+	($C.args | index(\"--user\")) != null and
+	$C.args[($C.args | index(\"--metrics\")) + 1] == .spec.template.metadata.annotations[\"prometheus.io/port\"]"
 k8s_check node-name "$C.env[] | select(.name == \"NODE_NAME\") | .valueFrom.fieldRef.fieldPath ==
 	\"spec.nodeName\""
 k8s_check configmap "[.spec.template.spec.volumes[] | select(.configMap.name == \"tcpdrop\")] |
@@ -294,6 +316,24 @@ logs_wait() {
 
 if play "$POD" null; then
 	pass deploy-kube-play
+	# Its metrics port, inside the pod's network namespace, once tcpdrop runs as nobody.
+	i=0
+	kport=$(jq -r "select(.kind == \"DaemonSet\") | $C.ports[0].containerPort" "$W/k8s.json")
+	while [ $i -lt 200 ]; do
+		kpid=$(podman inspect --format '{{.State.Pid}}' "$POD-tcpdrop" 2>/dev/null)
+		[ -n "$kpid" ] && [ "$kpid" != 0 ] &&
+			nsenter -t "$kpid" -n curl -s -m 2 "http://127.0.0.1:$kport/metrics" \
+				> "$W/kscrape" 2>/dev/null && grep -q '^tcpdrop_build_info{' "$W/kscrape" &&
+			break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q '^tcpdrop_build_info{' "$W/kscrape" 2>/dev/null; then
+		check_eq deploy-kube-metrics "nobody" "$(ps -o user= -p "$kpid")"
+	else
+		fail deploy-kube-metrics "no /metrics on port $kport: $(podman logs "$POD-tcpdrop" 2>&1 |
+			head -5)"
+	fi
 	# -s json prints nothing before the first drop: give the probe the time to attach.
 	sleep 2
 	drop
@@ -304,8 +344,8 @@ if play "$POD" null; then
 	fi
 	state=$(podman inspect --format '{{.HostConfig.Privileged}} {{.EffectiveCaps}}' \
 		"$POD-tcpdrop" 2>&1)
-	check_eq deploy-kube-capabilities "false [$(echo "$K8SCAPS" | tr -d '[]"' |
-		sed 's/\([A-Z]*\)/CAP_\1/g' | tr , ' ')]" "$state"
+	check_eq deploy-kube-capabilities "false [$(echo "$K8SCAPS" | tr -d '[]"' | tr , '\n' |
+		sort | sed 's/^/CAP_/' | paste -sd ' ' -)]" "$state"
 else
 	fail deploy-kube-play "$(cat "$W/$POD.play")"
 fi
