@@ -225,7 +225,6 @@ local KKEY_SIZE = ffi.sizeof(kkey_t)
 assert(KKEY_SIZE == KC.kkey_size, "the FFI's struct tcpdrop_kkey is not C's")
 local key_fn = ffi.cast("void (*)(struct tcpdrop_kkey *, const struct tcpdrop_event *, uint32_t)",
 	KC.key_fn)
-local OVERFLOW_KEY = 0x80 -- TCPDROP_KC_OVERFLOW_KEY
 
 local fake = event.type() -- the event a row's key makes: its fields read as the events' do
 local kbuf = kkey_t()
@@ -271,13 +270,9 @@ local function feed_oneliner(i, keys, counts, bytes, n, overflow, sum)
 			local k = keys[r]
 			fed.calls, fed.n = 0, tonumber(counts[r])
 			fed.w = sum and tonumber(bytes[r]) or fed.n
-			if band(k.evflags, OVERFLOW_KEY) ~= 0 then
-				overflow = overflow + fed.n
-			else
-				fill(fake, k)
-				fed.over = false
-				oneliner_fn(fake)
-			end
+			fill(fake, k)
+			fed.over = false
+			oneliner_fn(fake)
 		end
 		if overflow > 0 then
 			ffi.fill(fake, ffi.sizeof(fake))
@@ -293,7 +288,8 @@ local function feed_oneliner(i, keys, counts, bytes, n, overflow, sum)
 	end
 end
 
--- Table t's rows (0-based, as in the plan), addresses as numbers.
+-- Table t's rows (0-based, as in the plan), addresses as numbers; the core keeps the table's
+-- overflow row out of them (it comes as overflow).
 function M.feed(t, keys, counts, bytes, n, overflow)
 	local tab = tables[t + 1]
 	if not tab then
@@ -306,12 +302,7 @@ function M.feed(t, keys, counts, bytes, n, overflow)
 	local h = tab.handle
 	h.over = h.over + overflow
 	for r = 0, n - 1 do
-		local k = keys[r]
-		if band(k.evflags, OVERFLOW_KEY) ~= 0 then
-			h.over = h.over + tonumber(counts[r])
-		else
-			handle_add(h, ffi.string(k, KKEY_SIZE), tonumber(counts[r]), tonumber(bytes[r]))
-		end
+		handle_add(h, ffi.string(keys[r], KKEY_SIZE), tonumber(counts[r]), tonumber(bytes[r]))
 	end
 end
 

@@ -126,6 +126,9 @@ static int add_row(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint
 {
 	struct run *r = ctx;
 
+	/* The table's overflow comes as take's *overflow too: counted once, from there. */
+	if (k->evflags & TCPDROP_KC_OVERFLOW_KEY)
+		return 0;
 	if (r->nrows == r->rows_cap) {
 		r->rows_cap = r->rows_cap ? 2 * r->rows_cap : 256;
 		r->rows = xrealloc(r->rows, r->rows_cap * sizeof(*r->rows));

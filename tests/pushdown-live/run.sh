@@ -1,0 +1,201 @@
+#!/bin/sh
+# Aggregations counted in the kernel, live (root): known drops made in two namespaces this test
+# creates; each one-liner counted in the kernel prints exactly their counts, and exactly what the
+# same one-liner prints with --no-kernel-count, the two tracers attached at once to the same drops.
+# No timing: each tracer is asked (SIGUSR1) until it has counted or seen every drop sent.
+. "$(dirname "$0")/../lib.sh"
+
+NEEDS="sed grep sort head cat cmp mktemp id awk"
+missing=""
+NFT=$(find_cmd nft -v nftables) || missing=" nft"
+need_live pushdown-live "$NEEDS" "$TCPDROP" "$TESTBIN/segsend" "$TESTBIN/tdutil" \
+	"$TESTBIN/feed" || exit 1
+SEGSEND=$TESTBIN/segsend
+TDUTIL=$TESTBIN/tdutil
+FEED=$TESTBIN/feed
+
+ID=$$
+NSA=tdkc-a-$ID
+NSB=tdkc-b-$ID
+o2=$((ID % 250 + 1))
+o3=$((ID / 250 % 250 + 1))
+A4=10.$o2.$o3.1
+B4=10.$o2.$o3.2
+A6=fd00:$o2:$o3::1
+B6=fd00:$o2:$o3::2
+# Only the drops of these addresses count (an in-kernel filter): nothing else on the machine.
+MINE="--addr 10.$o2.$o3.0/24 --addr fd00:$o2:$o3::/64"
+CLOSED=9
+NFPORT=7
+W=$(mktemp -d "$TMPDIR/tcpdrop-kclive.XXXXXX") || exit 1
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	"$IP" netns del "$NSA" 2>/dev/null
+	"$IP" netns del "$NSB" 2>/dev/null
+	if [ -n "${LIVE_KEEP:-}" ]; then
+		echo "pushdown-live: outputs kept in $W"
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ina() { "$IP" netns exec "$NSA" "$@"; }
+inb() { "$IP" netns exec "$NSB" "$@"; }
+
+setup() {
+	"$IP" netns add "$NSA" && "$IP" netns add "$NSB" &&
+		"$IP" link add "tdka$ID" netns "$NSA" type veth peer name "tdkb$ID" netns "$NSB" &&
+		"$IP" -n "$NSA" addr add "$A4/24" dev "tdka$ID" &&
+		"$IP" -n "$NSB" addr add "$B4/24" dev "tdkb$ID" &&
+		"$IP" -n "$NSA" addr add "$A6/64" dev "tdka$ID" nodad &&
+		"$IP" -n "$NSB" addr add "$B6/64" dev "tdkb$ID" nodad &&
+		"$IP" -n "$NSA" link set lo up && "$IP" -n "$NSB" link set lo up &&
+		"$IP" -n "$NSA" link set "tdka$ID" up && "$IP" -n "$NSB" link set "tdkb$ID" up &&
+		inb "$NFT" -f - <<EOF
+table inet tdkc {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport $NFPORT drop
+	}
+}
+EOF
+}
+if ! setup >"$W/setup.err" 2>&1; then
+	fail pushdown-live-setup "namespaces, veth or nft rule: $(head -3 "$W/setup.err")"
+	exit 1
+fi
+pass "pushdown-live-setup: namespaces $NSA, $NSB, veth, nft rule"
+
+"$TCPDROP" --list-reasons >"$W/reasons" 2>&1
+reason() { sed -n "s/^\($1\)  *[0-9][0-9]* .*/\1/p" "$W/reasons"; }
+R_NOSOCK=$(reason NO_SOCKET)
+R_NF=$(reason NETFILTER_DROP)
+if [ -z "$R_NOSOCK" ] || [ -z "$R_NF" ]; then
+	fail pushdown-live-reasons "this kernel names no NO_SOCKET or NETFILTER_DROP reason"
+	exit 1
+fi
+
+# tracer NAME ARGS...: tcpdrop in the background, a watchdog bounding it to 90 s (signals go to
+# tcpdrop itself: SIGUSR1 asks how it stands).
+tracer() {
+	name=$1
+	shift
+	"$TCPDROP" -v $MINE "$@" >"$W/$name.out" 2>"$W/$name.err" &
+	eval "pid_$name=$!"
+	PIDS="$PIDS $!"
+	("$TDUTIL" sleep 90 && kill -9 $!) >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	NAMES="${NAMES:-} $name"
+}
+
+# The pairs: counted in the kernel, and from the events.
+EXPRS="rp|count(e.reason, e.dport)
+addr|count(e.saddr, e.daddr, e.family)
+sum|sum(e.len, e.reason, e.flags)
+misc|count(e.netns, e.ifindex, e.state, e.sport, e.cpu)
+two|count(e.reason); sum(e.len, e.family)"
+echo "$EXPRS" | while IFS='|' read -r n e; do echo "$n"; done >"$W/names"
+while IFS='|' read -r n e; do
+	tracer "k_$n" -e "$e"
+	tracer "u_$n" --no-kernel-count -e "$e"
+done <<EOF
+$EXPRS
+EOF
+tracer k_over --max-keys 2 -e 'count(e.sport)'
+tracer u_over --max-keys 2 --no-kernel-count -e 'count(e.sport)'
+tracer k_prom -s prom -- file=-
+tracer u_prom --no-kernel-count -s prom -- file=-
+
+for n in $NAMES; do
+	eval "p=\$pid_$n"
+	if ! "$TDUTIL" waitfor "$W/$n.err" "probe: " 30 "$p"; then
+		fail "pushdown-live-attach-$n" "not attached: $(head -3 "$W/$n.err")"
+		exit 1
+	fi
+done
+pass "pushdown-live-attach: $(echo $NAMES | wc -w) tracers"
+
+# The drops: SYNs to a closed port (B drops each, no socket; A drops B's RST|ACK), v4 and v6;
+# SYNs B's nft rule drops; single SYNs from ten source ports.
+ina "$SEGSEND" -n 30 "$A4" 40001 "$B4" $CLOSED S
+ina "$SEGSEND" -n 20 "$A6" 40002 "$B6" $CLOSED S
+ina "$SEGSEND" -n 10 "$A4" 40003 "$B4" $NFPORT S
+ina "$SEGSEND" -n 5 "$A6" 40004 "$B6" $NFPORT S
+p=41001
+while [ $p -le 41010 ]; do
+	ina "$SEGSEND" "$A4" $p "$B4" $CLOSED S
+	p=$((p + 1))
+done
+TOTAL=135 # 2 * 30 + 2 * 20 + 10 + 5 + 2 * 10
+
+# Ask each tracer how it stands until it has every drop (counted in the kernel, or seen), at
+# most 20 s; then stop it.
+status() { # NAME: the count of its last status line
+	sed -n 's/^tcpdrop: \([0-9]*\) counted in the kernel, .*/\1/p; s/^tcpdrop: \([0-9]*\) seen, .*/\1/p' \
+		"$W/$1.err" | tail -1
+}
+for n in $NAMES; do
+	eval "p=\$pid_$n"
+	i=0
+	while [ $i -lt 200 ]; do
+		kill -USR1 "$p" 2>/dev/null
+		"$TDUTIL" sleep 0.1
+		[ "$(status "$n")" = $TOTAL ] && break
+		i=$((i + 1))
+	done
+	check_eq "pushdown-live-$n: every drop reached it" $TOTAL "$(status "$n")"
+done
+for n in $NAMES; do
+	eval "p=\$pid_$n"
+	kill -INT "$p" 2>/dev/null
+	wait "$p"
+	check_eq "pushdown-live-$n: exit 0" 0 $?
+done
+
+# The exact counts, from the same drops described to the test feeder (Linux 6.18's names).
+{
+	i=0
+	while [ $i -lt 60 ]; do echo "reason=$R_NOSOCK dport=$CLOSED"; i=$((i + 1)); done
+	i=0
+	while [ $i -lt 30 ]; do echo "reason=$R_NOSOCK dport=40001"; i=$((i + 1)); done
+	i=0
+	while [ $i -lt 20 ]; do echo "reason=$R_NOSOCK dport=40002"; i=$((i + 1)); done
+	i=0
+	while [ $i -lt 15 ]; do echo "reason=$R_NF dport=$NFPORT"; i=$((i + 1)); done
+	p=41001
+	while [ $p -le 41010 ]; do
+		echo "reason=$R_NOSOCK dport=$p"
+		p=$((p + 1))
+	done
+} >"$W/known.txt"
+"$FEED" -e 'count(e.reason, e.dport)' <"$W/known.txt" >"$W/known.out" 2>&1
+check_file "pushdown-live-exact: count(e.reason, e.dport) in the kernel" "$W/known.out" "$W/k_rp.out"
+check_grep "pushdown-live-v: counted in the kernel" \
+	'^tcpdrop: counted in the kernel (keys: reason, dport; table of 10000 keys)$' "$W/k_rp.err"
+check_grep "pushdown-live-v: --no-kernel-count" \
+	'^tcpdrop: counted from the events: --no-kernel-count$' "$W/u_rp.err"
+check_grep "pushdown-live-v: counted at exit" "^tcpdrop: $TOTAL drops counted in the kernel$" \
+	"$W/k_rp.err"
+
+# Every pair byte for byte.
+for n in $(cat "$W/names") prom; do
+	check_file "pushdown-live-same-$n" "$W/u_$n.out" "$W/k_$n.out"
+done
+check_grep "pushdown-live-prom-series" \
+	"^tcpdrop_drops_total{reason=\"$R_NOSOCK\",port=\"9\"} 60$" "$W/k_prom.out"
+# IPv6 rows are there (v4 and v6 keys alike).
+check_grep "pushdown-live-v6" "^$A6  *$B6  *6  *25$" "$W/k_addr.out"
+
+# A table of 2 keys: what does not fit is counted and said; every drop is in a row or there.
+for n in k_over u_over; do
+	got=$(awk '/^ *[0-9]+ +[0-9]+$/ { s += $2 } /updates of new keys not counted/ { s += substr($1, 2) } END { print s }' "$W/$n.out")
+	check_eq "pushdown-live-overflow-$n: rows and overflow add up" $TOTAL "$got"
+	check_grep "pushdown-live-overflow-$n: said at exit" \
+		'^tcpdrop: count(SPORT): [0-9]* updates of new keys not counted' "$W/$n.err"
+done
