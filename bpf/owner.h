@@ -228,15 +228,16 @@ static __always_inline void owner_tuple_of(struct sock *sk, struct owner_tuple *
 {
 	__builtin_memset(t, 0, sizeof(*t));
 	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* Sized reads: BPF_CORE_READ_INTO() into an array reads one element's size. */
 	if (t->family == AF_INET) {
-		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(t->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->raddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(t->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(t->raddr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(t->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	t->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	t->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
@@ -274,7 +275,32 @@ struct owner_state_args {
 	__u16 dport;
 	__u16 family;
 	__u16 protocol;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
 };
+
+/*
+ * The tuple of a socket going to CLOSE, from the event's own fields: by then the socket has
+ * given its port back (inet_num is 0), not the event's copy.
+ */
+static __always_inline void owner_tuple_closing(struct owner_state_args *ctx, struct sock *sk,
+						struct owner_tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = ctx->family;
+	if (t->family == AF_INET) {
+		__builtin_memcpy(t->laddr, ctx->saddr, 4);
+		__builtin_memcpy(t->raddr, ctx->daddr, 4);
+	} else {
+		__builtin_memcpy(t->laddr, ctx->saddr_v6, 16);
+		__builtin_memcpy(t->raddr, ctx->daddr_v6, 16);
+	}
+	t->lport = ctx->sport;
+	t->rport = ctx->dport;
+	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int tcpdrop_owner_state(struct owner_state_args *ctx)
@@ -302,7 +328,7 @@ int tcpdrop_owner_state(struct owner_state_args *ctx)
 		v->uid = BPF_CORE_READ(s, sk_uid.val);
 		v->cgroup_id = owner_sk_cgroup(sk, MODE_PROBED);
 		v->flags = TCPDROP_O_UID | (v->cgroup_id ? TCPDROP_O_CGROUP_SK : 0);
-		owner_tuple_of(sk, &t);
+		owner_tuple_closing(ctx, sk, &t);
 		bpf_map_update_elem(&owners_tw, &t, v, BPF_ANY);
 	}
 	bpf_map_delete_elem(&owners, &key);
