@@ -378,6 +378,8 @@ static __always_inline int sock_is_tcp(struct sock *sk, __u8 state, const int mo
 	       KREAD_BITFIELD(mode, sk, sk_type) == SOCK_STREAM;
 }
 
+#include "owner.h"
+
 /* No usable headers (rare): take the 4-tuple from the (TCP) socket. */
 static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 {
@@ -635,8 +637,9 @@ static __always_inline void fill_task(struct tcpdrop_event *e, const int mode)
 
 /* What the packet and its socket said. */
 static __always_inline void fill_drop(struct tcpdrop_event *e, const struct drop *d, __u64 location,
-				      __u32 reason)
+				      __u32 reason, const int mode)
 {
+	owner_fill(e, d->sk, d->state, mode);
 	e->loc_addr = location;
 	__builtin_memcpy(e->saddr_raw, d->f.saddr, 16);
 	__builtin_memcpy(e->daddr_raw, d->f.daddr, 16);
@@ -663,7 +666,7 @@ static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop
 {
 	e->ts_ns = now;
 	e->cpu = cpu;
-	fill_drop(e, d, location, reason);
+	fill_drop(e, d, location, reason, mode);
 	fill_task(e, mode);
 }
 
@@ -887,7 +890,7 @@ static __always_inline int pair_entry(void *ctx, __u64 key, struct sk_buff *skb,
 		bpf_map_update_elem(&pending, &key, e, BPF_ANY);
 		return 0;
 	}
-	fill_drop(e, &d, cfg.pair_loc, 0);
+	fill_drop(e, &d, cfg.pair_loc, 0, mode);
 	if (cfg.want_pkt && d.f.from_pkt)
 		copy_packet(e, skb, &d.f, mode);
 	if (!cfg.want_stack) {
