@@ -430,6 +430,27 @@ static __always_inline void owner_copy(struct tcpdrop_event *e, const struct own
  * The drop's owner, uid and cgroup into e. sk: the drop's TCP socket (full, or the TIME_WAIT
  * or NEW_SYN_RECV mini socket), or NULL. Only a full socket has the fields past sock_common.
  */
+/*
+ * The drop's cgroup v2 id alone, as owner_fill() puts it in the event (cgroup_id_raw): what a
+ * kcount table keyed by cgroup counts, so that the kernel's rows and the events agree.
+ */
+static __always_inline __u64 owner_cgroup(struct sock *sk, __u8 state, const int mode)
+{
+	struct owner_tuple t;
+	struct owner_val *v;
+
+	if (!sk)
+		return owner_in_task(mode) ? bpf_get_current_cgroup_id() : 0;
+	if (state == TCP_TIME_WAIT_STATE) {
+		owner_tuple_of(sk, &t);
+		v = bpf_map_lookup_elem(&owners_tw, &t);
+		return v ? v->cgroup_id : 0;
+	}
+	if (state == TCP_NEW_SYN_RECV_STATE)
+		return 0;
+	return owner_sk_cgroup(sk, mode);
+}
+
 static __always_inline void owner_fill(struct tcpdrop_event *e, struct sock *sk, __u8 state,
 				       const int mode)
 {

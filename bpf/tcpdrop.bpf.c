@@ -502,28 +502,6 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	return 1;
 }
 
-/*
- * The socket's cgroup v2 id (what a pod or a service is), 0 when there is no full socket
- * (none, or a TIME_WAIT or request mini socket) or when cgroup v1's net_cls or net_prio took
- * its place (before 5.15). Not the current task's: a drop in softirq runs in whatever task it
- * interrupted.
- */
-static __always_inline __u64 sock_cgroup_id(struct sock *sk, __u8 state)
-{
-	struct cgroup *cg;
-
-	if (!sk || state == TCP_TIME_WAIT_STATE || state == TCP_NEW_SYN_RECV_STATE)
-		return 0;
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
-		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	} else {
-		__u64 v = BPF_CORE_READ(sk, sk_cgrp_data.val);
-
-		cg = (v & 3) ? NULL : (struct cgroup *)v;
-	}
-	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
-}
-
 /* Whether any kcount table is keyed by one of these TCPDROP_KC_* bits (rodata: pruned). */
 static __always_inline int kc_wants(__u32 bits)
 {
@@ -701,9 +679,9 @@ static __always_inline void copy_packet(struct tcpdrop_event *e, struct sk_buff 
 
 /* A drop as kcount's full key: every field a table may choose. */
 static __always_inline void kc_key_of(struct tcpdrop_kkey *k, const struct drop *d, __u32 reason,
-				      __u32 cpu)
+				      __u32 cpu, const int mode)
 {
-	k->cgroup_id = kc_wants(TCPDROP_KC_CGROUP) ? sock_cgroup_id(d->sk, d->state) : 0;
+	k->cgroup_id = kc_wants(TCPDROP_KC_CGROUP) ? owner_cgroup(d->sk, d->state, mode) : 0;
 	__builtin_memcpy(k->saddr, d->f.saddr, 16);
 	__builtin_memcpy(k->daddr, d->f.daddr, 16);
 	k->reason_code = reason;
@@ -744,7 +722,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	if (cfg.kc_tables) {
 		struct tcpdrop_kkey full;
 
-		kc_key_of(&full, &d, reason, cpu);
+		kc_key_of(&full, &d, reason, cpu, mode);
 		kcount(&full, d.len);
 		/* Counted only: no record, no stack, no wake-up. */
 		if (cfg.kc_only)

@@ -34,8 +34,8 @@ local KEYS = {
 	sport = KC.SPORT, dport = KC.DPORT,
 	netns = KC.NETNS, ifindex = KC.IFINDEX, cpu = KC.CPU,
 }
--- Once the event carries the socket's cgroup id (and core/lua/kcount.c's key reads it).
-if has_name.cgroup_id then
+-- The drop's cgroup id (the socket's, or the task's in process context), as the probe records it.
+if has_name.cgroup_id_raw then
 	KEYS.cgroup_id = KC.CGROUP
 end
 
@@ -238,7 +238,7 @@ local function fill(e, k)
 	ffi.copy(e.saddr_raw, k.saddr, 16)
 	ffi.copy(e.daddr_raw, k.daddr, 16)
 	if KEYS.cgroup_id then
-		e.cgroup_id = k.cgroup_id
+		e.cgroup_id_raw = k.cgroup_id
 	end
 end
 

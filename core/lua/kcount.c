@@ -42,8 +42,8 @@ void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t
 		k->ifindex = e->ifindex;
 	if (keys & TCPDROP_KC_CPU)
 		k->cpu = e->cpu;
-	/* TCPDROP_KC_CGROUP: the event carries no cgroup id yet; lua/kcount.lua offers that key
-	 * only once the event has a cgroup_id field (and this line reads it). */
+	if (keys & TCPDROP_KC_CGROUP)
+		k->cgroup_id = e->cgroup_id_raw;
 }
 
 void kcount__open(lua_State *L)
