@@ -577,5 +577,6 @@ int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
 	ro->count = o->count;
 	ro->keep_going = o->keep_going;
 	ro->interval = o->interval;
+	ro->owners = !o->read_path;
 	return 0;
 }

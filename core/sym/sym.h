@@ -267,6 +267,13 @@ const struct owner *owners__path(struct owners *ow, const char *path);
  * namespace). NULL when no process readable here is in it. Answers are kept netns_ttl_ms.
  */
 const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino);
+/*
+ * Read every source now: the cgroup tree, every process's namespace, each runtime's names for
+ * what they hold. Before privileges go (--user): what is found stays known (a namespace while
+ * the process it was seen in lives; a cgroup's names while the path lives in the cache), since
+ * rescans as another user may not read the runtimes' files nor /proc/PID/ns/net.
+ */
+void owners__prime(struct owners *ow);
 /* A process's owner, from /proc/PID/cgroup (reads it at each call: not for every event). */
 const struct owner *owners__pid(struct owners *ow, int pid);
 
