@@ -130,6 +130,7 @@ struct flow {
 #define FILTER_SADDR saddr
 #define FILTER_DADDR daddr
 #include "filter.h"
+#include "owner.h"
 
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)
@@ -453,7 +454,8 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	} else if (sk) {
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
-	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f))
+	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f) ||
+	    !filter_owner(d->netns, 0))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);

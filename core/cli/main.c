@@ -196,7 +196,9 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .ring_kb = o->ring_kb,
 				       .ring_shared = env->ring_shared,
 				       .want_pkt = o->write_path != NULL,
-				       .snaplen = o->snaplen };
+				       .snaplen = o->snaplen,
+				       .container = o->container,
+				       .pod = o->pod };
 	char source[600], where[600];
 	int code;
 

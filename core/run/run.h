@@ -101,6 +101,11 @@ struct live_source_opts {
 	int ring_shared; /* one shared ring even where per-CPU ones work (tests) */
 	int want_pkt; /* -w: copy the packets */
 	uint32_t snaplen;
+	/*
+	 * --container, --pod ([NAMESPACE/]NAME): found at start (nothing found: one line, exit 2),
+	 * filtered in the kernel by their cgroups and namespaces, found again as they restart.
+	 */
+	const char *container, *pod;
 };
 
 /*

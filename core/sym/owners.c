@@ -655,6 +655,61 @@ const struct owner *owners__pid(struct owners *ow, int pid)
 	return pid > 0 && !pid_cgroup(ow, pid, path, sizeof(path)) ? owners__path(ow, path) : NULL;
 }
 
+/* --- --container, --pod: from names to ids */
+
+int owners__matches(const struct owner *o, const struct owner_match *m)
+{
+	if (!o)
+		return 0;
+	if (m->container) {
+		size_t n = strlen(m->container);
+
+		if (o->name && !strcmp(o->name, m->container))
+			return 1;
+		/* A short id as docker ps and podman ps print it: 12 digits or more. */
+		return o->id && n >= 12 && !strncmp(o->id, m->container, n);
+	}
+	if (m->pod)
+		return o->pod && !strcmp(o->pod, m->pod) &&
+		       (!m->namespace || (o->namespace && !strcmp(o->namespace, m->namespace)));
+	return 0;
+}
+
+int owners__find(struct owners *ow, const struct owner_match *m, struct owner_found *found,
+		 unsigned int max)
+{
+	unsigned int n = 0;
+	int over = 0;
+
+	walk_cgroups(ow);
+	ow->walk_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->cgroups.cap; i++) {
+		if (!ow->cgroups.key[i] ||
+		    !owners__matches(owners__path(ow, ow->cgroups.val[i]), m))
+			continue;
+		if (n == max) {
+			over = 1;
+			break;
+		}
+		found[n++] = (struct owner_found){ .id = ow->cgroups.key[i], .netns = 0 };
+	}
+	scan_netns(ow);
+	ow->scan_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->netns.cap; i++) {
+		const struct ns_ent *e = ow->netns.val[i];
+
+		if (!ow->netns.key[i] || !*e->path ||
+		    !owners__matches(owners__path(ow, e->path), m))
+			continue;
+		if (n == max) {
+			over = 1;
+			break;
+		}
+		found[n++] = (struct owner_found){ .id = ow->netns.key[i], .netns = 1 };
+	}
+	return over ? -ENOSPC : (int)n;
+}
+
 /* --- Processes: comm and start time, to tell a reused pid */
 
 int owners__pid_stat(struct owners *ow, int pid, char *comm, unsigned int len, uint64_t *start)
