@@ -10,7 +10,6 @@
 
 #include <linux/types.h>
 #include <lauxlib.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -127,26 +126,14 @@ static int owner_gc(lua_State *L)
 	return 0;
 }
 
-/* A root the tests lay out, or the real one: TCPDROP_{PODMAN,DOCKER}_ROOT, TCPDROP_KUBELET_LOGS. */
-static const char *env(const char *name)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? s : NULL;
-}
-
 void owner__open(lua_State *L, int live)
 {
-	struct owners_opts o = {
-		.podman_root = env("TCPDROP_PODMAN_ROOT"),
-		.docker_root = env("TCPDROP_DOCKER_ROOT"),
-		.kubelet_logs = env("TCPDROP_KUBELET_LOGS"),
-		.warn = quiet,
-	};
+	struct owners_opts o = { .warn = quiet };
 	struct owner_ctx *c;
 
 	if (!live)
 		return;
+	owners_opts__env(&o);
 	c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	c->ow = owners__new(&o);

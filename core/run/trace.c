@@ -40,7 +40,7 @@ struct live_source {
 	char *pod_ns; /* the NAMESPACE/NAME copy that m points into */
 	const char *asked; /* for messages: "--pod shop/web-0" */
 	struct owner_found *found;
-	struct tcpdrop_owner_key *keys;
+	struct tcpdrop_owner_key *keys, *given; /* found by the last look; in the probe now */
 	int nkeys; /* in the probe now */
 	uint64_t refind_at; /* ms */
 };
@@ -117,15 +117,17 @@ static int owner_find(struct live_source *ls)
 /* At start, before the probe loads: nothing found is a usage error, said with why. */
 static int owner_start(struct live_source *ls)
 {
-	const struct owners_opts oo = { .warn = owner_quiet };
+	struct owners_opts oo = { .warn = owner_quiet };
 	char *slash;
 	int n;
 
 	if (!ls->o.container && !ls->o.pod)
 		return 0;
+	owners_opts__env(&oo);
 	ls->ow = owners__new(&oo);
 	ls->found = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->found));
 	ls->keys = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->keys));
+	ls->given = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->given));
 	if (ls->o.container) {
 		ls->m.container = ls->o.container;
 		ls->asked = "--container";
@@ -141,6 +143,7 @@ static int owner_start(struct live_source *ls)
 	}
 	n = owner_find(ls);
 	ls->nkeys = n > 0 ? n : 0;
+	memcpy(ls->given, ls->keys, (size_t)ls->nkeys * sizeof(*ls->keys));
 	if (n > 0) {
 		vmsg("%s %s: %d cgroups and network namespaces", ls->asked,
 		     ls->o.container ? ls->o.container : ls->o.pod, n);
@@ -164,24 +167,46 @@ static int owner_start(struct live_source *ls)
 	return 2;
 }
 
+/* Whether a and b hold the same keys (each set has no key twice). */
+static int same_keys(const struct tcpdrop_owner_key *a, int na, const struct tcpdrop_owner_key *b,
+		     int nb)
+{
+	if (na != nb)
+		return 0;
+	for (int i = 0; i < na; i++) {
+		int j = 0;
+
+		while (j < nb && (a[i].id != b[j].id || a[i].kind != b[j].kind))
+			j++;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Once a second: look again, every OWNER_REFIND_MS, and hand the probe what is found (a
  * container that restarted has a new cgroup and namespace; one that stopped has none).
  */
 static void owner_housekeeping(struct live_source *ls)
 {
-	int n, err;
+	int n, err, nns = 0;
 
 	if (!ls->ow || now_ns(CLOCK_MONOTONIC) / 1000000 < ls->refind_at)
 		return;
 	n = owner_find(ls);
-	if (n < 0)
+	if (n < 0 || same_keys(ls->keys, n, ls->given, ls->nkeys))
 		return;
 	err = probe__owner_set(ls->probe, ls->keys, (unsigned int)n);
 	if (err) {
 		msg("%s: cannot update the probe's ids: %s", ls->asked, strerror(-err));
 		return;
 	}
+	for (int i = 0; i < n; i++)
+		nns += ls->keys[i].kind == TCPDROP_OWNER_NETNS;
+	vmsg("%s %s: its ids changed: %d cgroups, %d network namespaces", ls->asked,
+	     ls->o.container ? ls->o.container : ls->o.pod, n - nns, nns);
+	memcpy(ls->given, ls->keys, (size_t)n * sizeof(*ls->keys));
 	if (!n && ls->nkeys)
 		msg("%s %s: nothing of it runs now; its drops show again when it is back",
 		    ls->asked, ls->o.container ? ls->o.container : ls->o.pod);
@@ -306,6 +331,7 @@ static void source_free(struct run_source *s)
 	owners__free(ls->ow);
 	free(ls->found);
 	free(ls->keys);
+	free(ls->given);
 	free(ls->pod_ns);
 	free(ls);
 }

@@ -464,6 +464,20 @@ static const char *or_default(const char *s, const char *def)
 	return s && *s ? s : def;
 }
 
+static const char *env(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? s : NULL;
+}
+
+void owners_opts__env(struct owners_opts *o)
+{
+	o->podman_root = env("TCPDROP_PODMAN_ROOT");
+	o->docker_root = env("TCPDROP_DOCKER_ROOT");
+	o->kubelet_logs = env("TCPDROP_KUBELET_LOGS");
+}
+
 static void check_root(struct owners *ow, const char *root, const char *what, int *absent)
 {
 	if (!faccessat(AT_FDCWD, root, R_OK | X_OK, AT_EACCESS))

@@ -243,6 +243,12 @@ struct owners_stats {
 struct owners;
 
 /*
+ * The roots tests move, from the environment: TCPDROP_PODMAN_ROOT, TCPDROP_DOCKER_ROOT,
+ * TCPDROP_KUBELET_LOGS (unset or empty: the real places). Into o's fields, the rest untouched.
+ */
+void owners_opts__env(struct owners_opts *o);
+
+/*
  * Never fails (reads nothing but mountinfo and a few stats). What will keep names unknown is
  * warned here, once: no cgroup2 mount, /proc hidden (hidepid) or other processes' namespaces
  * unreadable, a runtime's root unreadable. A runtime's absent root is warned the first time one
