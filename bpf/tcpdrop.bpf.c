@@ -130,7 +130,7 @@ struct flow {
 #define FILTER_SADDR saddr
 #define FILTER_DADDR daddr
 #include "filter.h"
-#include "owner.h"
+#include "owner_filter.h"
 
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)

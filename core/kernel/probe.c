@@ -18,7 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "owner.h"
+#include "owner_filter.h"
 #include "tcpdrop.skel.h"
 
 #define MAX_LINKS 3

@@ -10,7 +10,7 @@
 #include "kernel/kernel.h"
 #include "run/run.h"
 #include "util/util.h"
-#include "owner.h"
+#include "owner_filter.h"
 
 #define BATCH 1024
 /* --container, --pod: how often what they name is looked for again (a walk and a /proc scan). */

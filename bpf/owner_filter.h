@@ -4,8 +4,8 @@
  * restarts has new ones). A map, not rodata like bpf/filter.h's rules, for that reason; whether
  * the filter is on at all is rodata, so that a run without it prunes the lookups away.
  */
-#ifndef TCPDROP_OWNER_H
-#define TCPDROP_OWNER_H
+#ifndef TCPDROP_OWNER_FILTER_H
+#define TCPDROP_OWNER_FILTER_H
 
 #define TCPDROP_OWNER_MAX 1024 /* ids at once: every cgroup and namespace of what matched */
 
