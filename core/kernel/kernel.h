@@ -84,7 +84,7 @@ enum probe_mode probe__mode(const struct probe *p);
 int probe__tp_args(const struct probe *p);
 
 /*
- * With owner_filter: the ids whose drops pass (bpf/owner.h), n of them (at most
+ * With owner_filter: the ids whose drops pass (bpf/owner_filter.h), n of them (at most
  * TCPDROP_OWNER_MAX), in place of the last set: the new ones are added before the old ones go,
  * so that an id in both passes throughout. 0 or -errno.
  */

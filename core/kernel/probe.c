@@ -337,7 +337,7 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		return err;
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
-	/* bpf/owner.h: rodata says whether it is on; a map that is not used holds one entry. */
+	/* bpf/owner_filter.h: rodata says whether it is on; a map that is not used holds one entry. */
 	skel->rodata->owner_filter = (__u8) !!po->owner_filter;
 	if (!po->owner_filter && !base)
 		bpf_map__set_max_entries(skel->maps.owner_ids, 1);
