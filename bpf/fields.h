@@ -16,12 +16,13 @@
  *   A(type, name, count, part)  an array
  *
  * part: TCPDROP_PART_HEAD, in the head but carried elsewhere in a -w file (the packet block's
- * timestamp, the frames); TCPDROP_PART_REC, the fixed record -w writes as it lies here, from
- * reason_code to comm_raw (PCAPNG_EVENT_LEN bytes, in the writer's byte order); TCPDROP_PART_PAD;
- * TCPDROP_PART_TAIL, after the head (the ring's compact record may leave it out).
- * Widest first within the head, so that no padding hides between fields; the record's order is
- * that of version 1 files and must not change: a new field goes before _pad (shrinking it) or
- * after pkt, and is carried in a -w file by an option of its own.
+ * timestamp, the frames, an option of its own: the owner's fields); TCPDROP_PART_REC, the fixed
+ * record -w writes as it lies here, from reason_code to comm_raw (PCAPNG_EVENT_LEN bytes, in the
+ * writer's byte order); TCPDROP_PART_PAD; TCPDROP_PART_TAIL, after the head (the ring's compact
+ * record may leave it out). Each field at an offset its size divides, so that no padding hides
+ * between fields (the owner's, after the record, start with a __u32 to reach 8-byte alignment); the
+ * record's order is that of version 1 files and must not change: a new field goes before _pad
+ * (shrinking it) or after pkt, and is carried in a -w file by an option of its own.
  */
 #define TCPDROP_PART_HEAD 0
 #define TCPDROP_PART_REC 1
@@ -53,7 +54,14 @@
 	A(__u8, saddr_raw, 16, TCPDROP_PART_REC) /* packet's source; IPv4 in the first 4 bytes */  \
 	A(__u8, daddr_raw, 16, TCPDROP_PART_REC)                                                   \
 	A(char, comm_raw, 16, TCPDROP_PART_REC)                                                    \
-	A(__u8, _pad, 12, TCPDROP_PART_PAD)                                                        \
+	F(__u32, owner_pid, TCPDROP_PART_HEAD) /* owner's thread group (TCPDROP_O_OWNER) */        \
+	F(__u64, cgroup_id_raw, TCPDROP_PART_HEAD) /* cgroup v2 id (TCPDROP_O_CGROUP_*) */         \
+	F(__u64, owner_start_ns, TCPDROP_PART_HEAD) /* owner's task->start_boottime */             \
+	F(__u32, sock_ino, TCPDROP_PART_HEAD) /* the socket's inode (socket:[N]), 0: none */       \
+	F(__u32, sk_uid, TCPDROP_PART_HEAD) /* the socket's sk_uid (TCPDROP_O_UID) */              \
+	A(char, owner_comm_raw, 16, TCPDROP_PART_HEAD) /* the owner's comm */                      \
+	F(__u8, owner_flags, TCPDROP_PART_HEAD) /* TCPDROP_O_* */                                  \
+	A(__u8, _pad, 7, TCPDROP_PART_PAD)                                                         \
 	A(__u64, stack_addr, TCPDROP_STACK_MAX, TCPDROP_PART_TAIL)                                 \
 	A(__u8, pkt, TCPDROP_PKT_MAX, TCPDROP_PART_TAIL)
 

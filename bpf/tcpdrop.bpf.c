@@ -130,7 +130,6 @@ struct flow {
 #define FILTER_SADDR saddr
 #define FILTER_DADDR daddr
 #include "filter.h"
-#include "owner_filter.h"
 
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)
@@ -346,6 +345,9 @@ static __always_inline int sock_is_tcp(struct sock *sk, __u8 state, const int mo
 	       KREAD_BITFIELD(mode, sk, sk_type) == SOCK_STREAM;
 }
 
+#include "owner.h"
+#include "owner_filter.h"
+
 /* No usable headers (rare): take the 4-tuple from the (TCP) socket. */
 static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 {
@@ -424,6 +426,7 @@ struct drop {
 	__u32 len;
 	__u8 state;
 	__u8 evflags;
+	struct sock *sk; /* the TCP socket, or NULL */
 };
 
 /*
@@ -455,7 +458,7 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
 	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f) ||
-	    !filter_owner(d->netns, 0))
+	    !filter_owner(d->netns, sk, d->state, mode))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);
@@ -464,6 +467,7 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 		d->evflags |= TCPDROP_F_PKT_HDRS;
 	if (sk)
 		d->evflags |= TCPDROP_F_SOCK;
+	d->sk = sk;
 	return 1;
 }
 
@@ -489,8 +493,9 @@ static __always_inline void fill_task(struct tcpdrop_event *e, const int mode)
 
 /* What the packet and its socket said. */
 static __always_inline void fill_drop(struct tcpdrop_event *e, const struct drop *d, __u64 location,
-				      __u32 reason)
+				      __u32 reason, const int mode)
 {
+	owner_fill(e, d->sk, d->state, mode);
 	e->loc_addr = location;
 	__builtin_memcpy(e->saddr_raw, d->f.saddr, 16);
 	__builtin_memcpy(e->daddr_raw, d->f.daddr, 16);
@@ -517,7 +522,7 @@ static __always_inline void fill_head(struct tcpdrop_event *e, const struct drop
 {
 	e->ts_ns = now;
 	e->cpu = cpu;
-	fill_drop(e, d, location, reason);
+	fill_drop(e, d, location, reason, mode);
 	fill_task(e, mode);
 }
 
@@ -713,7 +718,7 @@ static __always_inline int pair_entry(void *ctx, __u64 key, struct sk_buff *skb,
 		bpf_map_update_elem(&pending, &key, e, BPF_ANY);
 		return 0;
 	}
-	fill_drop(e, &d, cfg.pair_loc, 0);
+	fill_drop(e, &d, cfg.pair_loc, 0, mode);
 	if (cfg.want_pkt && d.f.from_pkt)
 		copy_packet(e, skb, &d.f, mode);
 	if (!cfg.want_stack) {

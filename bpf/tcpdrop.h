@@ -21,6 +21,18 @@
 #define TCPDROP_F_NO_STACK 0x20 /* stack not asked for (--no-stack) */
 #define TCPDROP_F_FRAME_IDS 0x40 /* user space: stack_addr, loc_addr are frame-text ids */
 
+/*
+ * owner_flags: who the drop hurt (bpf/owner.h). The owner is the process that connected,
+ * accepted, listened on or last used the socket, recorded by the probe while it was current;
+ * never the task that happens to be on the CPU at the drop.
+ */
+#define TCPDROP_O_OWNER 0x01 /* owner_pid, owner_start_ns, owner_comm_raw are known */
+#define TCPDROP_O_CLOSED 0x02 /* the owner has closed it: FIN states, TIME_WAIT, orphaned */
+#define TCPDROP_O_UID 0x04 /* sk_uid is the socket's */
+#define TCPDROP_O_CGROUP_SK 0x08 /* cgroup_id_raw is the socket's cgroup */
+#define TCPDROP_O_CGROUP_TASK 0x10 /* no socket, in process context: the current task's cgroup */
+#define TCPDROP_O_LISTENER 0x20 /* a connection not accepted yet: its listener's owner */
+
 /* Per-CPU counters kept by the probe, read by the core at each tick and at exit. */
 enum tcpdrop_stat {
 	TCPDROP_STAT_EVENTS, /* events written to the ring buffer */
@@ -45,7 +57,7 @@ struct tcpdrop_event {
  * tcpdrop_event) bytes, the whole struct; or else a compact record: the head,
  * nstack frames, then pkt_len packet bytes right after the frames.
  */
-#define TCPDROP_EVENT_HEAD_SIZE 128
+#define TCPDROP_EVENT_HEAD_SIZE 168
 #define TCPDROP_EVENT_REC_START 16 /* offset of reason_code: where the fixed record begins */
 #define TCPDROP_EVENT_REC_LEN 100 /* to the end of comm_raw */
 

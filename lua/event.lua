@@ -187,6 +187,25 @@ local public = {
 		return t
 	end, "strs" },
 	{ "stack_status", stack_status, "str" },
+	-- Who was hurt: the socket's owner as the probe recorded it (bpf/owner.h), not the task on
+	-- the CPU; its user and cgroup. Unknown: owner_pid 0, owner_comm "-", uid -1, cgroup_id 0.
+	{ "owner_pid", nil, "int" },
+	{ "owner_comm", function(e)
+		if band(e.owner_flags, F.O_OWNER) == 0 then
+			return "-"
+		end
+		return (ffi.string(e.owner_comm_raw))
+	end, "str" },
+	{ "owner_start", function(e) return (tonumber(e.owner_start_ns)) end, "int" },
+	{ "owner_closed", function(e) return band(e.owner_flags, F.O_CLOSED) ~= 0 end, "bool" },
+	{ "uid", function(e)
+		if band(e.owner_flags, F.O_UID) == 0 then
+			return -1
+		end
+		return e.sk_uid
+	end, "int" },
+	{ "cgroup_id", function(e) return (tonumber(e.cgroup_id_raw)) end, "int" },
+	{ "sock_ino", nil, "int" },
 	{ "has_socket", function(e) return band(e.evflags, F.SOCK) ~= 0 end, "bool" },
 	{ "from_packet", function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end, "bool" },
 	{ "packet", function(e) return (ffi.string(e.pkt, e.pkt_len)) end },

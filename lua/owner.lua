@@ -44,11 +44,13 @@ end
 local MAX = 4096 -- answers kept between two changes; more and the table starts again
 local cache, gen, n = {}, -1, 0
 
+-- The socket's cgroup, or the task's for a drop without a socket in process context
+-- (bpf/owner.h's owner_fill).
 local function cgroup_id(e)
-	return have.cgroup_id and e.cgroup_id or 0ULL
+	return have.cgroup_id_raw and e.cgroup_id_raw or 0ULL
 end
 
--- The answer for a drop: its socket's cgroup when it has one, else its network namespace.
+-- The answer for a drop: its cgroup when the probe recorded one, else its network namespace.
 local function answer(e)
 	if not O then
 		return UNKNOWN

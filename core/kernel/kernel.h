@@ -33,6 +33,7 @@ struct kernel_facts {
 	int has_tcp_drop; /* tcp_drop() is a function in BTF (fentry can attach) */
 	int has_rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): the cheaper tp_btf program */
 	int has_validate_incoming; /* tcp_validate_incoming(sk, skb, th, syn_inerr) -> bool */
+	int has_sock_length; /* the sock_send_length, sock_recv_length tracepoints (6.3+) */
 };
 
 /* Fill facts from the vmlinux BTF (NULL: none). */

@@ -106,6 +106,8 @@ void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
 	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
 	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
 	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
+	kf->has_sock_length = btf && kbtf__find(btf, "btf_trace_sock_send_length", KBTF_TYPEDEF) &&
+			      kbtf__find(btf, "btf_trace_sock_recv_length", KBTF_TYPEDEF);
 }
 
 int tracefs_ensure(void)

@@ -21,7 +21,7 @@
 #include "owner_filter.h"
 #include "tcpdrop.skel.h"
 
-#define MAX_LINKS 3
+#define MAX_LINKS 8 /* the drop programs (3), the owner's (bpf/owner.h, 5) */
 
 struct probe {
 	struct tcpdrop_bpf *skel; /* owns the rings and counters */
@@ -237,7 +237,28 @@ struct plan {
 	enum probe_mode mode; /* PROBE_AUTO: no such program, the pair alone */
 	int cast; /* tp_btf: the program that needs bpf_rdonly_cast */
 	enum pair_kind pair;
+	int owners; /* the programs that record sockets' owners (bpf/owner.h) */
 };
+
+/*
+ * The owner's programs: where each fails to attach (no tracefs, no syscall events), drops
+ * are reported with fewer owners known, and -v says so. The send/receive pair only on kernels
+ * with those tracepoints (6.3+): a tp_btf program fails to load without its tracepoint.
+ */
+static int owner_progs(struct tcpdrop_bpf *skel, const struct kernel_facts *kf,
+		       struct bpf_program *progs[MAX_LINKS])
+{
+	int n = 0;
+
+	progs[n++] = skel->progs.tcpdrop_owner_state;
+	progs[n++] = skel->progs.tcpdrop_owner_accept4;
+	progs[n++] = skel->progs.tcpdrop_owner_accept;
+	if (kf && kf->has_sock_length) {
+		progs[n++] = skel->progs.tcpdrop_owner_send;
+		progs[n++] = skel->progs.tcpdrop_owner_recv;
+	}
+	return n;
+}
 
 static int plan_progs(struct tcpdrop_bpf *skel, const struct plan *pl,
 		      struct bpf_program *progs[MAX_LINKS])
@@ -310,6 +331,10 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 		err = bpf_map__reuse_fd(skel->maps.budgets, bpf_map__fd(base->maps.budgets));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.owner_ids, bpf_map__fd(base->maps.owner_ids));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.owners, bpf_map__fd(base->maps.owners));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.owners_tw, bpf_map__fd(base->maps.owners_tw));
 	return err;
 }
 
@@ -319,16 +344,16 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
  * writes into base's, so that the core reads one set.
  */
 static int load_plan(struct probe *p, const struct probe_opts *po, const struct plan *pl,
-		     struct tcpdrop_bpf *base, char *why, size_t len)
+		     const struct kernel_facts *kf, struct tcpdrop_bpf *base, char *why, size_t len)
 {
 	struct tcpdrop_bpf *skel;
-	struct bpf_program *progs[MAX_LINKS], *prog;
+	struct bpf_program *progs[MAX_LINKS], *oprogs[MAX_LINKS], *prog;
 	struct tcpdrop_config cfg = { .filter = po->filter,
 				      .stack_rate = po->stack_rate,
 				      .snaplen = po->snaplen,
 				      .want_stack = (__u8) !!po->want_stack,
 				      .want_pkt = (__u8) !!po->want_pkt };
-	int n, err, first_link = p->nlinks;
+	int n, no = 0, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
 	if (!skel) {
@@ -337,7 +362,8 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		return err;
 	}
 	cfg.tp_nargs = (__u8)p->tp_nargs;
-	/* bpf/owner_filter.h: rodata says whether it is on; a map that is not used holds one entry. */
+	/* bpf/owner_filter.h: rodata says whether it is on; a map that is not used holds one entry.
+	 */
 	skel->rodata->owner_filter = (__u8) !!po->owner_filter;
 	if (!po->owner_filter && !base)
 		bpf_map__set_max_entries(skel->maps.owner_ids, 1);
@@ -365,12 +391,16 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
 	n = plan_progs(skel, pl, progs);
+	if (pl->owners)
+		no = owner_progs(skel, kf, oprogs);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(skel->obj, prog)) {
 		int want = 0;
 
 		for (int i = 0; i < n; i++)
 			want |= prog == progs[i];
+		for (int i = 0; i < no; i++)
+			want |= prog == oprogs[i];
 		bpf_program__set_autoload(prog, want);
 	}
 	timing_mark("BPF object opened, rings sized");
@@ -398,6 +428,18 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		}
 		p->links[p->nlinks++] = link;
 	}
+	for (int i = 0; i < no; i++) {
+		struct bpf_link *link;
+
+		if (!strncmp(bpf_program__section_name(oprogs[i]), "tracepoint/", 11))
+			tracefs_ensure();
+		link = bpf_program__attach(oprogs[i]);
+		if (link)
+			p->links[p->nlinks++] = link;
+		else
+			vmsg("owners: cannot attach %s (%s): fewer owners will be known",
+			     bpf_program__section_name(oprogs[i]), explain(-errno));
+	}
 	if (base)
 		p->pair_skel = skel;
 	else
@@ -420,13 +462,13 @@ fail:
 static int load_mode(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf,
 		     enum probe_mode m, char *why, size_t len)
 {
-	struct plan pl = { .mode = m };
+	struct plan pl = { .mode = m, .owners = 1 };
 
 	p->pair = PAIR_NONE;
 	if (m == PROBE_TP_BTF && kf->has_rdonly_cast) {
 		/* The program that reads headers in place is only faster: never needed. */
 		pl.cast = 1;
-		if (!load_plan(p, po, &pl, NULL, why, len))
+		if (!load_plan(p, po, &pl, kf, NULL, why, len))
 			return 0;
 		vmsg("probe tp_btf with bpf_rdonly_cast: %s; the plain one next", why);
 		pl.cast = 0;
@@ -440,7 +482,7 @@ static int load_mode(struct probe *p, const struct probe_opts *po, const struct 
 		pl.pair = k;
 		p->pair = k;
 	}
-	return load_plan(p, po, &pl, NULL, why, len);
+	return load_plan(p, po, &pl, kf, NULL, why, len);
 }
 
 /*
@@ -460,7 +502,7 @@ static void add_pair(struct probe *p, const struct probe_opts *po, const struct 
 		if (plan__pair_possible(kinds[i], kf, &p->pair_loc, why, sizeof(why))) {
 			struct plan pl = { .mode = PROBE_AUTO, .pair = kinds[i] };
 
-			if (!load_plan(p, po, &pl, p->skel, why, sizeof(why))) {
+			if (!load_plan(p, po, &pl, kf, p->skel, why, sizeof(why))) {
 				p->pair = kinds[i];
 				return;
 			}

@@ -348,6 +348,13 @@ static void push_core(lua_State *L, struct runtime *rt)
 		{ "STACK_FAILED", TCPDROP_F_STACK_FAILED },
 		{ "NO_STACK", TCPDROP_F_NO_STACK },
 		{ "FRAME_IDS", TCPDROP_F_FRAME_IDS },
+		/* owner_flags' bits */
+		{ "O_OWNER", TCPDROP_O_OWNER },
+		{ "O_CLOSED", TCPDROP_O_CLOSED },
+		{ "O_UID", TCPDROP_O_UID },
+		{ "O_CGROUP_SK", TCPDROP_O_CGROUP_SK },
+		{ "O_CGROUP_TASK", TCPDROP_O_CGROUP_TASK },
+		{ "O_LISTENER", TCPDROP_O_LISTENER },
 	};
 	static const luaL_Reg funcs[] = {
 		{ "reason_name", l_reason_name },

@@ -217,7 +217,7 @@ start systemd-unit --netns-id "$INO4" -c 1 &&
 	finish systemd-unit "$(fields_line NO_SOCKET false - "tdnames-$ID.service" - systemd - - -)"
 
 # With a socket: a connection held by a process in nginx's cgroup, and a SYN on it, which the
-# ESTABLISHED socket drops.
+# ESTABLISHED socket drops: named by the socket's cgroup (bpf/owner.h records it).
 in_cg "$CG2$K1" "$IP" netns exec "$NS1" "$TCPCONN" -t 300 estab - 127.0.0.1 8080 - 127.0.0.1 \
 	> "$W/conn" 2> "$W/conn.err" &
 BG="$BG $!"
@@ -226,7 +226,7 @@ if "$TDUTIL" waitfor "$W/conn" " " 10 $!; then
 	start k-socket --netns-id "$INO1" -c 1 &&
 		in_cg "$CG2$K1" "$IP" netns exec "$NS1" "$SEGSEND" 127.0.0.1 "$CPORT" 127.0.0.1 \
 			8080 S 12345 > /dev/null &&
-		finish_flow k-socket "$(fields_line true - nginx "$CID1" $NGINX)"
+		finish_flow k-socket "$(fields_line true "$K1" nginx "$CID1" $NGINX)"
 	# The drop is the socket's: not NO_SOCKET (its reason is the kernel's to name).
 	check_nogrep names-k-socket-reason "^NO_SOCKET" "$W/k-socket.out"
 else
@@ -243,6 +243,24 @@ start pod-filter-name --pod "dns-$ID" -c 1 &&
 	closed "$CG2$K1" "$NS1" 40013 &&
 	closed "$CG2$K3" "$NS2" 40014 &&
 	finish pod-filter-name "$(fields_line NO_SOCKET false - - - - "dns-$ID" kube-system "$UID2")"
+# The socket's cgroup passes --pod where its namespace does not: a connection held in the dns
+# pod's second container's cgroup, in NS4 (not the pod's namespace); a NO_SOCKET drop in NS4
+# first is kept out, the SYN on the connection passes.
+in_cg "$CG2$K3" "$IP" netns exec "$NS4" "$TCPCONN" -t 300 estab - 127.0.0.1 8081 - 127.0.0.1 \
+	> "$W/conn3" 2> "$W/conn3.err" &
+BG="$BG $!"
+if "$TDUTIL" waitfor "$W/conn3" " " 10 $!; then
+	read -r CPORT3 RCV3 SND3 < "$W/conn3"
+	start pod-filter-cgroup --pod "kube-system/dns-$ID" -c 1 &&
+		closed "$CG2$U1" "$NS4" 40015 &&
+		in_cg "$CG2$K3" "$IP" netns exec "$NS4" "$SEGSEND" 127.0.0.1 "$CPORT3" 127.0.0.1 \
+			8081 S 12345 > /dev/null &&
+		finish_flow pod-filter-cgroup "$(fields_line true "$K3" - "$CID3" containerd "dns-$ID" \
+			kube-system "$UID2")"
+else
+	fail names-pod-filter-cgroup-connection "$(head -3 "$W/conn3.err")"
+fi
+
 # A name that matches nothing: one line, exit 2, nothing traced.
 "$TDUTIL" timeout 30 "$TCPDROP" --pod "shop/nosuch-$ID" -d 5 > "$W/nopod.out" 2> "$W/nopod.err"
 check_eq names-pod-none-exit 2 $?
