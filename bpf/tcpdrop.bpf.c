@@ -379,6 +379,7 @@ static __always_inline int sock_is_tcp(struct sock *sk, __u8 state, const int mo
 }
 
 #include "owner.h"
+#include "owner_filter.h"
 
 /* No usable headers (rare): take the 4-tuple from the (TCP) socket. */
 static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
@@ -489,7 +490,8 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	} else if (sk) {
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
-	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f))
+	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f) ||
+	    !filter_owner(d->netns, sk, d->state, mode))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);

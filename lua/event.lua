@@ -6,6 +6,7 @@
 local ffi = require("ffi")
 local bit = require("bit")
 local core = require("tcpdrop.core")
+local owner = require("tcpdrop.owner")
 
 ffi.cdef(core.cdef)
 
@@ -208,6 +209,15 @@ local public = {
 	{ "has_socket", function(e) return band(e.evflags, F.SOCK) ~= 0 end, "bool" },
 	{ "from_packet", function(e) return band(e.evflags, F.PKT_HDRS) ~= 0 end, "bool" },
 	{ "packet", function(e) return (ffi.string(e.pkt, e.pkt_len)) end },
+	-- Who was hurt (lua/owner.lua): derived from the socket's cgroup id, else the netns.
+	{ "cgroup", owner.getters.cgroup, "str" },
+	{ "container", owner.getters.container, "str" },
+	{ "container_id", owner.getters.container_id, "str" },
+	{ "runtime", owner.getters.runtime, "str" },
+	{ "pod", owner.getters.pod, "str" },
+	{ "pod_namespace", owner.getters.pod_namespace, "str" },
+	{ "pod_uid", owner.getters.pod_uid, "str" },
+	-- (end of the owner fields)
 }
 
 local raw = {}

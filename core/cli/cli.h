@@ -26,6 +26,8 @@ struct options {
 	int verbose;
 	uint32_t netns_id;
 	int pid_netns; /* resolved into netns_id */
+	const char *container; /* --container: resolved by the live source, and again later */
+	const char *pod; /* --pod [NAMESPACE/]NAME */
 	char *reasons; /* --reason list, checked against the kernel's names at load */
 	struct tcpdrop_filter
 		filter; /* the in-kernel filters; --reason and the netns are set up later */

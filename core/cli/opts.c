@@ -40,6 +40,10 @@ const char usage_text[] =
 	"  -6, --ipv6              IPv6 only\n"
 	"      --netns-id ID       drops in the network namespace with this inode number\n"
 	"      --pid-netns PID     drops in the network namespace of process PID\n"
+	"      --container NAME    drops of a running container (NAME: its name or id): its\n"
+	"                          sockets' cgroups and its network namespace, found again\n"
+	"                          as it restarts\n"
+	"      --pod [NS/]NAME     drops of a running Kubernetes pod, the same way\n"
 	"      --port P[,P...]     source or destination port (repeatable)\n"
 	"      --sport P[,P...]    source port of the dropped packet\n"
 	"      --dport P[,P...]    destination port of the dropped packet\n"
@@ -140,6 +144,8 @@ enum {
 	OPT_NO_KERNEL_COUNT,
 	OPT_METRICS,
 	OPT_METRICS_LABELS,
+	OPT_CONTAINER,
+	OPT_POD,
 };
 
 static const char short_opts[] = "hvVs:f:e:d:c:i:46w:r:";
@@ -158,6 +164,8 @@ static const struct option long_opts[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "netns-id", required_argument, NULL, OPT_NETNS_ID },
 	{ "pid-netns", required_argument, NULL, OPT_PID_NETNS },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "pod", required_argument, NULL, OPT_POD },
 	{ "probe", required_argument, NULL, OPT_PROBE },
 	{ "no-stack", no_argument, NULL, OPT_NO_STACK },
 	{ "stack-rate", required_argument, NULL, OPT_STACK_RATE },
@@ -427,6 +435,17 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return fail(err, errlen, "--pid-netns: '%s' is not a pid", optarg);
 			o->pid_netns = (int)v;
 			break;
+		case OPT_CONTAINER:
+			if (!*optarg)
+				return fail(err, errlen, "--container: give a name or an id");
+			o->container = optarg;
+			break;
+		case OPT_POD:
+			if (!*optarg || optarg[strlen(optarg) - 1] == '/' || *optarg == '/')
+				return fail(err, errlen, "--pod: '%s' is not [NAMESPACE/]NAME",
+					    optarg);
+			o->pod = optarg;
+			break;
 		case OPT_PROBE:
 			if (probe_mode_parse(optarg, &o->probe))
 				return fail(err, errlen,
@@ -570,6 +589,13 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	o->metrics.max_keys = (uint32_t)o->max_keys;
 	if (o->netns_id && o->pid_netns)
 		return fail(err, errlen, "--netns-id and --pid-netns exclude each other");
+	if (o->container && o->pod)
+		return fail(err, errlen, "--container and --pod exclude each other");
+	if ((o->container || o->pod) && o->read_path)
+		return fail(err, errlen,
+			    "%s has no meaning with -r: it finds what runs now, and a recording's "
+			    "drops are another time's",
+			    o->container ? "--container" : "--pod");
 	return 0;
 }
 
@@ -621,5 +647,6 @@ int runtime_opts__from(struct runtime_opts *ro, const struct options *o)
 	ro->count = o->count;
 	ro->keep_going = o->keep_going;
 	ro->interval = o->interval;
+	ro->owners = !o->read_path;
 	return 0;
 }

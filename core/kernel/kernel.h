@@ -63,6 +63,7 @@ struct probe_opts {
 	struct kcount_spec kc[TCPDROP_KC_MAX_TABLES]; /* the tables to count drops into */
 	unsigned int n_kc;
 	int kc_only; /* with n_kc: no events into the rings (and no stacks), only the tables */
+	int owner_filter; /* --container, --pod: only drops of the ids probe__owner_set gives */
 };
 
 /* Root, or CAP_BPF with CAP_PERFMON (or CAP_SYS_ADMIN): 0, else -EPERM with why filled. */
@@ -82,6 +83,14 @@ void probe__close(struct probe *p);
 int probe__rings(const struct probe *p, const int **fds);
 enum probe_mode probe__mode(const struct probe *p);
 int probe__tp_args(const struct probe *p);
+
+/*
+ * With owner_filter: the ids whose drops pass (bpf/owner_filter.h), n of them (at most
+ * TCPDROP_OWNER_MAX), in place of the last set: the new ones are added before the old ones go,
+ * so that an id in both passes throughout. 0 or -errno.
+ */
+struct tcpdrop_owner_key;
+int probe__owner_set(struct probe *p, const struct tcpdrop_owner_key *keys, unsigned int n);
 
 /* Counters of enum tcpdrop_stat, summed over CPUs. 0 or -errno. */
 int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX]);

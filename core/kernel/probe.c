@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "owner_filter.h"
 #include "tcpdrop.skel.h"
 
 #define MAX_LINKS 8 /* the drop programs (3), the owner's (bpf/owner.h, 5) */
@@ -378,6 +379,8 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 		err = bpf_map__reuse_fd(kc_table(skel, t / 2, t % 2),
 					bpf_map__fd(kc_table(base, t / 2, t % 2)));
 	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.owner_ids, bpf_map__fd(base->maps.owner_ids));
+	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.owners, bpf_map__fd(base->maps.owners));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.owners_tw, bpf_map__fd(base->maps.owners_tw));
@@ -413,6 +416,11 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		snprintf(why, len, "cannot size the kcount tables: %s", explain(err));
 		goto fail;
 	}
+	/* bpf/owner_filter.h: rodata says whether it is on; a map that is not used holds one entry.
+	 */
+	skel->rodata->owner_filter = (__u8) !!po->owner_filter;
+	if (!po->owner_filter && !base)
+		bpf_map__set_max_entries(skel->maps.owner_ids, 1);
 	if (base) {
 		err = share_maps(skel, base);
 		cfg.percpu_rings = (__u8)p->percpu;
@@ -688,6 +696,32 @@ int probe__read_stat_percpu(const struct probe *p, unsigned int stat, uint64_t *
 	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.stats), &key, out))
 		return -errno;
 	return p->ncpus;
+}
+
+int probe__owner_set(struct probe *p, const struct tcpdrop_owner_key *keys, unsigned int n)
+{
+	int fd = bpf_map__fd(p->skel->maps.owner_ids);
+	struct tcpdrop_owner_key k, next;
+	const __u8 one = 1;
+	int err = 0, more;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+	/* Then the ones that are not in keys; a deleted key's successor is looked up from it. */
+	more = !bpf_map_get_next_key(fd, NULL, &k);
+	while (more) {
+		unsigned int i;
+
+		more = !bpf_map_get_next_key(fd, &k, &next);
+		for (i = 0; i < n; i++)
+			if (keys[i].id == k.id && keys[i].kind == k.kind)
+				break;
+		if (i == n && bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			err = -errno;
+		k = next;
+	}
+	return err;
 }
 
 int probe__read_stats(const struct probe *p, uint64_t out[TCPDROP_STAT_MAX])

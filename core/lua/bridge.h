@@ -31,6 +31,9 @@ struct runtime_opts {
 	/* Keys each aggregation keeps (--max-keys: wins over tcpdrop.max_keys()); 0: the default,
 	 * RUNTIME_MAX_KEYS. */
 	uint64_t max_keys;
+	/* Resolve the owner fields (e.container, e.pod, ...) on this machine: live runs only; a
+	 * replay's ids are another time's, maybe another machine's ("-"). */
+	int owners;
 };
 
 #define RUNTIME_MAX_KEYS 10000

@@ -7,6 +7,13 @@
 /* Set them in the table at the top of L's stack. */
 void corelib__open(lua_State *L);
 
+/*
+ * The run's owners (core/lua/owner.c) into the table at the top of L's stack: owners and
+ * owner_funcs, for lua/owner.lua; the object is freed with the state. live 0 (a replay): none is
+ * made, and every owner field answers "-".
+ */
+void owner__open(lua_State *L, int live);
+
 /* The FFI's C functions (core/lua/cfuncs.c), handed to Lua as tcpdrop.core.cfuncs. */
 struct tcpdrop_cfuncs;
 const struct tcpdrop_cfuncs *cfuncs__table(void);

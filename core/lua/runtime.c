@@ -32,6 +32,7 @@ struct runtime {
 	lua_State *L;
 	int rt_ref; /* the tcpdrop.runtime module table */
 	int keep_going;
+	int owners; /* runtime_opts' owners */
 	uint64_t errors;
 	int failed; /* a hook raised and we are not keeping going */
 	struct names *nm;
@@ -401,6 +402,7 @@ static void push_core(lua_State *L, struct runtime *rt)
 	}
 	corelib__open(L);
 	kcount__open(L);
+	owner__open(L, rt->owners);
 	lua_newtable(L);
 	for (const struct embedded *e = embedded_scripts; e->name; e++) {
 		lua_pushlstring(L, e->data, e->len);
@@ -515,6 +517,7 @@ int runtime__new(const struct runtime_opts *ro, struct names *nm, struct ksyms *
 	rt->L = L;
 	rt->nm = nm;
 	rt->keep_going = ro->keep_going;
+	rt->owners = ro->owners;
 	if (lua_cpcall(L, setup_protected, &s)) {
 		msg("internal error: %s", lua_tostring(L, -1));
 		goto fail;

@@ -129,6 +129,11 @@ struct live_source_opts {
 	uint32_t snaplen;
 	const struct metrics_opts *metrics; /* --metrics, or NULL */
 	int metrics_only; /* --metrics with no script, -e, -f or -w: count in the kernel only */
+	/*
+	 * --container, --pod ([NAMESPACE/]NAME): found at start (nothing found: one line, exit 2),
+	 * filtered in the kernel by their cgroups and namespaces, found again as they restart.
+	 */
+	const char *container, *pod;
 };
 
 /*

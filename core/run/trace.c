@@ -1,16 +1,21 @@
 /* The live source: the probe loaded and attached, its rings read into the run. */
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sym/sym.h"
 #include "kernel/kernel.h"
 #include "metrics/metrics.h"
 #include "run/run.h"
 #include "util/util.h"
+#include "owner_filter.h"
 
 #define BATCH 1024
+/* --container, --pod: how often what they name is looked for again (a walk and a /proc scan). */
+#define OWNER_REFIND_MS 2000
 
 /*
  * The kernel's count tables come with core/kernel's probe__kcount_* (issue 14): until a probe
@@ -41,6 +46,15 @@ struct live_source {
 	 */
 	int frozen;
 	uint64_t st[TCPDROP_STAT_MAX];
+	/* --container, --pod */
+	struct owners *ow;
+	struct owner_match m;
+	char *pod_ns; /* the NAMESPACE/NAME copy that m points into */
+	const char *asked; /* for messages: "--pod shop/web-0" */
+	struct owner_found *found;
+	struct tcpdrop_owner_key *keys, *given; /* found by the last look; in the probe now */
+	int nkeys; /* in the probe now */
+	uint64_t refind_at; /* ms */
 };
 
 static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n);
@@ -93,9 +107,136 @@ static void serve(struct run_source *s)
 	metrics__serve(((struct live_source *)s)->metrics);
 }
 
+/* Quiet: its warnings are said with the line that needs them (owner_start). */
+static void owner_quiet(const char *line)
+{
+}
+
+/* What --container or --pod names, found now: its ids, n (0: none), or -errno. */
+static int owner_find(struct live_source *ls)
+{
+	int n = owners__find(ls->ow, &ls->m, ls->found, TCPDROP_OWNER_MAX);
+
+	if (n == -ENOSPC) {
+		msg("%s: more than %d cgroups and namespaces match: the first %d are kept",
+		    ls->asked, TCPDROP_OWNER_MAX, TCPDROP_OWNER_MAX);
+		n = TCPDROP_OWNER_MAX;
+	}
+	for (int i = 0; i < n; i++)
+		ls->keys[i] = (struct tcpdrop_owner_key){ .id = ls->found[i].id,
+							  .kind = ls->found[i].netns
+									  ? TCPDROP_OWNER_NETNS
+									  : TCPDROP_OWNER_CGROUP };
+	ls->refind_at = now_ns(CLOCK_MONOTONIC) / 1000000 + OWNER_REFIND_MS;
+	return n;
+}
+
+/* At start, before the probe loads: nothing found is a usage error, said with why. */
+static int owner_start(struct live_source *ls)
+{
+	struct owners_opts oo = { .warn = owner_quiet };
+	char *slash;
+	int n;
+
+	if (!ls->o.container && !ls->o.pod)
+		return 0;
+	owners_opts__env(&oo);
+	ls->ow = owners__new(&oo);
+	ls->found = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->found));
+	ls->keys = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->keys));
+	ls->given = xcalloc(TCPDROP_OWNER_MAX, sizeof(*ls->given));
+	if (ls->o.container) {
+		ls->m.container = ls->o.container;
+		ls->asked = "--container";
+	} else {
+		ls->pod_ns = xstrdup(ls->o.pod);
+		slash = strchr(ls->pod_ns, '/');
+		if (slash) {
+			*slash = '\0';
+			ls->m.namespace = ls->pod_ns;
+		}
+		ls->m.pod = slash ? slash + 1 : ls->pod_ns;
+		ls->asked = "--pod";
+	}
+	n = owner_find(ls);
+	ls->nkeys = n > 0 ? n : 0;
+	memcpy(ls->given, ls->keys, (size_t)ls->nkeys * sizeof(*ls->keys));
+	if (n > 0) {
+		vmsg("%s %s: %d cgroups and network namespaces", ls->asked,
+		     ls->o.container ? ls->o.container : ls->o.pod, n);
+		return 0;
+	}
+	if (owners__warnings(ls->ow)) {
+		const char *w = owners__warnings(ls->ow);
+
+		for (size_t len; *w; w += len + (w[len] == '\n')) {
+			len = strcspn(w, "\n");
+			msg("%.*s", (int)len, w);
+		}
+	}
+	if (ls->o.container)
+		msg("--container %s: no running container has that name or id", ls->o.container);
+	else if (ls->m.namespace)
+		msg("--pod %s: no running pod %s in namespace %s", ls->o.pod, ls->m.pod,
+		    ls->m.namespace);
+	else
+		msg("--pod %s: no running pod of that name", ls->o.pod);
+	return 2;
+}
+
+/* Whether a and b hold the same keys (each set has no key twice). */
+static int same_keys(const struct tcpdrop_owner_key *a, int na, const struct tcpdrop_owner_key *b,
+		     int nb)
+{
+	if (na != nb)
+		return 0;
+	for (int i = 0; i < na; i++) {
+		int j = 0;
+
+		while (j < nb && (a[i].id != b[j].id || a[i].kind != b[j].kind))
+			j++;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Once a second: look again, every OWNER_REFIND_MS, and hand the probe what is found (a
+ * container that restarted has a new cgroup and namespace; one that stopped has none).
+ */
+static void owner_housekeeping(struct live_source *ls)
+{
+	int n, err, nns = 0;
+
+	if (!ls->ow || now_ns(CLOCK_MONOTONIC) / 1000000 < ls->refind_at)
+		return;
+	n = owner_find(ls);
+	if (n < 0 || same_keys(ls->keys, n, ls->given, ls->nkeys))
+		return;
+	err = probe__owner_set(ls->probe, ls->keys, (unsigned int)n);
+	if (err) {
+		msg("%s: cannot update the probe's ids: %s", ls->asked, strerror(-err));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		nns += ls->keys[i].kind == TCPDROP_OWNER_NETNS;
+	vmsg("%s %s: its ids changed: %d cgroups, %d network namespaces", ls->asked,
+	     ls->o.container ? ls->o.container : ls->o.pod, n - nns, nns);
+	memcpy(ls->given, ls->keys, (size_t)n * sizeof(*ls->keys));
+	if (!n && ls->nkeys)
+		msg("%s %s: nothing of it runs now; its drops show again when it is back",
+		    ls->asked, ls->o.container ? ls->o.container : ls->o.pod);
+	else if (n && !ls->nkeys)
+		msg("%s %s: running again", ls->asked,
+		    ls->o.container ? ls->o.container : ls->o.pod);
+	ls->nkeys = n;
+}
+
 static void housekeeping(struct run_source *s)
 {
 	report_losses((struct live_source *)s);
+	owner_housekeeping((struct live_source *)s);
 }
 
 static void stats(struct run_source *s, struct run_stats *rs)
@@ -142,7 +283,8 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 				 .want_pkt = ls->o.want_pkt,
 				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
 				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
-				 .ring_shared = ls->o.ring_shared };
+				 .ring_shared = ls->o.ring_shared,
+				 .owner_filter = ls->o.container || ls->o.pod };
 	const struct kcount_spec *kc = run__kcount_tables(r, &po.n_kc, &po.kc_only);
 	char why[256];
 	int ncpus, err;
@@ -151,6 +293,9 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		msg("%s", why);
 		return 1;
 	}
+	err = owner_start(ls);
+	if (err)
+		return err;
 	memcpy(po.kc, kc, po.n_kc * sizeof(*kc));
 	/* --metrics: its socket bound now, as root (before --user), and its table. */
 	if (ls->o.metrics) {
@@ -158,6 +303,11 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		 * --metrics alone (no script, -e, -f or -w). */
 		int need_events = po.n_kc ? !po.kc_only : !ls->o.metrics_only;
 
+		if (po.n_kc == TCPDROP_KC_MAX_TABLES) {
+			msg("--metrics needs a kernel count table, and the script holds all %d",
+			    TCPDROP_KC_MAX_TABLES);
+			return 2;
+		}
 		err = metrics__open(ls->o.metrics, &ls->metrics);
 		if (err)
 			return err;
@@ -176,6 +326,14 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	timing_mark("probe attached");
 	if (err)
 		return 1;
+	if (ls->ow) {
+		/* What owner_start found: the next look is OWNER_REFIND_MS later. */
+		err = probe__owner_set(ls->probe, ls->keys, (unsigned int)ls->nkeys);
+		if (err) {
+			msg("%s: cannot give the probe its ids: %s", ls->asked, strerror(-err));
+			return 1;
+		}
+	}
 	ncpus = libbpf_num_possible_cpus();
 	ls->lost_seen = xcalloc((size_t)ncpus, sizeof(uint64_t));
 	ls->lost_now = xcalloc((size_t)ncpus, sizeof(uint64_t));
@@ -233,6 +391,11 @@ static void source_free(struct run_source *s)
 	free(ls->lost_seen);
 	free(ls->lost_now);
 	probe__close(ls->probe);
+	owners__free(ls->ow);
+	free(ls->found);
+	free(ls->keys);
+	free(ls->given);
+	free(ls->pod_ns);
 	free(ls);
 }
 

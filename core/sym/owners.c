@@ -354,23 +354,66 @@ static void common_prefix(char *a, const char *b)
 	a[cut ? cut : 1] = '\0';
 }
 
+/*
+ * A namespace's answer: the cgroup path its processes share ("": none in it), and one of them
+ * (pid and start time), by which a later scan that may not look (--user) still knows it is there.
+ */
+struct ns_ent {
+	int pid;
+	uint64_t start;
+	char path[];
+};
+
+static struct ns_ent *ns_new(int pid, const char *path)
+{
+	struct ns_ent *e = xmalloc(sizeof(*e) + strlen(path) + 1);
+
+	e->pid = pid;
+	e->start = 0;
+	strcpy(e->path, path);
+	return e;
+}
+
+/*
+ * A scan that could not read some processes' namespaces keeps the last scan's answers it did
+ * not see again, each while the process it was had from is alive (the same pid and start time):
+ * a process leaves its namespace only by setns(2), which no container's processes do. Under
+ * --user this is what was seen as root (owners__prime) for as long as it holds.
+ */
+static void keep_unseen(struct owners *ow, struct tab *old)
+{
+	for (unsigned int i = 0; i < old->cap; i++) {
+		struct ns_ent *e = old->val[i];
+
+		if (!old->key[i] || !e->pid || tab_get(&ow->netns, old->key[i]) ||
+		    !owners__pid_is(ow, e->pid, e->start))
+			continue;
+		if (tab_add(&ow->netns, old->key[i], e) == -ENOSPC)
+			return; /* e freed */
+		old->key[i] = 0;
+		old->val[i] = NULL;
+		old->n--;
+	}
+}
+
 /* Every process's netns: the cgroup path its processes share, one table for all namespaces. */
 static void scan_netns(struct owners *ow)
 {
 	DIR *d = opendir(ow->proc);
 	struct dirent *de;
 	unsigned int denied = 0, full = 0;
+	struct tab old = ow->netns;
 
 	ow->st.netns_scans++;
-	tab_clear(&ow->netns);
+	tab_init(&ow->netns, old.max);
 	ow->netns_at = owners_now_ms();
 	if (!d)
-		return;
+		goto out;
 	while ((de = readdir(d))) {
 		char file[PATH_MAX], link[64], path[PATH_MAX], *end;
 		unsigned long long ino;
 		long pid = strtol(de->d_name, &end, 10);
-		char *have;
+		struct ns_ent *have;
 		ssize_t n;
 
 		if (*end || pid <= 0)
@@ -385,13 +428,18 @@ static void scan_netns(struct owners *ow)
 		if (sscanf(link, "net:[%llu]", &ino) != 1 || !ino)
 			continue;
 		have = tab_get(&ow->netns, ino);
-		if (have && !strcmp(have, "/"))
+		if (have && !strcmp(have->path, "/"))
 			continue;
 		if (pid_cgroup(ow, (int)pid, path, sizeof(path)))
 			continue;
-		if (have)
-			common_prefix(have, path);
-		else if (tab_add(&ow->netns, ino, xstrdup(path)) == -ENOSPC)
+		if (have) {
+			common_prefix(have->path, path);
+			continue;
+		}
+		have = ns_new((int)pid, path);
+		if (owners__pid_stat(ow, (int)pid, NULL, 0, &have->start))
+			have->pid = 0;
+		if (tab_add(&ow->netns, ino, have) == -ENOSPC)
 			full = 1;
 	}
 	closedir(d);
@@ -403,6 +451,10 @@ static void scan_netns(struct owners *ow)
 			    "CAP_SYS_PTRACE): their network namespaces' owners unknown (-)",
 			    denied, ow->proc);
 	}
+out:
+	if (denied || !d)
+		keep_unseen(ow, &old);
+	tab_free(&old);
 }
 
 /* --- The object */
@@ -410,6 +462,20 @@ static void scan_netns(struct owners *ow)
 static const char *or_default(const char *s, const char *def)
 {
 	return s && *s ? s : def;
+}
+
+static const char *env(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? s : NULL;
+}
+
+void owners_opts__env(struct owners_opts *o)
+{
+	o->podman_root = env("TCPDROP_PODMAN_ROOT");
+	o->docker_root = env("TCPDROP_DOCKER_ROOT");
+	o->kubelet_logs = env("TCPDROP_KUBELET_LOGS");
 }
 
 static void check_root(struct owners *ow, const char *root, const char *what, int *absent)
@@ -560,23 +626,40 @@ const struct owner *owners__cgroup(struct owners *ow, uint64_t cgroup_id)
 
 const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino)
 {
-	const char *path;
+	const struct ns_ent *e;
 
 	if (!netns_ino)
 		return NULL;
-	path = owners_now_ms() - ow->netns_at < ow->netns_ttl_ms ? tab_get(&ow->netns, netns_ino)
-								 : NULL;
-	if (!path && due(ow, &ow->scan_at)) {
+	e = owners_now_ms() - ow->netns_at < ow->netns_ttl_ms ? tab_get(&ow->netns, netns_ino)
+							      : NULL;
+	if (!e && due(ow, &ow->scan_at)) {
 		scan_netns(ow);
-		path = tab_get(&ow->netns, netns_ino);
+		e = tab_get(&ow->netns, netns_ino);
 		/*
 		 * No process in it (a namespace kept by a bind mount): "" says so until the next
 		 * scan, not one scan a second while its drops come.
 		 */
-		if (!path && tab_add(&ow->netns, netns_ino, xstrdup("")) == -ENOSPC)
+		if (!e && tab_add(&ow->netns, netns_ino, ns_new(0, "")) == -ENOSPC)
 			ow->st.full++;
 	}
-	return path && *path ? owners__path(ow, path) : NULL;
+	return e && *e->path ? owners__path(ow, e->path) : NULL;
+}
+
+void owners__prime(struct owners *ow)
+{
+	walk_cgroups(ow);
+	ow->walk_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->cgroups.cap; i++)
+		if (ow->cgroups.key[i])
+			owners__path(ow, ow->cgroups.val[i]);
+	scan_netns(ow);
+	ow->scan_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->netns.cap; i++) {
+		const struct ns_ent *e = ow->netns.val[i];
+
+		if (ow->netns.key[i] && *e->path)
+			owners__path(ow, e->path);
+	}
 }
 
 const struct owner *owners__pid(struct owners *ow, int pid)
@@ -584,6 +667,61 @@ const struct owner *owners__pid(struct owners *ow, int pid)
 	char path[PATH_MAX];
 
 	return pid > 0 && !pid_cgroup(ow, pid, path, sizeof(path)) ? owners__path(ow, path) : NULL;
+}
+
+/* --- --container, --pod: from names to ids */
+
+int owners__matches(const struct owner *o, const struct owner_match *m)
+{
+	if (!o)
+		return 0;
+	if (m->container) {
+		size_t n = strlen(m->container);
+
+		if (o->name && !strcmp(o->name, m->container))
+			return 1;
+		/* A short id as docker ps and podman ps print it: 12 digits or more. */
+		return o->id && n >= 12 && !strncmp(o->id, m->container, n);
+	}
+	if (m->pod)
+		return o->pod && !strcmp(o->pod, m->pod) &&
+		       (!m->namespace || (o->namespace && !strcmp(o->namespace, m->namespace)));
+	return 0;
+}
+
+int owners__find(struct owners *ow, const struct owner_match *m, struct owner_found *found,
+		 unsigned int max)
+{
+	unsigned int n = 0;
+	int over = 0;
+
+	walk_cgroups(ow);
+	ow->walk_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->cgroups.cap; i++) {
+		if (!ow->cgroups.key[i] ||
+		    !owners__matches(owners__path(ow, ow->cgroups.val[i]), m))
+			continue;
+		if (n == max) {
+			over = 1;
+			break;
+		}
+		found[n++] = (struct owner_found){ .id = ow->cgroups.key[i], .netns = 0 };
+	}
+	scan_netns(ow);
+	ow->scan_at = owners_now_ms();
+	for (unsigned int i = 0; i < ow->netns.cap; i++) {
+		const struct ns_ent *e = ow->netns.val[i];
+
+		if (!ow->netns.key[i] || !*e->path ||
+		    !owners__matches(owners__path(ow, e->path), m))
+			continue;
+		if (n == max) {
+			over = 1;
+			break;
+		}
+		found[n++] = (struct owner_found){ .id = ow->netns.key[i], .netns = 1 };
+	}
+	return over ? -ENOSPC : (int)n;
 }
 
 /* --- Processes: comm and start time, to tell a reused pid */

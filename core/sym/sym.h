@@ -243,6 +243,12 @@ struct owners_stats {
 struct owners;
 
 /*
+ * The roots tests move, from the environment: TCPDROP_PODMAN_ROOT, TCPDROP_DOCKER_ROOT,
+ * TCPDROP_KUBELET_LOGS (unset or empty: the real places). Into o's fields, the rest untouched.
+ */
+void owners_opts__env(struct owners_opts *o);
+
+/*
  * Never fails (reads nothing but mountinfo and a few stats). What will keep names unknown is
  * warned here, once: no cgroup2 mount, /proc hidden (hidepid) or other processes' namespaces
  * unreadable, a runtime's root unreadable. A runtime's absent root is warned the first time one
@@ -267,6 +273,36 @@ const struct owner *owners__path(struct owners *ow, const char *path);
  * namespace). NULL when no process readable here is in it. Answers are kept netns_ttl_ms.
  */
 const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino);
+/*
+ * Read every source now: the cgroup tree, every process's namespace, each runtime's names for
+ * what they hold. Before privileges go (--user): what is found stays known (a namespace while
+ * the process it was seen in lives; a cgroup's names while the path lives in the cache), since
+ * rescans as another user may not read the runtimes' files nor /proc/PID/ns/net.
+ */
+void owners__prime(struct owners *ow);
+/* --container NAME|ID, --pod [NAMESPACE/]NAME: what to find (one of container and pod). */
+struct owner_match {
+	const char *container; /* a name, a full id, or an id's first 12 or more hex digits */
+	const char *pod;
+	const char *namespace; /* with pod; NULL: any */
+};
+
+/* One id of what matched: a cgroup id, or a network namespace's inode. */
+struct owner_found {
+	uint64_t id;
+	int netns;
+};
+
+/*
+ * Every cgroup (each its own id) and every network namespace (named as owners__netns names it:
+ * the host's never is) that m matches now, from a fresh walk and scan whatever the rate limit:
+ * at most max into found. How many, or -ENOSPC when there were more. The cost is a walk of the
+ * cgroup tree and a scan of /proc: for start-up and a timer, not for each drop.
+ */
+int owners__find(struct owners *ow, const struct owner_match *m, struct owner_found *found,
+		 unsigned int max);
+/* Whether o is what m asks for. */
+int owners__matches(const struct owner *o, const struct owner_match *m);
 /* A process's owner, from /proc/PID/cgroup (reads it at each call: not for every event). */
 const struct owner *owners__pid(struct owners *ow, int pid);
 

@@ -149,3 +149,8 @@ int privs__drop(void)
 	     (unsigned int)target.uid, (unsigned int)target.gid);
 	return 0;
 }
+
+int privs__pending(void)
+{
+	return target.pending && !target.done;
+}

@@ -91,6 +91,8 @@ static inline char *put_u32(char *o, uint32_t v)
  */
 int privs__prepare(const char *user);
 int privs__drop(void);
+/* 1 between privs__prepare and privs__drop: what needs root must be done (or opened) now. */
+int privs__pending(void);
 
 /*
  * After timing_start(1) (main, when TCPDROP_TIMING is set): "tcpdrop: [timing] +12.3 ms what
