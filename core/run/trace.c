@@ -17,14 +17,6 @@
 /* --container, --pod: how often what they name is looked for again (a walk and a /proc scan). */
 #define OWNER_REFIND_MS 2000
 
-/*
- * The kernel's count tables come with core/kernel's probe__kcount_* (issue 14): until a probe
- * that has them is linked in, the weak references are NULL and the live source counts nothing
- * in the kernel (every aggregation counts the events, as before).
- */
-#pragma weak probe__kcount_collect
-#pragma weak probe__kcount_take
-
 struct live_source {
 	struct run_source s; /* first: the run hands it back */
 	struct live_source_opts o;
@@ -430,10 +422,8 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .stats = stats,
 				     .report = report,
 				     .free = source_free };
-	if (probe__kcount_collect && probe__kcount_take) {
-		ls->s.kcount_collect = kcount_collect;
-		ls->s.kcount_take = kcount_take;
-	}
+	ls->s.kcount_collect = kcount_collect;
+	ls->s.kcount_take = kcount_take;
 	*out = &ls->s;
 	return 0;
 }
