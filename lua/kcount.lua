@@ -168,7 +168,12 @@ end
 
 --[[ ctx: exec (the -e code), exec_fn, script (a script is loaded), filter (-f), count (-c) ]]
 -- Returns the tables, whether the one-liner is counted in the kernel, and what -v says.
-function M.plan(ctx, no_kernel, events)
+-- free: the kernel's tables no other client (the metrics endpoint) took.
+function M.plan(ctx, no_kernel, events, free)
+	free = free or KC.MAX_TABLES
+	if not no_kernel and #handles > free then
+		no_kernel = fmt("the kernel has %d table%s free", free, free == 1 and "" or "s")
+	end
 	event_fed = no_kernel ~= nil
 	local whys = {}
 	if not event_fed then
@@ -178,7 +183,8 @@ function M.plan(ctx, no_kernel, events)
 		end
 	end
 	local why_not = nil
-	if ctx.exec then
+	-- An empty -e (-w - sets one: record, print nothing) is no one-liner to speak of.
+	if ctx.exec and ctx.exec:find("%S") then
 		local calls, why = parse(ctx.exec)
 		why_not = why
 		if calls then
@@ -187,8 +193,8 @@ function M.plan(ctx, no_kernel, events)
 				or (ctx.filter and "-f needs the events")
 				or (ctx.count and "-c needs the events")
 				or events
-				or (#calls + #tables > KC.MAX_TABLES
-					and fmt("more aggregations than the kernel's %d tables", KC.MAX_TABLES))
+				or (#calls + #tables > free
+					and fmt("more aggregations than the kernel's %d free tables", free))
 		end
 		if not why_not then
 			for i, c in ipairs(calls) do

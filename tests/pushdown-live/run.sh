@@ -199,3 +199,15 @@ for n in k_over u_over; do
 	check_grep "pushdown-live-overflow-$n: said at exit" \
 		'^tcpdrop: count(SPORT): [0-9]* updates of new keys not counted' "$W/$n.err"
 done
+
+# What needs the events falls back to them, -v saying why (the plan is said before the probe
+# loads; the run itself is half a second of nothing).
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -d 0.5 -w "$W/x.pcapng" >/dev/null 2>"$W/fb-w.err"
+check_grep "pushdown-live-fallback: -w" '^tcpdrop: counted from the events: -w needs the events$' \
+	"$W/fb-w.err"
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -d 0.5 'tcp port 80' >/dev/null 2>"$W/fb-pf.err"
+check_grep "pushdown-live-fallback: pcap filter" \
+	'^tcpdrop: counted from the events: the pcap filter needs the events$' "$W/fb-pf.err"
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -f 'e.dport == 9' -d 0.5 >/dev/null 2>"$W/fb-f.err"
+check_grep "pushdown-live-fallback: -f" '^tcpdrop: counted from the events: -f needs the events$' \
+	"$W/fb-f.err"

@@ -160,7 +160,7 @@ fallback fb-string "the drop hook does other work" -e 'count("x", e.dport)'
 fallback fb-comment "the drop hook does other work" -e 'count(e.dport) -- ports'
 fallback fb-method "the drop hook does other work" -e 'count(e:has("RST"))'
 fallback fb-index "the drop hook does other work" -e 'count(e["dport"])'
-fallback fb-five "more aggregations than the kernel's 4 tables" \
+fallback fb-five "more aggregations than the kernel's 4 free tables" \
 	-e 'count(e.reason) count(e.dport) count(e.sport) count(e.saddr) count(e.daddr)'
 fallback fb-no-kernel "--no-kernel-count" --no-kernel-count -e 'count(e.reason, e.dport)'
 printf 'function tick() end\n' >"$T/tick.lua"
