@@ -99,7 +99,8 @@ EXPRS="rp|count(e.reason, e.dport)
 addr|count(e.saddr, e.daddr, e.family)
 sum|sum(e.len, e.reason, e.flags)
 misc|count(e.netns, e.ifindex, e.state, e.sport, e.cpu)
-two|count(e.reason); sum(e.len, e.family)"
+two|count(e.reason); sum(e.len, e.family)
+top|top(3, e.reason, e.sport)"
 echo "$EXPRS" | while IFS='|' read -r n e; do echo "$n"; done >"$W/names"
 while IFS='|' read -r n e; do
 	tracer "k_$n" -e "$e"
