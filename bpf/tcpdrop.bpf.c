@@ -141,6 +141,31 @@ struct {
 	__type(value, struct tcpdrop_kval);
 } kc_over SEC(".maps");
 
+/*
+ * In front of each table and generation, per CPU: a small direct-mapped cache of keys and their
+ * counts (KC_SLOTS of them at (table * 2 + gen) * KC_SLOTS), so that a storm of one key costs
+ * plain adds, not a hash lookup with atomic adds (measured: ~100 ns of the probe's ~190). A key
+ * goes into the table when another evicts it, and the core reads what the cache still holds at
+ * each collect, as it reads the table. kc_busy says a run on this CPU is using the cache: a run
+ * nested in it (a softirq interrupting the program in process context) goes to the table.
+ */
+#define KC_SLOTS TCPDROP_KC_SLOTS
+#define KC_SLOT_SHIFT 59 /* 64 - log2(KC_SLOTS) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPDROP_KC_MAX_TABLES * 2 * KC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcpdrop_kslot);
+} kc_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} kc_busy SEC(".maps");
+
 /* What the packet (or, failing that, its socket) says about the drop. */
 struct flow {
 	__u8 saddr[16] __attribute__((aligned(8)));
@@ -549,22 +574,66 @@ static __always_inline void *kc_map(int t, __u32 gen)
 }
 
 /*
- * One drop into each table, under the key its bits choose out of `full` (the others zero). Adds
- * are atomic: a program run from a softirq may interrupt one in process context on the same
- * CPU (the pair beside the tracepoint, or old kernels without recursion guards). A key that
- * finds no room (the table full, or its bucket busy) goes into the table's overflow counter.
+ * Add to a table's key, atomically: a run from a softirq may interrupt one in process context on
+ * the same CPU. A key that finds no room (the table full, or its bucket busy) goes into the
+ * table's overflow counter: counted, never lost.
  */
+static __always_inline void kc_add(void *map, const struct tcpdrop_kkey *k, __u64 count,
+				   __u64 bytes, __u32 slot)
+{
+	struct tcpdrop_kval *v = bpf_map_lookup_elem(map, k), nv = { count, bytes };
+
+	if (!v && !bpf_map_update_elem(map, k, &nv, BPF_NOEXIST))
+		return;
+	/* Another CPU may have made the key between the lookup and the update. */
+	if (!v)
+		v = bpf_map_lookup_elem(map, k);
+	if (!v)
+		v = bpf_map_lookup_elem(&kc_over, &slot);
+	if (v) {
+		__sync_fetch_and_add(&v->count, count);
+		__sync_fetch_and_add(&v->bytes, bytes);
+	}
+}
+
+/* A key's slot in the cache: its words folded (most are zero) by a multiplicative hash. */
+static __always_inline __u32 kc_slot_of(const struct tcpdrop_kkey *k)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*k) / 8); i++)
+		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;
+	return (__u32)(h >> KC_SLOT_SHIFT);
+}
+
+static __always_inline int kc_same(const struct tcpdrop_kkey *a, const struct tcpdrop_kkey *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u64 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / 8); i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
+/* One drop into each table, under the key its bits choose out of `full` (the others zero). */
 static __always_inline void kcount(const struct tcpdrop_kkey *full, __u32 len)
 {
 	__u32 zero = 0, *g = bpf_map_lookup_elem(&kc_gen, &zero);
-	__u32 gen = g ? *g & 1 : 0;
+	__u32 gen = g ? *g & 1 : 0, *busy = bpf_map_lookup_elem(&kc_busy, &zero);
+	int cached = busy && !*busy;
 
 	stat_add(TCPDROP_STAT_COUNTED);
+	if (cached)
+		*busy = 1;
 #pragma unroll
 	for (int t = 0; t < TCPDROP_KC_MAX_TABLES; t++) {
-		__u32 bits = cfg.kc_keys[t], slot = t * 2 + gen;
+		__u32 bits = cfg.kc_keys[t], over = t * 2 + gen, idx;
 		struct tcpdrop_kkey k = {};
-		struct tcpdrop_kval *v, one = { 1, len };
+		struct tcpdrop_kslot *c;
 		void *map;
 
 		if (t >= cfg.kc_tables)
@@ -598,19 +667,26 @@ static __always_inline void kcount(const struct tcpdrop_kkey *full, __u32 len)
 		if (bits & TCPDROP_KC_CGROUP)
 			k.cgroup_id = full->cgroup_id;
 		map = kc_map(t, gen);
-		v = bpf_map_lookup_elem(map, &k);
-		if (!v && !bpf_map_update_elem(map, &k, &one, BPF_NOEXIST))
+		idx = over * KC_SLOTS + kc_slot_of(&k);
+		c = cached ? bpf_map_lookup_elem(&kc_cache, &idx) : NULL;
+		if (!c) {
+			kc_add(map, &k, 1, len, over);
 			continue;
-		/* Another CPU may have made the key between the lookup and the update. */
-		if (!v)
-			v = bpf_map_lookup_elem(map, &k);
-		if (!v)
-			v = bpf_map_lookup_elem(&kc_over, &slot);
-		if (v) {
-			__sync_fetch_and_add(&v->count, 1);
-			__sync_fetch_and_add(&v->bytes, len);
 		}
+		if (c->count && kc_same(&c->key, &k)) {
+			c->count++;
+			c->bytes += len;
+			continue;
+		}
+		/* Another key's slot: that key goes into the table, this one takes its place. */
+		if (c->count)
+			kc_add(map, &c->key, c->count, c->bytes, over);
+		c->key = k;
+		c->count = 1;
+		c->bytes = len;
 	}
+	if (cached)
+		*busy = 0;
 }
 
 /* Who was running: the task that the dropping code ran in (or interrupted). */

@@ -139,6 +139,15 @@ struct tcpdrop_kval {
 	__u64 bytes; /* their skb->len, summed */
 };
 
+/* A slot of the probe's per-CPU cache in front of a table (count 0: empty). */
+struct tcpdrop_kslot {
+	struct tcpdrop_kkey key;
+	__u64 count;
+	__u64 bytes;
+};
+
+#define TCPDROP_KC_SLOTS 32 /* cache slots per table and generation, per CPU */
+
 #define TCPDROP_MAX_PORTS 8
 #define TCPDROP_MAX_NETS 8
 #define TCPDROP_MAX_REASONS 16

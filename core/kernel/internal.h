@@ -30,12 +30,13 @@ int plan__pair_possible(enum pair_kind k, const struct kernel_facts *kf, unsigne
 
 /*
  * kcount's user-space side (kcount.c), over the probe's maps: fds[t] are table t's two
- * generations, gen_fd the generation map, over_fd the per-CPU overflow array (bpf/tcpdrop.bpf.c).
+ * generations, gen_fd the generation map, over_fd the per-CPU overflow array, cache_fd the
+ * per-CPU caches in front of the tables (bpf/tcpdrop.bpf.c).
  * kcount__collect and kcount__take are probe__kcount_collect and probe__kcount_take.
  */
 struct kcount;
 struct kcount *kcount__new(const struct kcount_spec *spec, unsigned int n, int ncpus,
-			   const int fds[][2], int gen_fd, int over_fd);
+			   const int fds[][2], int gen_fd, int over_fd, int cache_fd);
 void kcount__free(struct kcount *kc);
 int kcount__collect(struct kcount *kc);
 int kcount__take(struct kcount *kc, unsigned int t, kcount_fn fn, void *ctx, uint64_t *overflow);

@@ -4,10 +4,14 @@
  * clear it; hand the pending counts out at each take.
  *
  * Lossless by construction: the probe reads the generation once per drop and adds to that
- * generation's table (or its overflow slot). After the flip and an RCU grace period (every BPF
- * tracing program runs inside an RCU read-side section, or with preemption off), no run can
- * still be adding to the old generation, so what is read from it is final; it is cleared before
- * the next flip makes it current again. Every increment is thus read exactly once.
+ * generation's table, its per-CPU cache in front of it, or its overflow slot. After the flip and an
+ * RCU grace period (every BPF tracing program runs inside an RCU read-side section, or with
+ * preemption off), no run can still be adding to the old generation, so what is read from it is
+ * final; it is cleared before the next flip makes it current again. Every increment is thus read
+ * exactly once.
+ *
+ * A table holds max_keys keys per collect: those the kernel's table took, then those only its
+ * cache held, while there is room (admitted in this collect); the others' drops are overflow.
  */
 #include "kernel/internal.h"
 #include "util/util.h"
@@ -29,6 +33,7 @@ struct pend {
 	struct tcpdrop_kkey key;
 	uint64_t count;
 	uint64_t bytes;
+	uint32_t epoch; /* the collect that last admitted it */
 };
 
 struct ktable {
@@ -40,6 +45,7 @@ struct ktable {
 	size_t bound; /* keys pending at most */
 	uint64_t over_count; /* drops whose key found no room, since the last take */
 	uint64_t over_bytes;
+	uint32_t admitted; /* distinct keys of this collect */
 };
 
 struct kcount {
@@ -49,20 +55,26 @@ struct kcount {
 	int gen_fd;
 	int over_fd;
 	uint32_t gen; /* the generation the probe counts into */
+	int cache_fd; /* the probe's per-CPU caches in front of the tables */
+	uint32_t epoch; /* collects made */
 	int no_batch; /* the kernel has no batch ops for per-CPU hashes (before 5.6) */
 	struct tcpdrop_kkey *keys; /* BATCH_KEYS keys and their per-CPU values */
 	struct tcpdrop_kval *vals;
+	struct tcpdrop_kslot *slots; /* one cache slot's per-CPU values */
+	struct tcpdrop_kslot *zeros;
 };
 
 struct kcount *kcount__new(const struct kcount_spec *spec, unsigned int n, int ncpus,
-			   const int fds[][2], int gen_fd, int over_fd)
+			   const int fds[][2], int gen_fd, int over_fd, int cache_fd)
 {
 	struct kcount *kc = xcalloc(1, sizeof(*kc));
+	size_t slot = sizeof(struct tcpdrop_kslot) * (size_t)ncpus;
 
 	kc->n = n;
 	kc->ncpus = ncpus;
 	kc->gen_fd = gen_fd;
 	kc->over_fd = over_fd;
+	kc->cache_fd = cache_fd;
 	for (unsigned int i = 0; i < n; i++) {
 		struct ktable *t = &kc->t[i];
 
@@ -78,6 +90,8 @@ struct kcount *kcount__new(const struct kcount_spec *spec, unsigned int n, int n
 	}
 	kc->keys = xcalloc(BATCH_KEYS, sizeof(*kc->keys));
 	kc->vals = xcalloc((size_t)BATCH_KEYS * (size_t)ncpus, sizeof(*kc->vals));
+	kc->slots = xcalloc(1, slot);
+	kc->zeros = xcalloc(1, slot);
 	return kc;
 }
 
@@ -89,6 +103,8 @@ void kcount__free(struct kcount *kc)
 		free(kc->t[i].slots);
 	free(kc->keys);
 	free(kc->vals);
+	free(kc->slots);
+	free(kc->zeros);
 	free(kc);
 }
 
@@ -97,30 +113,42 @@ uint32_t kcount__max_keys(const struct kcount_spec *s)
 	return s->max_keys ? s->max_keys : KCOUNT_DEFAULT_KEYS;
 }
 
-/* Add one key's counts to the pending set, or to the overflow when the set is at its bound. */
-static void pend_add(struct ktable *t, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes)
+/*
+ * Add one key's counts to the pending set in collect `epoch` (0: a take putting keys back). A
+ * key from a cache (capped) is admitted only while this collect has had fewer than max_keys
+ * keys; any key, only while the set is below its bound. Else its drops are overflow.
+ */
+static void pend_add(struct ktable *t, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes,
+		     uint32_t epoch, int capped)
 {
 	size_t mask = t->cap - 1, i = fnv1a32(k, sizeof(*k)) & mask;
+	struct pend *p;
 
 	if (!count)
 		return;
-	while (t->slots[i].count) {
-		if (!memcmp(&t->slots[i].key, k, sizeof(*k))) {
-			t->slots[i].count += count;
-			t->slots[i].bytes += bytes;
-			return;
-		}
+	while (t->slots[i].count && memcmp(&t->slots[i].key, k, sizeof(*k)))
 		i = (i + 1) & mask;
+	p = &t->slots[i];
+	if (epoch && (!p->count || p->epoch != epoch)) {
+		if (capped && t->admitted >= t->max_keys)
+			goto over;
+		t->admitted++;
 	}
-	if (t->used >= t->bound) {
-		t->over_count += count;
-		t->over_bytes += bytes;
-		return;
+	if (!p->count) {
+		if (t->used >= t->bound)
+			goto over;
+		p->key = *k;
+		p->bytes = 0;
+		t->used++;
 	}
-	t->slots[i].key = *k;
-	t->slots[i].count = count;
-	t->slots[i].bytes = bytes;
-	t->used++;
+	if (epoch)
+		p->epoch = epoch;
+	p->count += count;
+	p->bytes += bytes;
+	return;
+over:
+	t->over_count += count;
+	t->over_bytes += bytes;
 }
 
 /* A key's per-CPU values, summed, into the pending set. */
@@ -133,7 +161,7 @@ static void pend_percpu(struct kcount *kc, struct ktable *t, const struct tcpdro
 		count += v[c].count;
 		bytes += v[c].bytes;
 	}
-	pend_add(t, k, count, bytes);
+	pend_add(t, k, count, bytes, kc->epoch, 0);
 }
 
 /* Without batch ops: one key at a time, each deleted once read. */
@@ -184,6 +212,31 @@ static int drain(struct kcount *kc, struct ktable *t, int fd)
 	}
 }
 
+/* What the old generation's cache slots still hold, per CPU, into the pending set; cleared. */
+static int drain_cache(struct kcount *kc, struct ktable *t, uint32_t first)
+{
+	size_t size = sizeof(*kc->slots) * (size_t)kc->ncpus;
+
+	for (uint32_t s = first; s < first + TCPDROP_KC_SLOTS; s++) {
+		int any = 0;
+
+		if (bpf_map_lookup_elem(kc->cache_fd, &s, kc->slots))
+			return -errno;
+		for (int c = 0; c < kc->ncpus; c++) {
+			const struct tcpdrop_kslot *k = &kc->slots[c];
+
+			if (k->count) {
+				pend_add(t, &k->key, k->count, k->bytes, kc->epoch, 1);
+				any = 1;
+			}
+		}
+		memset(kc->zeros, 0, size);
+		if (any && bpf_map_update_elem(kc->cache_fd, &s, kc->zeros, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 /*
  * Wait until no probe run that read the old generation can still be running: an RCU grace
  * period (MEMBARRIER_CMD_GLOBAL calls synchronize_rcu() where more than one CPU is online;
@@ -211,11 +264,18 @@ int kcount__collect(struct kcount *kc)
 		return -errno;
 	kc->gen = next;
 	grace_period();
+	if (!++kc->epoch)
+		kc->epoch = 1; /* 0 is a take's */
 	for (unsigned int i = 0; i < kc->n; i++) {
 		struct ktable *t = &kc->t[i];
 		__u32 slot = i * 2 + old;
-		int e = drain(kc, t, t->fd[old]);
+		int e;
 
+		t->admitted = 0;
+		/* The table's keys first: those are in it; the caches' only while there is room. */
+		e = drain(kc, t, t->fd[old]);
+		if (!e)
+			e = drain_cache(kc, t, slot * TCPDROP_KC_SLOTS);
 		if (e && !err)
 			err = e;
 		/* The old generation's overflow: read, then zeroed on every CPU. */
@@ -270,7 +330,7 @@ int kcount__take(struct kcount *kc, unsigned int i, kcount_fn fn, void *ctx, uin
 		t->used = 0;
 		for (s = 0; s < t->cap; s++)
 			if (old[s].count)
-				pend_add(t, &old[s].key, old[s].count, old[s].bytes);
+				pend_add(t, &old[s].key, old[s].count, old[s].bytes, 0, 0);
 		free(old);
 	}
 	return ret;

@@ -102,7 +102,10 @@ typedef int (*kcount_fn)(void *ctx, const struct tcpdrop_kkey *k, uint64_t count
 /*
  * Hand table t's pending counts (those collected since its last take) to fn, key by key, in
  * no set order, then forget them. *overflow gets the drops of that span whose key found no room
- * (in the kernel's table or the pending set): counted, never lost. 0, fn's non-zero, -errno.
+ * (in the kernel's table or the pending set): counted, never lost. They come to fn too, first,
+ * as one key whose evflags is TCPDROP_KC_OVERFLOW_KEY (all else zero) with their count and
+ * bytes, so that fn's counts add up to every drop counted; *overflow is not to be added again.
+ * Stopped by fn, the keys not yet handed out stay for the next take. 0, fn's non-zero, -errno.
  */
 int probe__kcount_take(struct probe *p, unsigned int t, kcount_fn fn, void *ctx,
 		       uint64_t *overflow);

@@ -353,6 +353,10 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 		err = bpf_map__reuse_fd(skel->maps.kc_gen, bpf_map__fd(base->maps.kc_gen));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.kc_over, bpf_map__fd(base->maps.kc_over));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.kc_cache, bpf_map__fd(base->maps.kc_cache));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.kc_busy, bpf_map__fd(base->maps.kc_busy));
 	for (int t = 0; t < TCPDROP_KC_MAX_TABLES * 2 && !err; t++)
 		err = bpf_map__reuse_fd(kc_table(skel, t / 2, t % 2),
 					bpf_map__fd(kc_table(base, t / 2, t % 2)));
@@ -458,7 +462,8 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		if (po->n_kc)
 			p->kc = kcount__new(po->kc, po->n_kc, p->ncpus, (const int(*)[2])fds,
 					    bpf_map__fd(skel->maps.kc_gen),
-					    bpf_map__fd(skel->maps.kc_over));
+					    bpf_map__fd(skel->maps.kc_over),
+					    bpf_map__fd(skel->maps.kc_cache));
 	}
 	return 0;
 fail:

@@ -11,3 +11,4 @@ if [ -f tests/live/run.sh ]; then
 else
 	echo "NOTE tests/live/run.sh is not in this tree yet: live suite not run"
 fi
+echo "== kcount" && sh tests/kcount/run.sh

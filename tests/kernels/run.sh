@@ -64,6 +64,10 @@ for h in "$TOP"/tests/helpers/*.c; do
 	[ -x "$b" ] || { echo "test-kernels: helper $b is not built (make tests-build)" >&2; exit 1; }
 	cp "$b" "$payload/build/tests/"
 done
+# Test tools built static for the guests (make static): they run there as on the host.
+for t in "$TOP"/build/tests/guest/*; do
+	[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$payload/build/tests/"
+done
 cp "$guest" "$payload/guest.sh"
 # Ad-hoc files for a custom guest script (-g), as /tcpdrop/extra.
 if [ -n "${KERNEL_EXTRA:-}" ]; then

@@ -5,18 +5,21 @@
  *   daddr sport dport netns ifindex cpu cgroup; MAX: its max_keys), counting only with -o, and
  *   only the drops in network namespace NETNS-INO (the in-kernel filter) with -n; runs CMD,
  *   collecting and taking every MS milliseconds while it runs (-i, default: only at the end),
- *   then once more. Prints each table's keys summed over every take, one a line, sorted by the
- *   caller: "tT FIELD=VALUE... count=N bytes=B" (an address as inet_ntop writes it, reason as
- *   "CODE" or "none" when the probe point has none, state as "CODE" or "nosock"), the overflow
- *   row as "tT overflow count=N bytes=B", then "overflow T N" (take's *overflow, summed),
- *   "collects N" and "stats events=N lost=N counted=N filtered=N". Exit: 0, 1 (CMD failed or a
- *   call did), 2 (usage).
+ *   then once more; says "kcount_check: attached" on stderr once loaded (make bench waits for
+ *   it), and on SIGINT or SIGTERM ends CMD (SIGTERM) and reports as if it had ended.
+ *   Prints each table's keys summed over every take, one a line, sorted by the caller:
+ *   "tT FIELD=VALUE... count=N bytes=B" (an address as inet_ntop writes it, reason as "CODE"
+ *   or "none" when the probe point has none, state as "CODE" or "nosock"), the overflow row
+ *   as "tT overflow count=N bytes=B", then "overflow T N" (take's *overflow, summed),
+ *   "collects N" and "stats events=N lost=N counted=N filtered=N".
+ *   Exit: 0, 1 (CMD failed or a call did), 2 (usage).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,15 @@ struct sums {
 	unsigned int table;
 	uint32_t keys;
 };
+
+static volatile sig_atomic_t child;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (child > 0)
+		kill(child, SIGTERM);
+}
 
 static int usage(void)
 {
@@ -219,6 +231,10 @@ int main(int argc, char **argv)
 	}
 	if (pid < 0)
 		return 1;
+	child = pid;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(stderr, "kcount_check: attached\n");
 	for (;;) {
 		pid_t w = waitpid(pid, &status, interval >= 0 ? WNOHANG : 0);
 
@@ -249,5 +265,7 @@ int main(int argc, char **argv)
 		       st[TCPDROP_STAT_EVENTS], st[TCPDROP_STAT_LOST], st[TCPDROP_STAT_COUNTED],
 		       st[TCPDROP_STAT_FILTERED]);
 	probe__close(p);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+		return bad; /* ended by us, on request */
 	return bad || !WIFEXITED(status) || WEXITSTATUS(status) ? 1 : 0;
 }
