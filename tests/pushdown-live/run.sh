@@ -110,6 +110,8 @@ $EXPRS
 EOF
 tracer k_over --max-keys 2 -e 'count(e.sport)'
 tracer u_over --max-keys 2 --no-kernel-count -e 'count(e.sport)'
+# Under --user: the tables are read without root, as the rings are.
+tracer k_user --user nobody -e 'count(e.reason, e.dport)'
 tracer k_prom -s prom -- file=-
 tracer u_prom --no-kernel-count -s prom -- file=-
 
@@ -179,6 +181,8 @@ done
 check_file "pushdown-live-exact: count(e.reason, e.dport) in the kernel" "$W/known.out" "$W/k_rp.out"
 check_grep "pushdown-live-v: counted in the kernel" \
 	'^tcpdrop: counted in the kernel (keys: reason, dport; table of 10000 keys)$' "$W/k_rp.err"
+check_file "pushdown-live-user: counted in the kernel as nobody" "$W/known.out" "$W/k_user.out"
+check_grep "pushdown-live-user: ran as nobody" '^tcpdrop: running as nobody' "$W/k_user.err"
 check_grep "pushdown-live-v: --no-kernel-count" \
 	'^tcpdrop: counted from the events: --no-kernel-count$' "$W/u_rp.err"
 check_grep "pushdown-live-v: counted at exit" "^tcpdrop: $TOTAL drops counted in the kernel$" \
