@@ -878,6 +878,21 @@ function M.fed_count(...)
 	add_n(m, fed.w, fed.n, n, ...)
 end
 
+function M.fed_top(limit, ...)
+	local c = fed.calls + 1
+	fed.calls = c
+	if c ~= fed.target then
+		return
+	end
+	local n = select("#", ...)
+	local m = d_top[n] or default_map("top", n, 1, 2)
+	m.limit = limit
+	if fed.over then
+		return full_n(m, fed.n)
+	end
+	add_n(m, fed.w, fed.n, n, ...)
+end
+
 function M.fed_sum(_, ...)
 	local c = fed.calls + 1
 	fed.calls = c

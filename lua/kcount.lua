@@ -50,7 +50,7 @@ local OTHER = "the drop hook does other work"
 ---------------------------------------------------------------------------------------------------
 -- The planner
 
--- Names, ".", ",", "(", ")" and ";" between blanks; nil at anything else.
+-- Names, whole numbers, ".", ",", "(", ")" and ";" between blanks; nil at anything else.
 local function tokens(src)
 	local t, i, n = {}, 1, #src
 	while i <= n do
@@ -58,7 +58,7 @@ local function tokens(src)
 		if e then
 			i = e + 1
 		else
-			local id = src:match("^[%a_][%w_]*", i)
+			local id = src:match("^[%a_][%w_]*", i) or src:match("^%d+%f[^%w_.]", i)
 			if id then
 				t[#t + 1] = id
 				i = i + #id
@@ -82,7 +82,8 @@ local function key_why(f)
 	return fmt("e.%s is not a field the kernel counts by", f)
 end
 
--- The one-liner's aggregation calls { {kind, keys = {field...}}, ... }, or nil and why not.
+-- The one-liner's aggregation calls { {kind, keys = {field...}}, ... }, or nil and why not:
+-- count(KEYS), sum(e.len, KEYS), top(N, KEYS).
 local function parse(src)
 	local t = tokens(src)
 	if not t then
@@ -105,11 +106,21 @@ local function parse(src)
 	end
 	while i <= #t do
 		local kind = t[i]
-		if (kind ~= "count" and kind ~= "sum") or t[i + 1] ~= "(" then
+		if (kind ~= "count" and kind ~= "sum" and kind ~= "top") or t[i + 1] ~= "(" then
 			return nil, OTHER
 		end
 		i = i + 2
 		local args = {}
+		if kind == "top" then
+			-- top(N, KEYS): N a whole number, as written.
+			if not (t[i] and t[i]:match("^%d+$")) then
+				return nil, OTHER
+			end
+			i = i + 1
+			if t[i] ~= ")" and not take(",") then
+				return nil, OTHER
+			end
+		end
 		if not take(")") then
 			repeat
 				local f = field()
@@ -168,7 +179,12 @@ end
 
 --[[ ctx: exec (the -e code), exec_fn, script (a script is loaded), filter (-f), count (-c) ]]
 -- Returns the tables, whether the one-liner is counted in the kernel, and what -v says.
-function M.plan(ctx, no_kernel, events)
+-- free: the kernel's tables no other client (the metrics endpoint) took.
+function M.plan(ctx, no_kernel, events, free)
+	free = free or KC.MAX_TABLES
+	if not no_kernel and #handles > free then
+		no_kernel = fmt("the kernel has %d table%s free", free, free == 1 and "" or "s")
+	end
 	event_fed = no_kernel ~= nil
 	local whys = {}
 	if not event_fed then
@@ -178,7 +194,8 @@ function M.plan(ctx, no_kernel, events)
 		end
 	end
 	local why_not = nil
-	if ctx.exec then
+	-- An empty -e (-w - sets one: record, print nothing) is no one-liner to speak of.
+	if ctx.exec and ctx.exec:find("%S") then
 		local calls, why = parse(ctx.exec)
 		why_not = why
 		if calls then
@@ -187,8 +204,8 @@ function M.plan(ctx, no_kernel, events)
 				or (ctx.filter and "-f needs the events")
 				or (ctx.count and "-c needs the events")
 				or events
-				or (#calls + #tables > KC.MAX_TABLES
-					and fmt("more aggregations than the kernel's %d tables", KC.MAX_TABLES))
+				or (#calls + #tables > free
+					and fmt("more aggregations than the kernel's %d free tables", free))
 		end
 		if not why_not then
 			for i, c in ipairs(calls) do
@@ -257,13 +274,14 @@ local function handle_add(h, ks, count, bytes)
 	r[1], r[2] = r[1] + count, r[2] + bytes
 end
 
-local G_count, G_sum = helpers.count, helpers.sum
+local G_count, G_sum, G_top = helpers.count, helpers.sum, helpers.top
 
 -- The one-liner's call i, fed the rows: the -e code again, count and sum weighted meanwhile.
 local function feed_oneliner(i, keys, counts, bytes, n, overflow, sum)
 	local fed = helpers.fed
 	rawset(_G, "count", helpers.fed_count)
 	rawset(_G, "sum", helpers.fed_sum)
+	rawset(_G, "top", helpers.fed_top)
 	local ok, err = pcall(function()
 		fed.target = i
 		for r = 0, n - 1 do
@@ -283,6 +301,7 @@ local function feed_oneliner(i, keys, counts, bytes, n, overflow, sum)
 	fed.over = false
 	rawset(_G, "count", G_count)
 	rawset(_G, "sum", G_sum)
+	rawset(_G, "top", G_top)
 	if not ok then
 		error(err, 0)
 	end

@@ -645,9 +645,9 @@ end
 
 -- Before the probe loads: the kernel's tables (lua/kcount.lua), whether the events are still
 -- wanted, and what -v says. no_kernel: why no kernel counts here; events: why the run needs the
--- events anyway (-w, a pcap filter).
-function rt.kcount_plan(no_kernel, events)
-	local tabs, oneliner, say = kcount.plan(rt.plan_ctx, no_kernel, events)
+-- events anyway (-w, a pcap filter); free: the kernel's tables other clients left.
+function rt.kcount_plan(no_kernel, events, free)
+	local tabs, oneliner, say = kcount.plan(rt.plan_ctx, no_kernel, events, free)
 	if oneliner then
 		-- Its drops are counted in the kernel: an event that came anyway counts nowhere twice.
 		hooks.drop = function() end

@@ -136,10 +136,11 @@ struct runtime_kcount_plan {
  * After runtime__new, before the source starts: the -e one-liner counted in the kernel when it
  * is exactly an aggregation by probe fields, and the script's tcpdrop.kcount tables. no_kernel:
  * NULL, or why no kernel counts here (--no-kernel-count; a replay); events: NULL, or why the run
- * needs the events whatever the runtime does (-w, a pcap filter). 0, or -1 after one line.
+ * needs the events whatever the runtime does (-w, a pcap filter); free_tables: the kernel's tables
+ * other clients left. 0, or -1 after one line.
  */
 int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *events,
-			 struct runtime_kcount_plan *plan);
+			 unsigned int free_tables, struct runtime_kcount_plan *plan);
 
 /*
  * Table t of the plan: n keys with their drops and bytes, and the drops whose key found no room

@@ -82,7 +82,7 @@ void kcount__open(lua_State *L)
 }
 
 int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *events,
-			 struct runtime_kcount_plan *plan)
+			 unsigned int free_tables, struct runtime_kcount_plan *plan)
 {
 	lua_State *L = runtime__lua(rt);
 	size_t len;
@@ -99,7 +99,8 @@ int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *
 		lua_pushstring(L, events);
 	else
 		lua_pushnil(L);
-	ret = runtime__call(rt, "kcount_plan", 2, 3);
+	lua_pushnumber(L, free_tables);
+	ret = runtime__call(rt, "kcount_plan", 3, 3);
 	if (ret)
 		return -1;
 	/* tables {{keys, max_keys}, ...}, whether the events are still wanted, what -v says */

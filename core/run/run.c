@@ -188,7 +188,7 @@ static int kcount_plan(struct run *r)
 		events = "-w needs the events";
 	else if (set->pf)
 		events = "the pcap filter needs the events";
-	if (runtime__kcount_plan(r->rt, no_kernel, events, &plan))
+	if (runtime__kcount_plan(r->rt, no_kernel, events, TCPDROP_KC_MAX_TABLES - r->n_kc, &plan))
 		return -1;
 	if (plan.why[0])
 		vmsg("%s", plan.why);

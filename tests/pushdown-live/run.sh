@@ -99,7 +99,8 @@ EXPRS="rp|count(e.reason, e.dport)
 addr|count(e.saddr, e.daddr, e.family)
 sum|sum(e.len, e.reason, e.flags)
 misc|count(e.netns, e.ifindex, e.state, e.sport, e.cpu)
-two|count(e.reason); sum(e.len, e.family)"
+two|count(e.reason); sum(e.len, e.family)
+top|top(3, e.reason, e.sport)"
 echo "$EXPRS" | while IFS='|' read -r n e; do echo "$n"; done >"$W/names"
 while IFS='|' read -r n e; do
 	tracer "k_$n" -e "$e"
@@ -109,6 +110,8 @@ $EXPRS
 EOF
 tracer k_over --max-keys 2 -e 'count(e.sport)'
 tracer u_over --max-keys 2 --no-kernel-count -e 'count(e.sport)'
+# Under --user: the tables are read without root, as the rings are.
+tracer k_user --user nobody -e 'count(e.reason, e.dport)'
 tracer k_prom -s prom -- file=-
 tracer u_prom --no-kernel-count -s prom -- file=-
 
@@ -178,6 +181,8 @@ done
 check_file "pushdown-live-exact: count(e.reason, e.dport) in the kernel" "$W/known.out" "$W/k_rp.out"
 check_grep "pushdown-live-v: counted in the kernel" \
 	'^tcpdrop: counted in the kernel (keys: reason, dport; table of 10000 keys)$' "$W/k_rp.err"
+check_file "pushdown-live-user: counted in the kernel as nobody" "$W/known.out" "$W/k_user.out"
+check_grep "pushdown-live-user: ran as nobody" '^tcpdrop: running as nobody' "$W/k_user.err"
 check_grep "pushdown-live-v: --no-kernel-count" \
 	'^tcpdrop: counted from the events: --no-kernel-count$' "$W/u_rp.err"
 check_grep "pushdown-live-v: counted at exit" "^tcpdrop: $TOTAL drops counted in the kernel$" \
@@ -199,3 +204,15 @@ for n in k_over u_over; do
 	check_grep "pushdown-live-overflow-$n: said at exit" \
 		'^tcpdrop: count(SPORT): [0-9]* updates of new keys not counted' "$W/$n.err"
 done
+
+# What needs the events falls back to them, -v saying why (the plan is said before the probe
+# loads; the run itself is half a second of nothing).
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -d 0.5 -w "$W/x.pcapng" >/dev/null 2>"$W/fb-w.err"
+check_grep "pushdown-live-fallback: -w" '^tcpdrop: counted from the events: -w needs the events$' \
+	"$W/fb-w.err"
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -d 0.5 'tcp port 80' >/dev/null 2>"$W/fb-pf.err"
+check_grep "pushdown-live-fallback: pcap filter" \
+	'^tcpdrop: counted from the events: the pcap filter needs the events$' "$W/fb-pf.err"
+"$TCPDROP" -v $MINE -e 'count(e.reason)' -f 'e.dport == 9' -d 0.5 >/dev/null 2>"$W/fb-f.err"
+check_grep "pushdown-live-fallback: -f" '^tcpdrop: counted from the events: -f needs the events$' \
+	"$W/fb-f.err"
