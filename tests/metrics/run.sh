@@ -143,6 +143,13 @@ check_eq metrics-http-404-prefix "STATUS 404" "$(req GET /metricsx | cut -d' ' -
 check_eq metrics-http-405-post "STATUS 405 BODY 18 ALLOW GET,HEAD" \
 	"$(req POST /metrics | cut -d' ' -f1-6)"
 check_eq metrics-http-405-put "STATUS 405" "$(req PUT /x | cut -d' ' -f1-2)"
+# A request bigger than the server's 16 KiB for one is refused (431), and the next is served.
+python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+r = s.recv(64)
+print(r.split(b" ")[1].decode() if r else "closed")' $P > "$W/big" 2>&1
+check_eq metrics-http-request-max "431 STATUS 200" "$(cat "$W/big") $(req GET /metrics | cut -d' ' -f1-2)"
 
 # Counters over the run: later drops add to what was collected before.
 rst 4 3 4001 9
