@@ -84,7 +84,7 @@ const char usage_text[] =
 	"                          counted in the kernel. PORT alone listens on every address,\n"
 	"                          IPv6 and IPv4 (as node_exporter's :9100); ADDR is an IPv4\n"
 	"                          address or [IPv6]. Alone (no -s, -e, -f, -w) nothing is\n"
-	"                          printed: the drops are only counted\n"
+	"                          printed, and (without -c) the drops are only counted\n"
 	"      --metrics-labels LABEL[,...]  labels of tcpdrop_drops_total (default reason):\n"
 	"                          reason, state, flags, family, saddr, daddr, sport, dport,\n"
 	"                          netns, ifindex, cpu, cgroup. Label sets kept: --max-keys\n"

@@ -26,7 +26,7 @@ struct metrics {
 	void *extra_ctx;
 	/* The run's totals: counters never go back. */
 	struct series *s;
-	uint32_t n;
+	uint32_t n, cap;
 	uint32_t *heads; /* hash buckets: index + 1 */
 	uint32_t nheads;
 	uint64_t overflow; /* drops whose label set found no room, here or in the kernel */

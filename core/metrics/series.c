@@ -172,8 +172,10 @@ static int add_key(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint
 		m->overflow += count;
 		return 0;
 	}
-	if (!(m->n & (m->n - 1)) || !m->n)
-		m->s = xrealloc(m->s, (m->n ? 2 * (size_t)m->n : 16) * sizeof(*m->s));
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 64;
+		m->s = xrealloc(m->s, (size_t)m->cap * sizeof(*m->s));
+	}
 	m->s[m->n] = (struct series){ .key = *k, .count = count };
 	*at = ++m->n;
 	return 0;

@@ -206,6 +206,8 @@ int metrics__open(const struct metrics_opts *o, struct metrics **out)
 		metrics__free(m);
 		return 1;
 	}
+	vmsg("metrics: serving http://%s/metrics (%u connections, %u per address, %d s idle)",
+	     o->listen, METRICS_MAX_CONNS, METRICS_MAX_CONNS_PER_IP, METRICS_TIMEOUT_S);
 	*out = m;
 	return 0;
 }
@@ -215,10 +217,22 @@ int metrics__fd(const struct metrics *m)
 	return m ? m->fd : -1;
 }
 
+/* Rounds of MHD_run in one call, at most: what is left waits for the next second. */
+#define SERVE_ROUNDS 64
+
 void metrics__serve(struct metrics *m)
 {
-	if (m && m->d)
-		MHD_run(m->d);
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (!m || !m->d)
+		return;
+	/*
+	 * Its epoll set is edge-triggered: a connection it could not finish with (a long request
+	 * read in parts) raises no new event, and a timeout of 0 says so. Run again while it does.
+	 */
+	for (int i = 0; i < SERVE_ROUNDS; i++)
+		if (MHD_run(m->d) != MHD_YES || MHD_get_timeout(m->d, &ms) != MHD_YES || ms)
+			break;
 }
 
 void metrics__free(struct metrics *m)
