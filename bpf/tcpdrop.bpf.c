@@ -456,7 +456,8 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 	} else if (sk) {
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
-	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f))
+	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f) ||
+	    !owner_filter_cgroup(sk, d->state, mode))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);
