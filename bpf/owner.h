@@ -41,6 +41,16 @@ struct kernfs_node___own {
 
 struct cgroup___own {
 	struct kernfs_node___own *kn;
+	int level; /* the root is 0 */
+	struct cgroup___own *ancestors[0]; /* 6.0+: each level's cgroup, ancestors[level] itself */
+};
+
+struct cgroup___old {
+	__u64 ancestor_ids[0]; /* before 6.0: each level's id */
+};
+
+struct css_set___own {
+	struct cgroup___own *dfl_cgrp; /* the task's cgroup v2 cgroup */
 };
 
 /* 5.15+: a plain pointer to the cgroup2 cgroup. */
@@ -103,6 +113,7 @@ struct task_struct___own {
 	__u64 start_boottime; /* 5.5+ */
 	void *mm; /* NULL for kernel threads */
 	struct files_struct___own *files;
+	struct css_set___own *cgroups;
 };
 
 enum sock_flags___own {
@@ -120,6 +131,7 @@ struct owner_val {
 	__u32 uid; /* for the TIME_WAIT map: sk_uid */
 	__u8 flags; /* TCPDROP_O_UID, TCPDROP_O_CGROUP_SK for the TIME_WAIT map */
 	__u8 _pad[3];
+	__u64 cgroup_at; /* for the TIME_WAIT map, with --cgroup: the id at the filter's level */
 	char comm[16];
 };
 
@@ -210,6 +222,50 @@ static __always_inline __u64 owner_sk_cgroup(struct sock *sk, const int mode)
 		if (!v || (v & 3))
 			return 1;
 		return BPF_CORE_READ((struct cgroup___own *)v, kn, id);
+	}
+	return 0;
+}
+
+/*
+ * --cgroup: the id of cg's ancestor at level (cg's own when it is at that level), 0 when cg
+ * is above it: the filter matches a cgroup and everything below it (bpf/filter.h).
+ */
+static __always_inline __u64 owner_cgrp_at(struct cgroup___own *cg, __u32 level)
+{
+	struct cgroup___old *old = (void *)cg;
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup___own *a = NULL;
+
+		bpf_probe_read_kernel(&a, sizeof(a),
+				      (char *)cg + bpf_core_field_offset(cg->ancestors) +
+					      (__u64)level * sizeof(a));
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	if (bpf_core_field_exists(old->ancestor_ids))
+		bpf_probe_read_kernel(&id, sizeof(id),
+				      (char *)cg + bpf_core_field_offset(old->ancestor_ids) +
+					      (__u64)level * sizeof(id));
+	return id;
+}
+
+/* The same for a full socket's cgroup: a socket of the v2 root's (old kernels' net_cls data). */
+static __always_inline __u64 owner_sk_cgroup_at(struct sock *sk, __u32 level)
+{
+	struct sock___own *s = (void *)sk;
+
+	if (bpf_core_field_exists(s->sk_cgrp_data.cgroup))
+		return owner_cgrp_at(BPF_CORE_READ(s, sk_cgrp_data.cgroup), level);
+	if (!level)
+		return owner_sk_cgroup(sk, MODE_PROBED);
+	if (bpf_core_field_exists(((struct sock___old *)sk)->sk_cgrp_data.val)) {
+		__u64 v = BPF_CORE_READ((struct sock___old *)sk, sk_cgrp_data.val);
+
+		if (v && !(v & 3))
+			return owner_cgrp_at((struct cgroup___own *)v, level);
 	}
 	return 0;
 }
@@ -327,6 +383,8 @@ int tcpdrop_owner_state(struct owner_state_args *ctx)
 
 		v->uid = BPF_CORE_READ(s, sk_uid.val);
 		v->cgroup_id = owner_sk_cgroup(sk, MODE_PROBED);
+		if (cfg.filter.cgroup_id)
+			v->cgroup_at = owner_sk_cgroup_at(sk, cfg.filter.cgroup_level);
 		v->flags = TCPDROP_O_UID | (v->cgroup_id ? TCPDROP_O_CGROUP_SK : 0);
 		owner_tuple_closing(ctx, sk, &t);
 		bpf_map_update_elem(&owners_tw, &t, v, BPF_ANY);
@@ -417,6 +475,37 @@ int BPF_PROG(tcpdrop_owner_recv, struct sock *sk)
 	return owner_used(sk);
 }
 
+/*
+ * --cgroup, in inspect(): 1 if the drop's cgroup is the filter's or below it. The cgroup is the
+ * one owner_fill() reports: the socket's (a TIME_WAIT socket's as it closed, a request
+ * socket's listener's), else in process context the current task's; unknown never passes.
+ */
+static __always_inline int owner_filter_cgroup(struct sock *sk, __u8 state, const int mode)
+{
+	__u32 level = cfg.filter.cgroup_level;
+	struct task_struct___own *t;
+	struct owner_tuple tu;
+	struct owner_val *v;
+
+	if (!cfg.filter.cgroup_id)
+		return 1;
+	if (!sk) {
+		if (!owner_in_task(mode))
+			return 0;
+		t = (void *)bpf_get_current_task();
+		return filter_cgroup(&cfg.filter,
+				     owner_cgrp_at(BPF_CORE_READ(t, cgroups, dfl_cgrp), level));
+	}
+	if (state == TCP_TIME_WAIT_STATE) {
+		owner_tuple_of(sk, &tu);
+		v = bpf_map_lookup_elem(&owners_tw, &tu);
+		return v && filter_cgroup(&cfg.filter, v->cgroup_at);
+	}
+	if (state == TCP_NEW_SYN_RECV_STATE)
+		sk = BPF_CORE_READ((struct sock___own *)sk, __sk_common.skc_listener);
+	return sk && filter_cgroup(&cfg.filter, owner_sk_cgroup_at(sk, level));
+}
+
 /* The recorded owner into the event: v's, with its own flags. */
 static __always_inline void owner_copy(struct tcpdrop_event *e, const struct owner_val *v)
 {
@@ -446,8 +535,11 @@ static __always_inline __u64 owner_cgroup(struct sock *sk, __u8 state, const int
 		v = bpf_map_lookup_elem(&owners_tw, &t);
 		return v ? v->cgroup_id : 0;
 	}
-	if (state == TCP_NEW_SYN_RECV_STATE)
-		return 0;
+	if (state == TCP_NEW_SYN_RECV_STATE) {
+		/* In a union that BTF types by its first member, a scalar: read, not walked. */
+		sk = BPF_CORE_READ((struct sock___own *)sk, __sk_common.skc_listener);
+		return sk ? owner_sk_cgroup(sk, MODE_PROBED) : 0;
+	}
 	return owner_sk_cgroup(sk, mode);
 }
 
@@ -489,14 +581,19 @@ static __always_inline void owner_fill(struct tcpdrop_event *e, struct sock *sk,
 	}
 	if (state == TCP_NEW_SYN_RECV_STATE) {
 		/* A connection being set up: its listener's owner will accept it. */
-		struct sock *l = KREAD(mode, s, __sk_common.skc_listener);
+		/* In a union that BTF types by its first member, a scalar: read, not walked. */
+		struct sock *l = BPF_CORE_READ(s, __sk_common.skc_listener);
 
+		if (!l)
+			return;
+		e->sk_uid = BPF_CORE_READ((struct sock___own *)(void *)l, sk_uid.val);
+		e->cgroup_id_raw = owner_sk_cgroup(l, MODE_PROBED);
+		e->owner_flags = TCPDROP_O_UID | TCPDROP_O_LISTENER |
+				 (e->cgroup_id_raw ? TCPDROP_O_CGROUP_SK : 0);
 		key = (__u64)l;
-		v = l ? bpf_map_lookup_elem(&owners, &key) : NULL;
-		if (v) {
+		v = bpf_map_lookup_elem(&owners, &key);
+		if (v)
 			owner_copy(e, v);
-			e->owner_flags |= TCPDROP_O_LISTENER;
-		}
 		return;
 	}
 	e->sk_uid = KREAD(mode, s, sk_uid.val);

@@ -39,28 +39,6 @@ static __always_inline int owner_has(__u32 kind, __u64 id)
 }
 
 /*
- * The cgroup owner_fill() records for the drop (0: none): a full socket's, a TIME_WAIT one's as
- * it closed, the current task's for a drop without a socket in process context. A connection not
- * accepted yet has none of its own: its namespace decides.
- */
-static __always_inline __u64 owner_filter_cgroup(struct sock *sk, __u8 state, const int mode)
-{
-	struct owner_val *v;
-	struct owner_tuple t;
-
-	if (!sk)
-		return owner_in_task(mode) ? bpf_get_current_cgroup_id() : 0;
-	if (state == TCP_TIME_WAIT_STATE) {
-		owner_tuple_of(sk, &t);
-		v = bpf_map_lookup_elem(&owners_tw, &t);
-		return v ? v->cgroup_id : 0;
-	}
-	if (state == TCP_NEW_SYN_RECV_STATE)
-		return 0;
-	return owner_sk_cgroup(sk, mode);
-}
-
-/*
  * 1 if the drop passes: its namespace, or else its cgroup (read only then), is one of theirs.
  * sk: the drop's TCP socket or NULL, in state.
  */
@@ -72,7 +50,7 @@ static __always_inline int filter_owner(__u32 netns, struct sock *sk, __u8 state
 		return 1;
 	if (owner_has(TCPDROP_OWNER_NETNS, netns))
 		return 1;
-	cg = owner_filter_cgroup(sk, state, mode);
+	cg = owner_cgroup(sk, state, mode);
 	return cg && owner_has(TCPDROP_OWNER_CGROUP, cg);
 }
 #endif

@@ -200,8 +200,7 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .metrics = o->metrics.listen ? &o->metrics : NULL,
 				       .metrics_only = o->metrics.listen && !o->script &&
 						       !o->exec_code && !o->filter_expr &&
-						       !o->write_path && !o->pcap_expr &&
-						       !o->count,
+						       !o->write_path && !o->pcap_expr && !o->count,
 				       .container = o->container,
 				       .pod = o->pod };
 	char source[600], where[600];
