@@ -91,7 +91,24 @@ for i, k in ipairs(FIELDS) do
 	end
 end
 
+-- Keys to group drops by, for the shipped scripts' by= (top, summary): by=pod NAMESPACE/POD,
+-- by=container the name, else RUNTIME:ID (12 digits) when only the id is known; "-" unknown.
+local group_by = {
+	pod = { title = "POD", key = function(e)
+		local pod = e.pod
+		return pod == "-" and pod or e.pod_namespace .. "/" .. pod
+	end },
+	container = { title = "CONTAINER", key = function(e)
+		local c = e.container
+		if c == "-" and e.container_id ~= "-" then
+			return e.runtime .. ":" .. e.container_id:sub(1, 12)
+		end
+		return c
+	end },
+}
+
 return {
+	group_by = group_by,
 	fields = FIELDS,
 	getters = getters,
 	answer = answer,

@@ -2,27 +2,53 @@
 --
 -- tcpdrop -s summary -d 60
 -- tcpdrop -s summary -- 5        at most 5 rows per table (default 20)
+-- tcpdrop -s summary -- by=pod   and a table by pod (or by=container) and reason
 
 local reasons = tcpdrop.map({ keys = { "REASON", "CODE" }, print = false, percent = true })
 local ports = tcpdrop.map({ keys = { "DPORT" }, print = false, percent = true })
 local states = tcpdrop.map({ keys = { "STATE", "FLAGS" }, print = false, percent = true })
+local owners, owner_of = nil, nil -- by=container|pod
+local group_by = require("tcpdrop.owner").group_by
+local tables = { reasons, ports, states }
+
+local function usage(what)
+	io.stderr:write("tcpdrop: summary: ", what, " (arguments: [ROWS] [by=container|pod])\n")
+	tcpdrop.exit(2)
+	reasons = nil
+end
 
 function init(args)
-	local n = tcpdrop.integer(args[1] or "20", 1, 1000000)
-	if not n then
-		io.stderr:write("tcpdrop: summary: the argument is a number of rows, not '",
-			tostring(args[1]), "'\n")
-		tcpdrop.exit(2)
-		reasons = nil
-		return
+	local n = 20
+	for _, a in ipairs(args) do
+		local by = a:match("^by=(.*)$")
+		if by then
+			local g = group_by[by]
+			if not g then
+				return usage("by= takes container or pod, not '" .. tcpdrop.printable(by) .. "'")
+			end
+			owners = tcpdrop.map({ keys = { g.title, "REASON" }, print = false, percent = true })
+			owner_of = g.key
+			tables[#tables + 1] = owners
+		else
+			n = tcpdrop.integer(a, 1, 1000000)
+			if not n then
+				return usage("the argument is a number of rows, not '" .. tcpdrop.printable(a)
+					.. "'")
+			end
+		end
 	end
-	reasons.limit, ports.limit, states.limit = n, n, n
+	for _, m in ipairs(tables) do
+		m.limit = n
+	end
 end
 
 function drop(e)
 	reasons:add(e.reason, e.reason_code)
 	ports:add(e.dport)
 	states:add(e.state, e.flags)
+	if owners then
+		owners:add(owner_of(e), e.reason)
+	end
 end
 
 function done(stats)
@@ -37,7 +63,7 @@ function done(stats)
 	if stats.passed == 0 then
 		return
 	end
-	for _, m in ipairs({ reasons, ports, states }) do
+	for _, m in ipairs(tables) do
 		io.write("\n")
 		m:print()
 		if m:size() > m.limit then

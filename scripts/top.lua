@@ -2,6 +2,7 @@
 --
 -- tcpdrop -s top                 every second, 10 rows per table
 -- tcpdrop -s top -i 5 -- 20      every 5 seconds, 20 rows
+-- tcpdrop -s top -- by=pod       and a table of the top pods (or by=container) and reasons
 --
 -- A flow here is a source address and the destination address and port: drops of one service
 -- from one client group together whatever the client's ephemeral port. On a terminal the
@@ -14,18 +15,36 @@ local last -- when the interval being counted began
 
 local reasons = tcpdrop.map({ keys = { "REASON", "CODE" }, print = false, percent = true })
 local flows = tcpdrop.map({ keys = { "SADDR", "DADDR:DPORT", "REASON" }, print = false })
+local owners, owner_of = nil, nil -- by=container|pod
+local group_by = require("tcpdrop.owner").group_by
+
+local function usage(what)
+	io.stderr:write("tcpdrop: top: ", what, " (arguments: [ROWS] [by=container|pod])\n")
+	tcpdrop.exit(2)
+end
 
 function init(args)
-	if args[1] then
-		rows = tcpdrop.integer(args[1], 1, 1000000)
-		if not rows then
-			io.stderr:write("tcpdrop: top: the argument is a number of rows, not '", args[1],
-				"'\n")
-			tcpdrop.exit(2)
-			return
+	for _, a in ipairs(args) do
+		local by = a:match("^by=(.*)$")
+		if by then
+			local g = group_by[by]
+			if not g then
+				return usage("by= takes container or pod, not '" .. tcpdrop.printable(by) .. "'")
+			end
+			owners = tcpdrop.map({ keys = { g.title, "REASON" }, print = false, percent = true })
+			owner_of = g.key
+		else
+			rows = tcpdrop.integer(a, 1, 1000000)
+			if not rows then
+				return usage("the argument is a number of rows, not '" .. tcpdrop.printable(a)
+					.. "'")
+			end
 		end
 	end
 	reasons.limit, flows.limit = rows, rows
+	if owners then
+		owners.limit = rows
+	end
 	tcpdrop.interval(1)
 	tty = tcpdrop.isatty(1)
 	last = tcpdrop.now()
@@ -37,6 +56,9 @@ function drop(e)
 	-- [ADDR]:PORT for IPv6, as the default output writes it: the port stays apart.
 	local dst = e.family == 6 and "[" .. e.daddr .. "]:" .. e.dport or e.daddr .. ":" .. e.dport
 	flows:add(e.saddr, dst, e.reason)
+	if owners then
+		owners:add(owner_of(e), e.reason)
+	end
 end
 
 local function show()
@@ -57,6 +79,11 @@ local function show()
 	io.write("\n")
 	flows:print()
 	io.write("\n")
+	if owners then
+		owners:print()
+		io.write("\n")
+		owners:clear()
+	end
 	reasons:clear()
 	flows:clear()
 	total = 0

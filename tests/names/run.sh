@@ -68,7 +68,7 @@ cleanup() {
 	grep -o " ${W}[^ ]*" /proc/mounts | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
-	rm -rf "$W"
+	[ -n "${NAMES_KEEP:-}" ] && echo "names: kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -261,6 +261,32 @@ else
 	fail names-pod-filter-cgroup-connection "$(head -3 "$W/conn3.err")"
 fi
 
+# The shipped printer and aggregations on a drop of the web pod: wide's last columns (OWNER "-":
+# no socket), summary's by=pod table, count(e.pod, e.reason). -v says when the probe is attached.
+# run_v NAME PORT ARGS...: tcpdrop -v ARGS, a NO_SOCKET drop from PORT in NS1 once attached.
+run_v() {
+	tname=$1 sport=$2
+	shift 2
+	"$TDUTIL" timeout 60 "$TCPDROP" -v --netns-id "$INO1" -c 1 "$@" > "$W/$tname.out" \
+		2> "$W/$tname.err" &
+	TP=$!
+	if ! "$TDUTIL" waitfor "$W/$tname.err" "probe: " 30 $TP; then
+		fail "names-$tname-start" "$(grep -v libbpf "$W/$tname.err" | head -3)"
+		return 1
+	fi
+	closed "$CG2$K1" "$NS1" "$sport"
+	wait "$TP"
+}
+run_v wide 40041 -s wide --no-stack
+check_eq names-wide-columns "segsend - shop/web-$ID/nginx" \
+	"$(sed -n 2p "$W/wide.out" | awk '{ print $(NF-2), $(NF-1), $NF }')"
+check_eq names-wide-header "COMM OWNER CONTAINER/POD" \
+	"$(head -1 "$W/wide.out" | awk '{ print $(NF-2), $(NF-1), $NF }')"
+run_v summary-by-pod 40042 -s summary -- by=pod
+check_grep names-summary-by-pod "^shop/web-$ID  *NO_SOCKET  *1 " "$W/summary-by-pod.out"
+run_v count-pod 40043 -e 'count(e.pod, e.reason)'
+check_grep names-count-pod "^web-$ID  *NO_SOCKET  *1$" "$W/count-pod.out"
+
 # A name that matches nothing: one line, exit 2, nothing traced.
 "$TDUTIL" timeout 30 "$TCPDROP" --pod "shop/nosuch-$ID" -d 5 > "$W/nopod.out" 2> "$W/nopod.err"
 check_eq names-pod-none-exit 2 $?
@@ -275,9 +301,13 @@ check_eq names-container-none-line \
 	"$(tail -1 "$W/noctr.err")"
 
 # --user: what only root reads (namespaces of processes not nobody's) was read before the drop.
-start user-nobody --user nobody --netns-id "$INO1" -c 1 &&
-	closed "$CG2$K1" "$NS1" 40021 &&
-	finish user-nobody "$(fields_line NO_SOCKET false - nginx "$CID1" $NGINX)"
+# Two drops (the SYN and the RST that answers it) and two runs of the namespace scan a second
+# apart, as nobody: each warning said once, not once per drop or scan.
+start user-nobody --user nobody --netns-id "$INO1" -c 3 &&
+	closed "$CG2$K1" "$NS1" 40021 && sleep 1.2 &&
+	closed "$CG2$K1" "$NS1" 40022 &&
+	finish user-nobody "$(for i in 1 2 3; do fields_line NO_SOCKET false - nginx "$CID1" $NGINX; done)"
+check_eq names-user-nobody-warnings-once "" "$(grep -v libbpf "$W/user-nobody.err" | sort | uniq -d)"
 
 # A replay names nothing: its ids are another time's. (The SYN and the RST that answers it: two
 # NO_SOCKET drops, both recorded.)

@@ -99,8 +99,11 @@ run_ok script-stacks -s stacks
 run_ok script-stacks-reason -s stacks -- reason offsets
 run_ok script-summary -s summary
 run_ok script-summary-rows -s summary -- 2
+run_ok script-summary-by-pod -s summary -- 2 by=pod
+run_ok script-wide -s wide
 IN=$TICKS run_ok script-top -s top -- 3
 IN=$TICKS run_ok script-top-default -s top
+IN=$TICKS run_ok script-top-by-container -s top -- by=container 3
 IN=$TICKS run_ok script-alert -s alert -- rate=2
 IN=$TICKS run_ok script-alert-port -s alert -- rate=3 by=port every=0
 
@@ -320,7 +323,7 @@ check_eq binary-missing-script "2 tcpdrop: script not found: no-such-script (no 
 "$TCPDROP" -f 'e.dport ==' >/dev/null 2>"$T/bin-filter.err"
 check_eq binary-bad-filter "2 tcpdrop: -f:1: unexpected symbol near ')'" "$? $(cat "$T/bin-filter.err")"
 "$TCPDROP" --list-scripts >"$T/list" 2>&1
-check_eq binary-list-scripts "alert classic default json prom stacks summary top" \
+check_eq binary-list-scripts "alert classic default json prom stacks summary top wide" \
 	"$(awk '{ printf "%s%s", sep, $1; sep = " " }' "$T/list")"
 "$TCPDROP" --show-script json >"$T/show" 2>&1
 check_file binary-show-script "$TOP/scripts/json.lua" "$T/show"
