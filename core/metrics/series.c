@@ -135,6 +135,7 @@ void series__free(struct metrics *m)
 		close(m->prog_fds[i]);
 	free(m->heads);
 	free(m->s);
+	free(m->page);
 	free(m);
 }
 
