@@ -32,6 +32,10 @@ struct metrics {
 	uint64_t overflow; /* drops whose label set found no room, here or in the kernel */
 	uint64_t collect_errors;
 	uint64_t scrapes;
+	/* The last page, served again for METRICS_CACHE_MS. */
+	char *page;
+	size_t page_len;
+	uint64_t page_ns;
 	/* The probe's programs, for their run counts (kernel.bpf_stats_enabled). */
 	int prog_fds[8];
 	int nprogs;

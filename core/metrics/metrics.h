@@ -28,6 +28,8 @@ struct metrics_opts {
 #define METRICS_MAX_CONNS_PER_IP 8
 #define METRICS_TIMEOUT_S 10
 #define METRICS_REQUEST_MAX (16 << 10)
+/* A page is served again for this long: renders a second are bounded whatever clients do. */
+#define METRICS_CACHE_MS 250
 
 /*
  * "[ADDR:]PORT": PORT alone is every address, IPv6 and IPv4 (as node_exporter's ":9100"); ADDR

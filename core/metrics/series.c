@@ -135,6 +135,7 @@ void series__free(struct metrics *m)
 		close(m->prog_fds[i]);
 	free(m->heads);
 	free(m->s);
+	free(m->page);
 	free(m);
 }
 
@@ -245,7 +246,8 @@ static void label_value(struct metrics *m, const struct tcpdrop_kkey *k, uint32_
 			snprintf(v, cap, "%u", k->state_code);
 		return;
 	case TCPDROP_KC_FLAGS:
-		v[0] = '\0';
+		/* No flag at all: '-', for an empty value is no label to Prometheus. */
+		snprintf(v, cap, "%s", k->tcp_flags ? "" : "-");
 		for (int i = 0; i < 8; i++)
 			if (k->tcp_flags & (1u << i))
 				o += (size_t)snprintf(v + o, cap - o, "%s%s", o ? "|" : "",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -125,14 +126,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (strcmp(url, "/metrics"))
 		return answer_text(c, MHD_HTTP_NOT_FOUND, "tcpdrop serves /metrics\n");
-	if (metrics__render(m, &text, &len))
-		return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				   "could not read the counts\n");
-	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(text);
-		return MHD_NO;
+	/*
+	 * A page rendered less than METRICS_CACHE_MS ago is served again: clients that scrape
+	 * as fast as they can cost the loop (and the drains it owes the rings) a few renders a
+	 * second at most. Counters a quarter of a second old are as good for a scrape.
+	 */
+	if (!m->page || now_ns(CLOCK_MONOTONIC) - m->page_ns >= METRICS_CACHE_MS * 1000000ull) {
+		if (metrics__render(m, &text, &len))
+			return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "could not read the counts\n");
+		free(m->page);
+		m->page = text;
+		m->page_len = len;
+		m->page_ns = now_ns(CLOCK_MONOTONIC);
 	}
+	r = MHD_create_response_from_buffer(m->page_len, m->page, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);

@@ -1,4 +1,5 @@
-/* The live event loop: one epoll over the ring buffer, timerfds and the signal handlers' pipe. */
+/* The live event loop: one epoll over the ring buffer, timerfds, the signal handlers' pipe and
+ * --metrics' HTTP server. */
 #include "run/run.h"
 #include "util/util.h"
 

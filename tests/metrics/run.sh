@@ -428,10 +428,13 @@ if start big $BP --metrics-labels sport --max-keys 20000; then
 	check_eq metrics-10k-series "10000 10000 0" "$(series "$W/b1" | wc -l) $tot $(sed -n \
 		's/^tcpdrop_map_overflow_total //p' "$W/b1")"
 	t=""
+	# Each a fresh render: the server serves a page again for 250 ms.
 	for n in 1 2 3; do
+		sleep 0.3
 		t="$t $(curl -s -m 10 -o "$W/b2" -w '%{time_total}' "http://127.0.0.1:$BP/metrics")"
 	done
-	pass "metrics-10k-scrape-time: 10,000 series, $(wc -c < "$W/b2") bytes, seconds per scrape:$t"
+	c=$(curl -s -m 10 -o "$W/b3" -w '%{time_total}' "http://127.0.0.1:$BP/metrics")
+	pass "metrics-10k-scrape-time: 10,000 series, $(wc -c < "$W/b2") bytes, seconds per scrape:$t (served again within 250 ms: $c)"
 	promtool_clean 10k "$W/b2"
 	stop
 else
