@@ -45,7 +45,7 @@ all: tcpdrop
 $(OUT):
 	$(Q)mkdir -p $@
 
-$(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/fields.h bpf/filter.h bpf/kernel.h | $(OUT)
+$(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/fields.h bpf/filter.h bpf/kernel.h bpf/listen.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -106,6 +106,7 @@ void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
 	kf->has_tcp_drop = btf && kbtf__find(btf, "tcp_drop", KBTF_FUNC);
 	kf->has_rdonly_cast = btf && kbtf__find(btf, "bpf_rdonly_cast", KBTF_FUNC);
 	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
+	listen__facts(btf, &kf->listen);
 }
 
 int tracefs_ensure(void)
@@ -172,6 +173,11 @@ static int has_kprobes(void)
 	return !stat("/sys/bus/event_source/devices/kprobe", &st) ||
 	       !stat("/sys/kernel/tracing/kprobe_events", &st) ||
 	       !stat("/sys/kernel/debug/tracing/kprobe_events", &st);
+}
+
+int plan__has_kprobes(void)
+{
+	return has_kprobes();
 }
 
 int plan__precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nargs, char *why,

@@ -198,6 +198,8 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
 	probe__facts(btf, &ls->kf);
 	kbtf__free(btf);
+	/* Before any recorder reads the names: the listen overflows' reasons of our own. */
+	listen__names(&ls->kf.listen, nm);
 	ls->s = (struct run_source){ .name = "the kernel",
 				     .loop = 1,
 				     .wake_fd = -1,

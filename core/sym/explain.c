@@ -102,6 +102,16 @@ static const struct reason_help helps[] = {
 	{ "TCP_LISTEN_OVERFLOW", "TcpExtListenOverflows",
 	  "the listener's accept queue was full: the application does not accept fast enough",
 	  "the listen backlog (ss -ltn Send-Q), net.core.somaxconn, the accept loop" },
+	{ "LISTEN_OVERFLOW (tcpdrop)", "TcpExtListenOverflows",
+	  "the listener's accept queue was full: the SYN (or the handshake's last ACK) was thrown "
+	  "away; this kernel names no reason for it, tcpdrop does",
+	  "the listen backlog (ss -ltn: Recv-Q against Send-Q), net.core.somaxconn, an accept "
+	  "loop that falls behind" },
+	{ "SYN_QUEUE_FULL (tcpdrop)", "TcpExtTCPReqQFullDrop",
+	  "the listener's SYN queue was full and syncookies are off: the SYN was thrown away "
+	  "unanswered; the kernel names no reason for it, tcpdrop does",
+	  "net.ipv4.tcp_syncookies (1 answers with cookies instead), net.ipv4.tcp_max_syn_backlog, "
+	  "the listen backlog, a SYN flood" },
 	{ "TCP_OLD_SEQUENCE", NULL, "the segment's sequence lies before the receive window",
 	  "duplicates and retransmissions; the kernel answers with a duplicate ACK" },
 	{ "TCP_INVALID_SEQUENCE", NULL, "the segment's sequence lies outside the receive window",
@@ -110,7 +120,8 @@ static const struct reason_help helps[] = {
 	  "a peer that ignores the window" },
 	{ "TCP_INVALID_ACK_SEQUENCE", NULL, "the ACK number is not acceptable for this state",
 	  "a half-open connection, or injected segments" },
-	{ "TCP_RESET", "TcpEstabResets", "a reset was received: the connection is closed",
+	/* TcpEstabResets counts the resets sent too: not this reason's count. */
+	{ "TCP_RESET", NULL, "a reset was received: the connection is closed",
 	  "who sent the reset (the peer, a firewall, a load balancer)" },
 	{ "TCP_INVALID_SYN", "TcpExtTCPSYNChallenge",
 	  "a SYN on an established connection: the kernel answers with a challenge ACK",

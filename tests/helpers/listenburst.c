@@ -18,10 +18,11 @@
 #define MAX_COUNT 200
 
 static const char usage[] =
-	"usage: listenburst [-n COUNT] NS PORT\n"
+	"usage: listenburst [-6] [-n COUNT] NS PORT\n"
 	"  in NS (a name under /var/run/netns, a path, or '-' for the current namespace), listen "
 	"on\n"
-	"  127.0.0.1:PORT with backlog 0, never accept, and start COUNT (1-200, default 20)\n"
+	"  127.0.0.1:PORT (-6: [::1]:PORT) with backlog 0, never accept, and start COUNT (1-200, "
+	"default 20)\n"
 	"  non-blocking connects to it; the first fills the accept queue, each other SYN "
 	"overflows\n"
 	"  it. Closes everything 200 ms later, before any SYN is sent again. Prints \"connects "
@@ -43,12 +44,23 @@ static void enter_netns(const char *ns)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr *sa = (struct sockaddr *)&sa4;
+	socklen_t salen = sizeof(sa4);
+	int family = AF_INET;
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
 	int fds[MAX_COUNT], n = 20, lfd, one = 1, started = 0;
 	char *end;
 	long port;
 
+	if (argc >= 2 && !strcmp(argv[1], "-6")) {
+		family = AF_INET6;
+		sa = (struct sockaddr *)&sa6;
+		salen = sizeof(sa6);
+		argv++;
+		argc--;
+	}
 	if (argc == 5 && !strcmp(argv[1], "-n")) {
 		n = (int)strtol(argv[2], &end, 10);
 		if (*end || n < 1 || n > MAX_COUNT) {
@@ -68,17 +80,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	enter_netns(argv[1]);
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	sa4.sin_port = htons((uint16_t)port);
+	sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa6.sin6_port = htons((uint16_t)port);
+	lfd = socket(family, SOCK_STREAM, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 0))
+	    bind(lfd, sa, salen) || listen(lfd, 0))
 		die("listen");
 	for (int i = 0; i < n; i++) {
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		fds[i] = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (fds[i] < 0)
 			die("socket");
-		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+		if (connect(fds[i], sa, salen) && errno != EINPROGRESS)
 			die("connect");
 		started++;
 	}
