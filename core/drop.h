@@ -15,6 +15,7 @@ struct run_stats {
 	uint64_t stacks_skipped;
 	uint64_t stacks_failed;
 	uint64_t errors; /* hook errors (with --keep-going) */
+	const char *coverage; /* the coverage rows as text (core/run/coverage.c), or NULL */
 };
 
 #endif

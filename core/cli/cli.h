@@ -44,6 +44,7 @@ struct options {
 	uint64_t max_keys; /* --max-keys; 0: the script's or the default */
 	const char *user; /* --user: run as this user once attached */
 	const char *explain; /* --explain REASON */
+	int coverage; /* --coverage: the kernel's drop counters beside the traced drops, alone */
 };
 
 /* The most keys --max-keys lets an aggregation keep: beyond, memory, not a bound, decides. */

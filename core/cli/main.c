@@ -196,7 +196,8 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .ring_kb = o->ring_kb,
 				       .ring_shared = env->ring_shared,
 				       .want_pkt = o->write_path != NULL,
-				       .snaplen = o->snaplen };
+				       .snaplen = o->snaplen,
+				       .coverage = o->coverage };
 	char source[600], where[600];
 	int code;
 

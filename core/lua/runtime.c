@@ -627,8 +627,9 @@ static void push_stats(lua_State *L, const struct run_stats *st)
 	lua_pushnumber(L, (lua_Number)st->stacks_skipped);
 	lua_pushnumber(L, (lua_Number)st->stacks_failed);
 	lua_pushnumber(L, (lua_Number)st->errors);
+	lua_pushstring(L, st->coverage); /* nil when NULL */
 }
-#define STATS_ARGS 6
+#define STATS_ARGS 7
 
 void runtime__set_clock(struct runtime *rt, uint64_t ns)
 {

@@ -89,10 +89,18 @@ int run__deliver(struct run *r, struct tcpdrop_event *ev, unsigned int n)
 	return dispatch(r, ev, kept);
 }
 
+static void stats_all(struct run *r, struct run_stats *rs);
+
 int run__tick(struct run *r)
 {
+	struct run_stats rs;
 	int ret;
 
+	/* tcpdrop.coverage() in tick() reads the counters as they are now. */
+	if (r->src->coverage) {
+		stats_all(r, &rs);
+		runtime__housekeeping(r->rt, &rs);
+	}
 	signals__lua_enter();
 	ret = runtime__tick(r->rt, ++r->ticks);
 	signals__lua_leave();
@@ -164,6 +172,15 @@ static void stats(struct run *r, struct run_stats *rs)
 		r->src->stats(r->src, rs);
 }
 
+/* The counters as stats() has them, and the coverage rows (read now: not for signals.c's thread).
+ */
+static void stats_all(struct run *r, struct run_stats *rs)
+{
+	stats(r, rs);
+	if (r->src->coverage)
+		rs->coverage = r->src->coverage(r->src);
+}
+
 /* SIGUSR1, as dd answers it: how the run stands, one line on stderr (signals.c's thread). */
 static void status_line(void *ctx)
 {
@@ -201,7 +218,7 @@ static int loop_housekeeping(void *ctx)
 
 	if (r->src->housekeeping)
 		r->src->housekeeping(r->src);
-	stats(r, &rs);
+	stats_all(r, &rs);
 	return run__housekeeping(r, &rs);
 }
 
@@ -285,7 +302,7 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 
 	/* The hook a second signal interrupted has returned: done() may take its time. */
 	signals__settled();
-	stats(&r, &rs);
+	stats_all(&r, &rs);
 	runtime__housekeeping(r.rt, &rs);
 	signals__lua_enter();
 	runtime__done(r.rt, &rs);

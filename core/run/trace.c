@@ -1,5 +1,6 @@
 /* The live source: the probe loaded and attached, its rings read into the run. */
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@ struct live_source {
 	struct live_source_opts o;
 	struct kernel_facts kf;
 	struct ksyms *ks;
+	struct names *nm;
+	struct coverage *cov;
 	struct probe *probe;
 	struct live *live;
 	struct run *r;
@@ -79,6 +82,12 @@ static void report_losses(struct live_source *ls)
 static void housekeeping(struct run_source *s)
 {
 	report_losses((struct live_source *)s);
+	coverage__housekeeping(((struct live_source *)s)->cov);
+}
+
+static const char *cover_text(struct run_source *s)
+{
+	return coverage__text(((struct live_source *)s)->cov);
 }
 
 static void stats(struct run_source *s, struct run_stats *rs)
@@ -102,6 +111,12 @@ static int report(struct run_source *s, const struct run_stats *rs)
 	struct live_source *ls = (struct live_source *)s;
 
 	report_losses(ls);
+	if (ls->o.coverage && coverage__print(ls->cov, stdout)) {
+		msg("standard output: %s", strerror(EIO));
+		return 1;
+	}
+	if (!ls->o.coverage)
+		coverage__report(ls->cov);
 	if (rs->stacks_skipped)
 		msg("%llu stacks not captured: over --stack-rate %u per CPU per second",
 		    (unsigned long long)rs->stacks_skipped, ls->o.stack_rate);
@@ -145,6 +160,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		return 1;
 	timing_mark("ring reader");
 	s->wake_fd = live__fd(ls->live);
+	ls->cov = coverage__new(ls->nm, set->filter.netns, probe__listen(ls->probe));
 	return 0;
 }
 
@@ -152,7 +168,10 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 {
 	struct live_source *ls = ctx;
-	int ret = run__deliver(ls->r, ev, n);
+	int ret;
+
+	coverage__batch(ls->cov, ev, n);
+	ret = run__deliver(ls->r, ev, n);
 
 	if (ret > 0 && !ls->frozen) {
 		int ncpus = libbpf_num_possible_cpus();
@@ -172,6 +191,7 @@ static void source_free(struct run_source *s)
 	struct live_source *ls = (struct live_source *)s;
 
 	live__free(ls->live);
+	coverage__free(ls->cov);
 	free(ls->lost_seen);
 	free(ls->lost_now);
 	probe__close(ls->probe);
@@ -194,6 +214,7 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 	ls = xcalloc(1, sizeof(*ls));
 	ls->o = *lo;
 	ls->ks = ks;
+	ls->nm = nm;
 	names__load_kernel(nm, btf);
 	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
 	probe__facts(btf, &ls->kf);
@@ -208,6 +229,7 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .finish = finish,
 				     .housekeeping = housekeeping,
 				     .stats = stats,
+				     .coverage = cover_text,
 				     .report = report,
 				     .free = source_free };
 	*out = &ls->s;
