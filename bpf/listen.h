@@ -50,7 +50,8 @@ struct tcpdrop_listen_addrs {
 #define LISTEN_SYN 0
 #define LISTEN_ACK4 1
 #define LISTEN_ACK6 2
-#define LISTEN_MARK_NS 1000000ULL /* a final ACK is freed microseconds after its mark */
+/* A final ACK is freed right after its mark (microseconds; far more under an emulator). */
+#define LISTEN_MARK_NS 1000000000ULL
 
 const volatile struct tcpdrop_listen_config listen_cfg = {};
 struct tcpdrop_listen_addrs listen_addrs = {};
@@ -75,6 +76,7 @@ struct {
 /* A final ACK that overflowed, for the kfree_skb program that sees it freed next. */
 struct listen_mark {
 	__u64 skb;
+	__u64 head; /* its data: a later packet at the same address has other data */
 	__u64 ts;
 };
 
@@ -101,7 +103,8 @@ static __always_inline __u32 listen_reason(struct sk_buff *skb, __u32 reason, __
 		return reason;
 	m->skb = 0;
 	/* A mark left by an ACK freed elsewhere must not name a later packet at that address. */
-	if (bpf_ktime_get_ns() - m->ts > LISTEN_MARK_NS)
+	if ((__u64)BPF_CORE_READ(skb, head) != m->head ||
+	    bpf_ktime_get_ns() - m->ts > LISTEN_MARK_NS)
 		return reason;
 	*evflags &= ~TCPDROP_F_NO_REASON;
 	return listen_cfg.overflow_code;
@@ -157,34 +160,36 @@ static __always_inline void listen_enter(__u32 slot, struct sock *sk, struct sk_
  * The exit's stash, taken: NULL when the entry saw nothing to compare with, or saw another
  * packet (skb: the exit's own, where it has one).
  */
-static __always_inline struct listen_stash *listen_take(__u32 slot, struct sk_buff *skb)
+static __always_inline struct listen_stash *listen_take(__u32 slot, struct sk_buff *skb,
+							const int mode)
 {
 	struct listen_stash *s = bpf_map_lookup_elem(&listen_stashes, &slot);
 
-	if (!s || !s->skb || (skb && s->skb != (__u64)skb))
+	if (!s || !s->skb || (mode != MODE_PROBED && s->skb != (__u64)skb))
 		return NULL;
 	return s;
 }
 
 /*
- * tcp_conn_request() returned. skb and sk are the exit's typed arguments (fexit), or NULL to take
- * the entry's (kretprobe: the probed reads of mode MODE_PROBED).
+ * tcp_conn_request() returned. skb and sk are the exit's typed arguments (fexit); the kretprobe
+ * (mode MODE_PROBED) takes the entry's, read by probed reads.
  */
 static __always_inline int listen_syn_exit(void *ctx, struct sock *sk, struct sk_buff *skb,
 					   const int mode)
 {
-	struct listen_stash *s = listen_take(LISTEN_SYN, skb);
+	struct listen_stash *s = listen_take(LISTEN_SYN, skb, mode);
 	__u64 overflows, reqqfull;
 	__u32 reason;
 
 	if (!s)
 		return 0;
-	if (!skb) {
+	/* Only the kretprobe takes the entry's pointers: a typed one may not become a number. */
+	if (mode == MODE_PROBED) {
 		skb = (struct sk_buff *)s->skb;
 		sk = (struct sock *)s->sk;
 	}
 	s->skb = 0;
-	if (!listen_mib(sk, &overflows, &reqqfull))
+	if (!skb || !sk || !listen_mib(sk, &overflows, &reqqfull))
 		return 0;
 	if (overflows != s->overflows)
 		reason = listen_cfg.overflow_code;
@@ -213,19 +218,20 @@ static __always_inline int listen_ack_exit(void *ctx, __u32 slot, struct sock *s
 					   struct sk_buff *skb, __u64 child, __u64 loc,
 					   const int mode)
 {
-	struct listen_stash *s = listen_take(slot, skb);
+	struct listen_stash *s = listen_take(slot, skb, mode);
 	struct listen_mark *m;
 	__u64 overflows, reqqfull;
 	__u32 zero = 0;
 
 	if (!s)
 		return 0;
-	if (!skb) {
+	if (mode == MODE_PROBED) {
 		skb = (struct sk_buff *)s->skb;
 		sk = (struct sock *)s->sk;
 	}
 	s->skb = 0;
-	if (child || !listen_mib(sk, &overflows, &reqqfull) || overflows == s->overflows)
+	if (child || !skb || !sk || !listen_mib(sk, &overflows, &reqqfull) ||
+	    overflows == s->overflows)
 		return 0;
 	/*
 	 * Counted once: tcp_v6_syn_recv_sock() calls the v4 one for a v4-mapped peer, and a Fast
@@ -239,6 +245,7 @@ static __always_inline int listen_ack_exit(void *ctx, __u32 slot, struct sock *s
 	m = bpf_map_lookup_elem(&listen_marks, &zero);
 	if (m) {
 		m->skb = (__u64)skb;
+		m->head = (__u64)BPF_CORE_READ(skb, head);
 		m->ts = bpf_ktime_get_ns();
 	}
 	return 0;

@@ -52,12 +52,11 @@ static uint32_t own_netns(void)
 	return stat("/proc/self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
 }
 
-struct coverage *coverage__new(struct names *nm, uint32_t netns, int listen)
+struct coverage *coverage__new(struct names *nm, uint32_t netns)
 {
 	struct coverage *c = xcalloc(1, sizeof(*c));
 
 	c->nm = nm;
-	c->listen = listen;
 	c->mib = mib__new(0);
 	c->keys = xcalloc(MAX_KEYS * 2, sizeof(*c->keys));
 	/* Now, as root, so that the namespace's counters start here: --netns-id, else our own. */
@@ -68,6 +67,11 @@ struct coverage *coverage__new(struct names *nm, uint32_t netns, int listen)
 	mib__sample(c->mib);
 	c->sampled_ns = now_ns(CLOCK_MONOTONIC);
 	return c;
+}
+
+void coverage__set_listen(struct coverage *c, int listen)
+{
+	c->listen = listen;
 }
 
 void coverage__free(struct coverage *c)

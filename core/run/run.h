@@ -161,11 +161,13 @@ struct coverage;
 #define COVERAGE_NO_REASON UINT32_MAX
 
 /*
- * Start: watch netns (--netns-id, --pid-netns), or this process's own namespace when 0, and read
- * its counters now (as root: entering another namespace needs it). nm names the reason codes;
- * listen: probe__listen()'s LISTEN_SEES_* bits (which listen overflows the probes see). Never NULL.
+ * Start, before the probe attaches (its drops are then all in the counters' deltas): watch netns
+ * (--netns-id, --pid-netns), or this process's own namespace when 0, and read its counters now
+ * (as root: entering another namespace needs it). nm names the reason codes. Never NULL.
  */
-struct coverage *coverage__new(struct names *nm, uint32_t netns, int listen);
+struct coverage *coverage__new(struct names *nm, uint32_t netns);
+/* Once attached: probe__listen()'s LISTEN_SEES_* bits (which listen overflows the probes see). */
+void coverage__set_listen(struct coverage *c, int listen);
 void coverage__free(struct coverage *c);
 /*
  * The one entry point for traced counts: n drops of reason (a kernel code, or COVERAGE_NO_REASON)

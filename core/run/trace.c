@@ -147,6 +147,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	/* Symbols load while the verifier works, not when the first stack arrives. */
 	if (!ls->o.no_stack)
 		ksyms__preload(ls->ks);
+	ls->cov = coverage__new(ls->nm, set->filter.netns);
 	err = probe__open(&po, &ls->kf, &ls->probe);
 	timing_mark("probe attached");
 	if (err)
@@ -160,7 +161,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		return 1;
 	timing_mark("ring reader");
 	s->wake_fd = live__fd(ls->live);
-	ls->cov = coverage__new(ls->nm, set->filter.netns, probe__listen(ls->probe));
+	coverage__set_listen(ls->cov, probe__listen(ls->probe));
 	return 0;
 }
 
