@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 #define MAX_COUNT 200
 
 static const char usage[] =
-	"usage: listenburst [-6] [-n COUNT] NS PORT\n"
+	"usage: listenburst [-6] [-k] [-n COUNT] NS PORT\n"
 	"  in NS (a name under /var/run/netns, a path, or '-' for the current namespace), listen "
 	"on\n"
 	"  127.0.0.1:PORT (-6: [::1]:PORT) with backlog 0, never accept, and start COUNT (1-200, "
@@ -26,7 +27,9 @@ static const char usage[] =
 	"  non-blocking connects to it; the first fills the accept queue, each other SYN "
 	"overflows\n"
 	"  it. Closes everything 200 ms later, before any SYN is sent again. Prints \"connects "
-	"N\"\n";
+	"N\"\n"
+	"  -k: print \"listening\" once it listens, and after the connects (-n 0: none) keep\n"
+	"  listening until standard input ends (at most 10 s), for SYNs sent from elsewhere\n";
 
 static void die(const char *what)
 {
@@ -50,7 +53,7 @@ int main(int argc, char **argv)
 	socklen_t salen = sizeof(sa4);
 	int family = AF_INET;
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
-	int fds[MAX_COUNT], n = 20, lfd, one = 1, started = 0;
+	int fds[MAX_COUNT], n = 20, lfd, one = 1, started = 0, keep = 0;
 	char *end;
 	long port;
 
@@ -61,9 +64,14 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "-k")) {
+		keep = 1;
+		argv++;
+		argc--;
+	}
 	if (argc == 5 && !strcmp(argv[1], "-n")) {
 		n = (int)strtol(argv[2], &end, 10);
-		if (*end || n < 1 || n > MAX_COUNT) {
+		if (*end || n < !keep || n > MAX_COUNT) {
 			fputs(usage, stderr);
 			return 2;
 		}
@@ -87,6 +95,10 @@ int main(int argc, char **argv)
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, sa, salen) || listen(lfd, 0))
 		die("listen");
+	if (keep) {
+		printf("listening\n");
+		fflush(stdout);
+	}
 	for (int i = 0; i < n; i++) {
 		fds[i] = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (fds[i] < 0)
@@ -96,6 +108,16 @@ int main(int argc, char **argv)
 		started++;
 	}
 	nanosleep(&pause, NULL);
+	if (keep) {
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		char buf[64];
+
+		/* Until EOF, at most 10 s (100 polls of 100 ms, whatever the input says). */
+		for (int i = 0; i < 100 && poll(&in, 1, 100) >= 0; i++)
+			if ((in.revents & (POLLIN | POLLHUP)) &&
+			    read(STDIN_FILENO, buf, sizeof(buf)) <= 0)
+				break;
+	}
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	close(lfd);
