@@ -46,7 +46,7 @@ $(OUT):
 	$(Q)mkdir -p $@
 
 $(OUT)/tcpdrop.bpf.o: bpf/tcpdrop.bpf.c bpf/tcpdrop.h bpf/fields.h bpf/filter.h bpf/kernel.h \
-		      bpf/owner.h bpf/owner_filter.h | $(OUT)
+		      bpf/owner.h bpf/owner_filter.h bpf/listen.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -188,6 +188,7 @@ struct flow {
 #define FILTER_SADDR saddr
 #define FILTER_DADDR daddr
 #include "filter.h"
+#include "listen.h" /* listen overflows: settings, maps, the reason handle() fixes up */
 
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)
@@ -787,6 +788,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 
 	if (!skb)
 		return 0;
+	reason = listen_reason(skb, reason, &evflags);
 	if (!filter_reason(&cfg.filter, reason, evflags))
 		return 0;
 	ret = inspect(skb, sk, &d, mode);
@@ -1166,3 +1168,7 @@ int BPF_KRETPROBE(tcpdrop_pair_kretprobe)
 {
 	return pair_exit(ctx, PT_REGS_SP(ctx) - 8, !(__u8)PT_REGS_RC(ctx), 0);
 }
+
+/* The listen-overflow probes (they call handle()). */
+#define TCPDROP_LISTEN_PROGRAMS
+#include "listen.h"

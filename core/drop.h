@@ -16,6 +16,7 @@ struct run_stats {
 	uint64_t stacks_failed;
 	uint64_t errors; /* hook errors (with --keep-going) */
 	uint64_t counted; /* drops counted into the kernel's tables (kcount), not seen as events */
+	const char *coverage; /* the coverage rows as text (core/run/coverage.c), or NULL */
 };
 
 #endif

@@ -6,6 +6,7 @@ local event = require("tcpdrop.event")
 local helpers = require("tcpdrop.helpers")
 local json = require("tcpdrop.json")
 local kcount = require("tcpdrop.kcount")
+local coverage = require("tcpdrop.coverage")
 
 local fmt = string.format
 local mono = event.mono
@@ -336,9 +337,15 @@ function api.stats()
 	for k, v in pairs(rt.kernel) do
 		s[k] = v
 	end
+	s.coverage = coverage.rows(rt.kernel.coverage)
 	s.seen = math.max(rt.seen, s.seen or 0)
 	s.errors = core.errors()
 	return add_counts(s)
+end
+
+-- The kernel's drop counters beside the traced drops, as of now (nil in a replay).
+function api.coverage()
+	return coverage.rows(rt.kernel.coverage)
 end
 
 api.json = json.encode
@@ -743,10 +750,10 @@ end
 
 -- The core's counters, as numbers (the core builds no table: nothing to fail outside a pcall).
 local function core_stats(seen, lost, filtered_kernel, stacks_skipped, stacks_failed, errors,
-		counted)
+		counted, cover)
 	return { seen = seen, lost = lost, filtered_kernel = filtered_kernel,
 		stacks_skipped = stacks_skipped, stacks_failed = stacks_failed, errors = errors,
-		counted = counted }
+		counted = counted, coverage = cover }
 end
 
 -- The core's own counters (lost, filtered_kernel, ...), for tcpdrop.stats() between ticks.
@@ -767,6 +774,7 @@ end
 function rt.done(...)
 	cur_evs = nil
 	local stats = add_counts(core_stats(...))
+	stats.coverage = coverage.rows(stats.coverage)
 	if hooks.done then
 		hooks.done(stats)
 	end

@@ -51,6 +51,7 @@ struct options {
 	/* --metrics [ADDR:]PORT (listen NULL: none), --metrics-labels; main adds the names */
 	struct metrics_opts metrics;
 	int metrics_labels_set;
+	int coverage; /* --coverage: the kernel's drop counters beside the traced drops, alone */
 };
 
 /* The most keys --max-keys lets an aggregation keep: beyond, memory, not a bound, decides. */

@@ -202,7 +202,8 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 						       !o->exec_code && !o->filter_expr &&
 						       !o->write_path && !o->pcap_expr && !o->count,
 				       .container = o->container,
-				       .pod = o->pod };
+				       .pod = o->pod,
+				       .coverage = o->coverage };
 	char source[600], where[600];
 	int code;
 

@@ -58,6 +58,10 @@ const char usage_text[] =
 	"      --list-reasons      list the drop reasons of the running kernel, each in a few "
 	"words\n"
 	"      --explain REASON    what a drop reason means, its MIB counter and what to check\n"
+	"      --coverage          trace without printing drops; at the end, the kernel's own "
+	"drop\n"
+	"                          counters (the MIB) per namespace beside the drops traced, and\n"
+	"                          each counter the tracer could not match (-d, or Ctrl-C)\n"
 	"\n"
 	"Record and replay:\n"
 	"  -w, --write FILE        record drops to a pcapng file that Wireshark opens ('-':\n"
@@ -151,6 +155,7 @@ enum {
 	OPT_METRICS_LABELS,
 	OPT_CONTAINER,
 	OPT_POD,
+	OPT_COVERAGE,
 };
 
 static const char short_opts[] = "hvVs:f:e:d:c:i:46w:r:";
@@ -197,6 +202,7 @@ static const struct option long_opts[] = {
 	{ "no-kernel-count", no_argument, NULL, OPT_NO_KERNEL_COUNT },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-labels", required_argument, NULL, OPT_METRICS_LABELS },
+	{ "coverage", no_argument, NULL, OPT_COVERAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -433,6 +439,31 @@ static int takes_arg(const char *a)
 	return 0;
 }
 
+/*
+ * --coverage prints one table, of what the kernel counted while tracing: what prints drops, or
+ * traces nothing, has no place beside it. It runs with an empty drop() (nothing printed).
+ */
+static int check_coverage(struct options *o, char *err, size_t errlen)
+{
+	const char *other = o->read_path      ? "-r (a recording has no kernel counters)"
+			    : o->write_path   ? "-w"
+			    : o->script	      ? "-s"
+			    : o->exec_code    ? "-e"
+			    : o->filter_expr  ? "-f"
+			    : o->interval > 0 ? "-i (tick() with tcpdrop.coverage() does that)"
+			    : o->list_reasons ? "--list-reasons"
+			    : o->explain      ? "--explain"
+			    : o->pcap_expr    ? "a pcap-filter expression"
+					      : NULL;
+
+	if (!o->coverage)
+		return 0;
+	if (other)
+		return fail(err, errlen, "--coverage prints its table alone: not with %s", other);
+	o->exec_code = "";
+	return 0;
+}
+
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	int nopt = argc, c, ret = 0;
@@ -634,6 +665,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return -EINVAL;
 			o->metrics_labels_set = 1;
 			break;
+		case OPT_COVERAGE:
+			o->coverage = 1;
+			break;
 		case '?':
 		default:
 			if (optopt > 0 && optopt < 256 && strchr(short_opts, optopt) &&
@@ -676,7 +710,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			    "%s has no meaning with -r: it finds what runs now, and a recording's "
 			    "drops are another time's",
 			    o->container ? "--container" : "--pod");
-	return 0;
+	return check_coverage(o, err, errlen);
 }
 
 int env_read(struct env_knobs *k, char *err, size_t errlen)

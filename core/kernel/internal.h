@@ -46,4 +46,32 @@ uint32_t kcount__max_keys(const struct kcount_spec *s);
 /* tcp_drop()'s address in kallsyms: 0 when it is not there, 1 when hidden from us. */
 unsigned long long plan__tcp_drop(void);
 
+/* Whether this kernel has kprobes (and tracefs is mounted to say so). */
+int plan__has_kprobes(void);
+
+/* --- Listen overflows (listen.c): the two parts of the request path, each loaded on its own. */
+
+#include "listen.h"
+
+enum listen_part {
+	LISTEN_PART_NONE,
+	LISTEN_PART_SYN, /* tcp_conn_request */
+	LISTEN_PART_ACK, /* tcp_v4/v6_syn_recv_sock */
+};
+
+/* "tcp_conn_request (SYNs)", for messages. */
+const char *listen__part_name(enum listen_part part);
+/*
+ * Whether part needs a probe here and the BTF has what it needs: 1, else 0 with why filled.
+ * kfree_skb: the drop probe is on kfree_skb (final ACKs are freed there).
+ */
+int listen__wanted(enum listen_part part, const struct kernel_facts *kf, int kfree_skb, char *why,
+		   size_t len);
+/* Whether a probe of kind k is worth loading: 1, else 0 with why filled. */
+int listen__possible(enum pair_kind k, const struct kernel_facts *kf, char *why, size_t len);
+/* The settings every load of the object gets (the drop probe's use the reason codes). */
+void listen__config(const struct kernel_facts *kf, struct tcpdrop_listen_config *out);
+/* After a listen load: the kernel addresses it needs. 0, or -errno with why filled. */
+int listen__addrs(struct tcpdrop_listen_addrs *out, char *why, size_t len);
+
 #endif

@@ -26,6 +26,18 @@ int probe_mode_parse(const char *s, enum probe_mode *m);
 struct probe;
 struct kbtf;
 
+/* What listen.c reads from the BTF for the listen-overflow probes (declared below). */
+struct listen_facts {
+	int syn; /* tcp_conn_request(rsk_ops, af_ops, sk, skb) is in BTF */
+	uint32_t syn_btf_id; /* its BTF id */
+	int ack_nargs; /* tcp_v4/v6_syn_recv_sock()'s arguments (6 or 7); 0: not both known */
+	int64_t kernel_code; /* SKB_DROP_REASON_TCP_LISTEN_OVERFLOW (6.15+), -1: not named */
+	int64_t mib_overflows; /* LINUX_MIB_LISTENOVERFLOWS, -1: not in BTF */
+	int64_t mib_reqqfull; /* LINUX_MIB_TCPREQQFULLDROP */
+	uint32_t overflow_code; /* the reasons the events get (listen__names) */
+	uint32_t synq_code;
+};
+
 /* What the kernel's BTF says, read before load (the BTF itself is freed by then). */
 struct kernel_facts {
 	int has_btf;
@@ -34,6 +46,7 @@ struct kernel_facts {
 	int has_rdonly_cast; /* the bpf_rdonly_cast kfunc (6.2+): the cheaper tp_btf program */
 	int has_validate_incoming; /* tcp_validate_incoming(sk, skb, th, syn_inerr) -> bool */
 	int has_sock_length; /* the sock_send_length, sock_recv_length tracepoints (6.3+) */
+	struct listen_facts listen;
 };
 
 /* Fill facts from the vmlinux BTF (NULL: none). */
@@ -269,5 +282,29 @@ size_t mib__coverage(const struct mib *m, struct names *nm, const struct mib_tra
  * and the namespaces watched mid-run, not readable, or not watched for the bound.
  */
 void mib__print_coverage(const struct mib *m, const struct mib_row *rows, size_t n, FILE *out);
+
+/*
+ * --- Listen overflows (listen.c, bpf/listen.h): a full accept queue, or a full SYN queue without
+ * syncookies, throws SYNs away with consume_skb(), which no kfree_skb probe sees. Where fentry or
+ * kprobes work, probes on the request path make them drop events; -v says which, or why none.
+ */
+
+/* The reasons of our own, for what the kernel names no reason for (there is no space in a name
+ * the kernel gives: these cannot be taken for one). */
+#define LISTEN_OVERFLOW_NAME "LISTEN_OVERFLOW (tcpdrop)"
+#define LISTEN_SYNQ_NAME "SYN_QUEUE_FULL (tcpdrop)"
+
+/* Fill lf from the vmlinux BTF (NULL: none); probe__facts calls it. */
+void listen__facts(const struct kbtf *vmlinux, struct listen_facts *lf);
+/*
+ * The reasons the events get, into lf: the kernel's TCP_LISTEN_OVERFLOW where it has one, else
+ * LISTEN_OVERFLOW_NAME, and LISTEN_SYNQ_NAME; ours are added to nm with codes past the kernel's.
+ */
+void listen__names(struct listen_facts *lf, struct names *nm);
+
+/* What the attached probes see (probe__listen): the SYNs, the final ACKs (or the kernel does). */
+#define LISTEN_SEES_SYN 0x1
+#define LISTEN_SEES_ACK 0x2
+int probe__listen(const struct probe *p);
 
 #endif

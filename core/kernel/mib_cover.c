@@ -32,6 +32,9 @@ static const struct extra {
 	{ "TcpExtListenOverflows", "listen overflows", NULL, NULL, 1 },
 	/* Every segment a listener gave up on: overflows, SYN-queue drops, children not made. */
 	{ "TcpExtListenDrops", "listener drops", "TCP_LISTEN_OVERFLOW", NULL, 1 },
+	/* The same, as tcpdrop's listen probes name them where the kernel does not (listen.c). */
+	{ "TcpExtListenDrops", "listener drops", LISTEN_OVERFLOW_NAME, NULL, 1 },
+	{ "TcpExtListenDrops", "listener drops", LISTEN_SYNQ_NAME, NULL, 1 },
 	/* The SYN queue was full and syncookies are off: the SYN is consumed, unanswered. */
 	{ "TcpExtTCPReqQFullDrop", "SYNs dropped on a full SYN queue", NULL, NULL, 1 },
 	/* The SYN queue was full and the SYN was answered with a syncookie: pressure, no loss. */

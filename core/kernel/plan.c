@@ -108,6 +108,7 @@ void probe__facts(const struct kbtf *btf, struct kernel_facts *kf)
 	kf->has_validate_incoming = btf && validate_incoming_fits(btf);
 	kf->has_sock_length = btf && kbtf__find(btf, "btf_trace_sock_send_length", KBTF_TYPEDEF) &&
 			      kbtf__find(btf, "btf_trace_sock_recv_length", KBTF_TYPEDEF);
+	listen__facts(btf, &kf->listen);
 }
 
 int tracefs_ensure(void)
@@ -174,6 +175,11 @@ static int has_kprobes(void)
 	return !stat("/sys/bus/event_source/devices/kprobe", &st) ||
 	       !stat("/sys/kernel/tracing/kprobe_events", &st) ||
 	       !stat("/sys/kernel/debug/tracing/kprobe_events", &st);
+}
+
+int plan__has_kprobes(void)
+{
+	return has_kprobes();
 }
 
 int plan__precheck(enum probe_mode m, const struct kernel_facts *kf, int tp_nargs, char *why,

@@ -21,7 +21,8 @@
 #include "owner_filter.h"
 #include "tcpdrop.skel.h"
 
-#define MAX_LINKS 8 /* the drop programs (3), the owner's (bpf/owner.h, 5) */
+/* The drop programs (3), the owner's (bpf/owner.h, 5), the listen probes (6). */
+#define MAX_LINKS 16
 
 struct probe {
 	struct tcpdrop_bpf *skel; /* owns the rings and counters */
@@ -42,6 +43,10 @@ struct probe {
 	enum pair_kind pair;
 	unsigned long long pair_loc; /* tcp_validate_incoming's address, 0 if unknown */
 	struct kcount *kc; /* the kcount tables' pending sets (kcount.c); NULL without tables */
+	struct tcpdrop_listen_config listen_cfg; /* every load's (listen.c) */
+	struct tcpdrop_bpf *listen_skel[2]; /* the SYN and final-ACK probes: share the maps */
+	enum pair_kind listen[2];
+	int listen_sees; /* LISTEN_SEES_* */
 };
 
 /*
@@ -239,6 +244,8 @@ struct plan {
 	int cast; /* tp_btf: the program that needs bpf_rdonly_cast */
 	enum pair_kind pair;
 	int owners; /* the programs that record sockets' owners (bpf/owner.h) */
+	enum listen_part listen; /* a listen probe alone, of kind listen_kind */
+	enum pair_kind listen_kind;
 };
 
 /*
@@ -257,6 +264,29 @@ static int owner_progs(struct tcpdrop_bpf *skel, const struct kernel_facts *kf,
 	if (kf && kf->has_sock_length) {
 		progs[n++] = skel->progs.tcpdrop_owner_send;
 		progs[n++] = skel->progs.tcpdrop_owner_recv;
+	}
+	return n;
+}
+
+/* A listen part's entry/exit pairs (bpf/listen.h); the exits attach first, as the pair's do. */
+static int listen_progs(struct tcpdrop_bpf *skel, const struct plan *pl, struct bpf_program **progs)
+{
+	int fentry = pl->listen_kind == PAIR_FENTRY, n = 0;
+
+	if (pl->listen == LISTEN_PART_SYN) {
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_syn_fexit
+				    : skel->progs.tcpdrop_listen_syn_kretprobe;
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_syn_fentry
+				    : skel->progs.tcpdrop_listen_syn_kprobe;
+	} else if (pl->listen == LISTEN_PART_ACK) {
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack4_fexit
+				    : skel->progs.tcpdrop_listen_ack4_kretprobe;
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack4_fentry
+				    : skel->progs.tcpdrop_listen_ack4_kprobe;
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack6_fexit
+				    : skel->progs.tcpdrop_listen_ack6_kretprobe;
+		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack6_fentry
+				    : skel->progs.tcpdrop_listen_ack6_kprobe;
 	}
 	return n;
 }
@@ -299,6 +329,7 @@ static int plan_progs(struct tcpdrop_bpf *skel, const struct plan *pl,
 		progs[n++] = skel->progs.tcpdrop_pair_kretprobe;
 		progs[n++] = skel->progs.tcpdrop_pair_kprobe;
 	}
+	n += listen_progs(skel, pl, progs + n);
 	return n;
 }
 
@@ -388,6 +419,12 @@ static int share_maps(struct tcpdrop_bpf *skel, struct tcpdrop_bpf *base)
 		err = bpf_map__reuse_fd(skel->maps.owners, bpf_map__fd(base->maps.owners));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.owners_tw, bpf_map__fd(base->maps.owners_tw));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.listen_stashes,
+					bpf_map__fd(base->maps.listen_stashes));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.listen_marks,
+					bpf_map__fd(base->maps.listen_marks));
 	return err;
 }
 
@@ -449,6 +486,7 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	/* The probe asks for a wake-up once a quarter of its ring is waiting. */
 	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
+	memcpy((void *)&skel->rodata->listen_cfg, &p->listen_cfg, sizeof(p->listen_cfg));
 	n = plan_progs(skel, pl, progs);
 	if (pl->owners)
 		no = owner_progs(skel, kf, oprogs);
@@ -468,6 +506,12 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	if (!err && !base)
 		err = fill_rings(p, skel);
 	timing_mark("rings made");
+	if (err && pl->listen) {
+		snprintf(why, len, "cannot load: %s", explain(err));
+		goto fail;
+	}
+	if (pl->listen && (err = listen__addrs(&skel->bss->listen_addrs, why, len)))
+		goto fail;
 	if (err) {
 		if (pl->pair)
 			snprintf(why, len, "cannot load %s on tcp_validate_incoming: %s",
@@ -499,7 +543,9 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 			vmsg("owners: cannot attach %s (%s): fewer owners will be known",
 			     bpf_program__section_name(oprogs[i]), explain(-errno));
 	}
-	if (base) {
+	if (pl->listen) {
+		p->listen_skel[pl->listen - 1] = skel;
+	} else if (base) {
 		p->pair_skel = skel;
 	} else {
 		int fds[TCPDROP_KC_MAX_TABLES][2];
@@ -587,6 +633,64 @@ static void add_pair(struct probe *p, const struct probe_opts *po, const struct 
 }
 
 /*
+ * Beside the drop probe: the listen-overflow probes, each part with the first kind that loads.
+ * A final ACK the kernel frees at kfree_skb (where the drop probe is) is marked for it there, so
+ * that it makes one event; elsewhere the probe sends it. One line with -v: what each part has.
+ */
+static void add_listen(struct probe *p, const struct probe_opts *po, const struct kernel_facts *kf,
+		       int kfree_skb)
+{
+	static const enum pair_kind kinds[] = { PAIR_FENTRY, PAIR_KPROBE };
+	char why[256], line[1200] = "";
+	size_t used = 0;
+
+	for (enum listen_part part = LISTEN_PART_SYN; part <= LISTEN_PART_ACK; part++) {
+		char tried[600] = "";
+		size_t t = 0;
+
+		if (!listen__wanted(part, kf, kfree_skb, why, sizeof(why))) {
+			if (part == LISTEN_PART_ACK && kf->listen.kernel_code >= 0 && kfree_skb)
+				p->listen_sees |= LISTEN_SEES_ACK;
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s: %s",
+						 used ? "; " : "", listen__part_name(part), why);
+			continue;
+		}
+		p->listen_cfg.ack_emit = part == LISTEN_PART_ACK && !kfree_skb;
+		for (size_t i = 0; i < ARRAY_SIZE(kinds) && !p->listen[part - 1]; i++) {
+			struct plan pl = { .mode = PROBE_AUTO,
+					   .listen = part,
+					   .listen_kind = kinds[i] };
+
+			if (listen__possible(kinds[i], kf, why, sizeof(why)) &&
+			    !load_plan(p, po, &pl, kf, p->skel, why, sizeof(why))) {
+				p->listen[part - 1] = kinds[i];
+				break;
+			}
+			t += (size_t)snprintf(tried + t, sizeof(tried) - t, "%s%s: %s",
+					      t ? "; " : "", plan__pair_name(kinds[i]), why);
+		}
+		if (p->listen[part - 1]) {
+			p->listen_sees |=
+				part == LISTEN_PART_SYN ? LISTEN_SEES_SYN : LISTEN_SEES_ACK;
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s: %s",
+						 used ? "; " : "", listen__part_name(part),
+						 plan__pair_name(p->listen[part - 1]));
+		} else {
+			used += (size_t)snprintf(line + used, sizeof(line) - used,
+						 "%s%s: no probe (%s)", used ? "; " : "",
+						 listen__part_name(part), tried);
+		}
+		if (used >= sizeof(line))
+			used = sizeof(line) - 1;
+	}
+	if (p->listen[LISTEN_PART_ACK - 1] && !p->listen_cfg.ack_emit)
+		p->skel->bss->listen_marking = 1;
+	vmsg("listen overflows: %s%s", line,
+	     p->listen_sees & LISTEN_SEES_SYN ? ""
+					      : "; the kernel's counters count them (--coverage)");
+}
+
+/*
  * The BPF object inside the binary (~700 KB) is read once per load; libbpf
  * keeps its own copies of what it needs. Once everything is loaded, the
  * pages of it we touched are given back: they stay in the page cache, clean,
@@ -615,6 +719,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 	int err = -ENOENT;
 
 	p->outer_fd = -1;
+	listen__config(kf, &p->listen_cfg);
 	/* Without BTF for the tracepoint, assume its oldest form: (skb, location). */
 	p->tp_nargs = kf->tp_nargs;
 	if (!p->tp_nargs)
@@ -649,6 +754,7 @@ int probe__open(const struct probe_opts *po, const struct kernel_facts *kf, stru
 				     plan__pair_name(p->pair));
 			else
 				vmsg("probe: %s on tcp_drop", probe_mode_name(m));
+			add_listen(p, po, kf, tracepoint);
 			drop_object_pages();
 			*out = p;
 			return 0;
@@ -673,6 +779,8 @@ void probe__close(struct probe *p)
 		bpf_link__destroy(p->links[--p->nlinks]);
 	close_rings(p);
 	kcount__free(p->kc);
+	tcpdrop_bpf__destroy(p->listen_skel[0]);
+	tcpdrop_bpf__destroy(p->listen_skel[1]);
 	tcpdrop_bpf__destroy(p->pair_skel);
 	tcpdrop_bpf__destroy(p->skel);
 	free(p);
@@ -682,6 +790,11 @@ int probe__rings(const struct probe *p, const int **fds)
 {
 	*fds = p->ring_fds;
 	return p->nrings;
+}
+
+int probe__listen(const struct probe *p)
+{
+	return p->listen_sees;
 }
 
 enum probe_mode probe__mode(const struct probe *p)

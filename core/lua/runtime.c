@@ -639,8 +639,9 @@ static void push_stats(lua_State *L, const struct run_stats *st)
 	lua_pushnumber(L, (lua_Number)st->stacks_failed);
 	lua_pushnumber(L, (lua_Number)st->errors);
 	lua_pushnumber(L, (lua_Number)st->counted);
+	lua_pushstring(L, st->coverage); /* nil when NULL */
 }
-#define STATS_ARGS 7
+#define STATS_ARGS 8
 
 void runtime__set_clock(struct runtime *rt, uint64_t ns)
 {

@@ -204,11 +204,18 @@ static int kcount_plan(struct run *r)
 	}
 	return 0;
 }
+static void stats_all(struct run *r, struct run_stats *rs);
 
 int run__tick(struct run *r)
 {
+	struct run_stats rs;
 	int ret;
 
+	/* tcpdrop.coverage() in tick() reads the counters as they are now. */
+	if (r->src->coverage) {
+		stats_all(r, &rs);
+		runtime__housekeeping(r->rt, &rs);
+	}
 	signals__lua_enter();
 	ret = kcount_read(r);
 	if (!ret)
@@ -293,6 +300,15 @@ static void stats(struct run *r, struct run_stats *rs)
 		r->src->stats(r->src, rs);
 }
 
+/* The counters as stats() has them, and the coverage rows (read now: not for signals.c's thread).
+ */
+static void stats_all(struct run *r, struct run_stats *rs)
+{
+	stats(r, rs);
+	if (r->src->coverage)
+		rs->coverage = r->src->coverage(r->src);
+}
+
 /* SIGUSR1, as dd answers it: how the run stands, one line on stderr (signals.c's thread). */
 static void status_line(void *ctx)
 {
@@ -343,7 +359,7 @@ static int loop_housekeeping(void *ctx)
 
 	if (r->src->housekeeping)
 		r->src->housekeeping(r->src);
-	stats(r, &rs);
+	stats_all(r, &rs);
 	return run__housekeeping(r, &rs);
 }
 
@@ -434,7 +450,7 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 
 	/* The hook a second signal interrupted has returned: done() may take its time. */
 	signals__settled();
-	stats(&r, &rs);
+	stats_all(&r, &rs);
 	runtime__housekeeping(r.rt, &rs);
 	signals__lua_enter();
 	/* What the kernel counted since the last tick, before done() reads it. */

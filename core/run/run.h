@@ -49,6 +49,11 @@ struct run_source {
 	void (*housekeeping)(struct run_source *s);
 	/* The counters as they stand (rs->seen holds what the run delivered). */
 	void (*stats)(struct run_source *s, struct run_stats *rs);
+	/*
+	 * The coverage rows as they stand now, as text (coverage__text), for Lua; NULL: none (a
+	 * recording has no kernel counters).
+	 */
+	const char *(*coverage)(struct run_source *s);
 	/* After done(): what the source has to say. 0, or the exit code its own failure asks. */
 	int (*report)(struct run_source *s, const struct run_stats *rs);
 	void (*free)(struct run_source *s);
@@ -134,6 +139,7 @@ struct live_source_opts {
 	 * filtered in the kernel by their cgroups and namespaces, found again as they restart.
 	 */
 	const char *container, *pod;
+	int coverage; /* --coverage: at the end, the coverage table alone on standard output */
 };
 
 /*
@@ -178,5 +184,44 @@ struct loop_opts {
  * stop) or <0.
  */
 int loop__run(const struct loop_opts *lo, const struct loop_hooks *h);
+
+/*
+ * --- Coverage (coverage.c): the drops traced per namespace and reason, beside the kernel's own
+ * MIB counters' deltas over the run (core/kernel's mib), with a verdict per counter.
+ */
+
+struct coverage;
+
+/* The reason of a drop whose probe point carries none (it matches no counter). */
+#define COVERAGE_NO_REASON UINT32_MAX
+
+/*
+ * Start, before the probe attaches (its drops are then all in the counters' deltas): watch netns
+ * (--netns-id, --pid-netns), or this process's own namespace when 0, and read its counters now
+ * (as root: entering another namespace needs it). nm names the reason codes. Never NULL.
+ */
+struct coverage *coverage__new(struct names *nm, uint32_t netns);
+/* Once attached: probe__listen()'s LISTEN_SEES_* bits (which listen overflows the probes see). */
+void coverage__set_listen(struct coverage *c, int listen);
+void coverage__free(struct coverage *c);
+/*
+ * The one entry point for traced counts: n drops of reason (a kernel code, or COVERAGE_NO_REASON)
+ * in namespace netns. The namespace is watched from the next housekeeping on. Bounded: a pair
+ * that finds no room is counted and said in the table.
+ */
+void coverage__add(struct coverage *c, uint32_t netns, uint32_t reason, uint64_t n);
+/* A delivered batch, event by event (coverage__add); the delivery path's one call. */
+void coverage__batch(struct coverage *c, const struct tcpdrop_event *ev, unsigned int n);
+/* Once a second: watch the namespaces first seen since the last call. */
+void coverage__housekeeping(struct coverage *c);
+/*
+ * The rows now, one line each, tab-separated: netns, counter, what, kernel, traced, verdict,
+ * reasons (comma-separated), why (lua/coverage.lua reads them). Valid until the next call.
+ */
+const char *coverage__text(struct coverage *c);
+/* --coverage: the table (mib__print_coverage) to out. 0, or -EIO when it could not be written. */
+int coverage__print(struct coverage *c, FILE *out);
+/* At the end of a run: one line on stderr per counter the kernel counted and no probe could see. */
+void coverage__report(struct coverage *c);
 
 #endif

@@ -25,6 +25,7 @@ struct live_source {
 	struct names *nm;
 	struct metrics *metrics; /* --metrics */
 	unsigned int metrics_table;
+	struct coverage *cov;
 	struct probe *probe;
 	struct live *live;
 	struct run *r;
@@ -229,6 +230,12 @@ static void housekeeping(struct run_source *s)
 {
 	report_losses((struct live_source *)s);
 	owner_housekeeping((struct live_source *)s);
+	coverage__housekeeping(((struct live_source *)s)->cov);
+}
+
+static const char *cover_text(struct run_source *s)
+{
+	return coverage__text(((struct live_source *)s)->cov);
 }
 
 static void stats(struct run_source *s, struct run_stats *rs)
@@ -256,6 +263,12 @@ static int report(struct run_source *s, const struct run_stats *rs)
 	if (rs->counted)
 		vmsg("%llu drop%s counted in the kernel", (unsigned long long)rs->counted,
 		     rs->counted == 1 ? "" : "s");
+	if (ls->o.coverage && coverage__print(ls->cov, stdout)) {
+		msg("standard output: %s", strerror(EIO));
+		return 1;
+	}
+	if (!ls->o.coverage)
+		coverage__report(ls->cov);
 	if (rs->stacks_skipped)
 		msg("%llu stacks not captured: over --stack-rate %u per CPU per second",
 		    (unsigned long long)rs->stacks_skipped, ls->o.stack_rate);
@@ -314,6 +327,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	/* Symbols load while the verifier works, not when the first stack arrives. */
 	if (po.want_stack)
 		ksyms__preload(ls->ks);
+	ls->cov = coverage__new(ls->nm, set->filter.netns);
 	err = probe__open(&po, &ls->kf, &ls->probe);
 	timing_mark("probe attached");
 	if (err)
@@ -341,6 +355,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		s->serve_fd = metrics__fd(ls->metrics);
 		s->serve = serve;
 	}
+	coverage__set_listen(ls->cov, probe__listen(ls->probe));
 	return 0;
 }
 
@@ -348,7 +363,10 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 static int deliver_live(void *ctx, struct tcpdrop_event *ev, unsigned int n)
 {
 	struct live_source *ls = ctx;
-	int ret = run__deliver(ls->r, ev, n);
+	int ret;
+
+	coverage__batch(ls->cov, ev, n);
+	ret = run__deliver(ls->r, ev, n);
 
 	if (ret > 0 && !ls->frozen) {
 		int ncpus = libbpf_num_possible_cpus();
@@ -380,6 +398,7 @@ static void source_free(struct run_source *s)
 
 	live__free(ls->live);
 	metrics__free(ls->metrics);
+	coverage__free(ls->cov);
 	free(ls->lost_seen);
 	free(ls->lost_now);
 	probe__close(ls->probe);
@@ -412,6 +431,8 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 	/* Done with it: libbpf reads the BTF again while loading, and peak memory adds up. */
 	probe__facts(btf, &ls->kf);
 	kbtf__free(btf);
+	/* Before any recorder reads the names: the listen overflows' reasons of our own. */
+	listen__names(&ls->kf.listen, nm);
 	ls->s = (struct run_source){ .name = "the kernel",
 				     .loop = 1,
 				     .wake_fd = -1,
@@ -420,6 +441,7 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .finish = finish,
 				     .housekeeping = housekeeping,
 				     .stats = stats,
+				     .coverage = cover_text,
 				     .report = report,
 				     .free = source_free };
 	ls->s.kcount_collect = kcount_collect;

@@ -316,6 +316,15 @@ int64_t names__reason_code(struct names *nm, const char *name)
 	for (uint32_t i = 0; i < nm->nreasons; i++)
 		if (nm->reasons[i] && !strcasecmp(nm->reasons[i], name))
 			return i;
+	/* A reason tcpdrop names, "NAME (tcpdrop)", by its first word too: a shell's completion
+	 * and --list-reasons' readers take that one. */
+	for (uint32_t i = 0; i < nm->nreasons; i++) {
+		const char *r = nm->reasons[i];
+		size_t len = strlen(name);
+
+		if (r && !strncasecmp(r, name, len) && !strcmp(r + len, " (tcpdrop)"))
+			return i;
+	}
 	return -1;
 }
 

@@ -29,6 +29,13 @@ check_eq cli-max-keys-script 100 "$("$TCPDROP" -r "$REC" -s "$W/keys.lua" 2>&1)"
 if "$TCPDROP" --list-reasons >"$W/reasons" 2>"$W/reasons.err"; then
 	bad="" n=0 described=0
 	while read -r name code what; do
+		# A reason tcpdrop names itself: "NAME (tcpdrop)", its code after.
+		if [ "$code" = "(tcpdrop)" ]; then
+			name="$name (tcpdrop)"
+			code=${what%% *}
+			what=${what#* }
+			what=$(echo "$what" | sed 's/^ *//')
+		fi
 		n=$((n + 1))
 		"$TCPDROP" --explain "$name" >"$W/e" 2>&1
 		rc=$?

@@ -5,6 +5,7 @@ cd "$TOP" || exit 1
 
 echo "== smoke"
 sh tests/kernels/smoke.sh
+echo "== coverage"; sh tests/coverage/run.sh
 echo "== live"
 if [ -f tests/live/run.sh ]; then
 	sh tests/live/run.sh

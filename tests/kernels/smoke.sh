@@ -197,7 +197,9 @@ fi
 
 [ -n "$econn" ] && kill "$econn" 2>/dev/null && wait "$econn" 2>/dev/null
 
-nreasons=$("$TCPDROP" --list-reasons 2>/dev/null | wc -l | tr -d ' ')
+# The kernel's own: not the listen overflows' reasons tcpdrop names, "NAME (tcpdrop)".
+nreasons=$("$TCPDROP" --list-reasons 2>/dev/null | grep -v '^[A-Z0-9_]* (tcpdrop) ' | wc -l |
+	tr -d ' ')
 echo "REASONS kernel=$kernel count=$nreasons"
 
 echo

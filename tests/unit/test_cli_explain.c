@@ -35,6 +35,20 @@ static int line(const char *s)
 	return 1;
 }
 
+/* A kernel's name, or one tcpdrop gives: "NAME (tcpdrop)". */
+static int name_ok(const char *s)
+{
+	char w[128];
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > 10 && n < sizeof(w) && !strcmp(s + n - 10, " (tcpdrop)")) {
+		memcpy(w, s, n - 10);
+		w[n - 10] = '\0';
+		return word(w, 1);
+	}
+	return word(s, 1);
+}
+
 int main(void)
 {
 	const struct reason_help *h, *g;
@@ -42,7 +56,7 @@ int main(void)
 	char first_bad[128] = "";
 
 	for (i = 0; (h = reason_help__at(i)); i++) {
-		int ok = word(h->name, 1) && strncmp(h->name, "SKB_DROP_REASON_", 16) &&
+		int ok = name_ok(h->name) && strncmp(h->name, "SKB_DROP_REASON_", 16) &&
 			 (!h->mib || word(h->mib, 0)) && line(h->what) && line(h->check);
 
 		if (!ok && !bad++)
