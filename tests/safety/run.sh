@@ -34,6 +34,15 @@ bounded() {
 
 # signalled NAME "SIG SIG..." DELAY CMD...: CMD in the background, the signals after DELAY s
 # (0.3 s apart), bounded as above. Sets rc and secs (from the first signal to the end).
+# wait_line FILE PATTERN: until a line of FILE matches, at most 10 s.
+wait_line() {
+	i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 signalled() {
 	name=$1 sigs=$2 delay=$3
 	shift 3
@@ -41,7 +50,14 @@ signalled() {
 	bpid=$!
 	(sleep 10 && kill -9 $bpid) >/dev/null 2>&1 &
 	gpid=$!
-	sleep "$delay"
+	# "hook": once the script says its hook runs (a loaded machine may take longer than any
+	# fixed delay to get there, and a signal before the hook tests something else).
+	if [ "$delay" = hook ]; then
+		wait_line "$W/$name.err" '^hook entered'
+		sleep 0.2
+	else
+		sleep "$delay"
+	fi
 	t0=$(date +%s%N)
 	for sig in $sigs; do
 		kill -"$sig" $bpid 2>/dev/null
@@ -109,12 +125,16 @@ LUA
 cat >"$W/stuck.lua" <<'LUA'
 function drop(e)
 	local n = 0
+	io.stderr:write("hook entered\n")
 	while true do n = n + #tostring({}) end -- leaves its trace: sees the interrupt
 end
 function done(s) io.stderr:write("done ran\n") end
 LUA
 cat >"$W/jit.lua" <<'LUA'
-function drop(e) while true do end end -- one trace that never exits: no interrupt reaches it
+function drop(e)
+	io.stderr:write("hook entered\n")
+	while true do end -- one trace that never exits: no interrupt reaches it
+end
 function done(s) io.stderr:write("done ran\n") end
 LUA
 
@@ -126,19 +146,19 @@ else
 	fail "signals: backlog" "rc $rc after $secs ms: $(cat "$W/t5-backlog.err")"
 fi
 for c in INT:130 TERM:143; do
-	signalled t5-int "${c%:*} ${c%:*}" 0.5 "$TCPDROP" -r "$W/many.pcapng" -s "$W/stuck.lua"
+	signalled t5-int "${c%:*} ${c%:*}" hook "$TCPDROP" -r "$W/many.pcapng" -s "$W/stuck.lua"
 	check_eq "signals: a second ${c%:*} interrupts a looping hook, done runs (replay)" \
 		"${c#*:} done ran 1" \
 		"$rc $(grep -o 'done ran' "$W/t5-int.err") $(grep -c '^tcpdrop: interrupted' "$W/t5-int.err")"
 done
-signalled t5-jit "INT INT" 0.5 "$TCPDROP" -r "$W/many.pcapng" -s "$W/jit.lua"
+signalled t5-jit "INT INT" hook "$TCPDROP" -r "$W/many.pcapng" -s "$W/jit.lua"
 if [ "$rc" = 1 ] && [ "$secs" -ge 1500 ] && [ "$secs" -lt 4000 ] &&
 	grep -q "^tcpdrop: a hook does not give way" "$W/t5-jit.err"; then
 	pass "signals: a compiled endless loop ends 2 s after the second INT, rc 1"
 else
 	fail "signals: jit second INT" "rc $rc after $secs ms: $(cat "$W/t5-jit.err")"
 fi
-signalled t5-jit3 "INT INT INT" 0.5 "$TCPDROP" -r "$W/many.pcapng" -s "$W/jit.lua"
+signalled t5-jit3 "INT INT INT" hook "$TCPDROP" -r "$W/many.pcapng" -s "$W/jit.lua"
 check_eq "signals: a third INT ends a compiled endless loop at once" "1 yes" \
 	"$rc $([ "$secs" -lt 1500 ] && echo yes || echo "no ($secs ms)")"
 
@@ -244,13 +264,16 @@ check_eq "time: tcpdrop.interval(1e300) live (the loop's timers)" "0 " "$rc $(ca
 live_stuck() {
 	name=$1 script=$2 sigs=$3
 	# shellcheck disable=SC2086
-	"$TCPDROP" $LIVE -w "$W/$name.pcapng" -s "$script" >"$W/$name.out" 2>"$W/$name.err" &
+	"$TCPDROP" $LIVE -v -w "$W/$name.pcapng" -s "$script" >"$W/$name.out" 2>"$W/$name.err" &
 	lpid=$!
 	(sleep 15 && kill -9 $lpid) >/dev/null 2>&1 &
 	lg=$!
-	sleep 1
+	# The one drop once the probe is attached (-v's "probe:" line), the signals once the hook
+	# runs: no fixed delay that a loaded machine can outlast.
+	wait_line "$W/$name.err" 'probe: '
 	drops 1
-	sleep 0.5
+	wait_line "$W/$name.err" '^hook entered'
+	sleep 0.2
 	t0=$(date +%s%N)
 	for sig in $sigs; do
 		kill -"$sig" $lpid
