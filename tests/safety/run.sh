@@ -32,8 +32,6 @@ bounded() {
 	kill $gpid 2>/dev/null
 }
 
-# signalled NAME "SIG SIG..." DELAY CMD...: CMD in the background, the signals after DELAY s
-# (0.3 s apart), bounded as above. Sets rc and secs (from the first signal to the end).
 # wait_line FILE PATTERN: until a line of FILE matches, at most 10 s.
 wait_line() {
 	i=0
@@ -43,6 +41,9 @@ wait_line() {
 	done
 }
 
+# signalled NAME "SIG SIG..." DELAY CMD...: CMD in the background, the signals (0.3 s apart)
+# after DELAY s, or with DELAY "hook" once the script says "hook entered"; bounded as above.
+# Sets rc and secs (from the first signal to the end).
 signalled() {
 	name=$1 sigs=$2 delay=$3
 	shift 3
