@@ -209,9 +209,11 @@ tcpdrop_row() {
 # The counting probe alone (the probe's kcount tables, counting only: no ring record, no stack,
 # no wake-up), loaded by build/tests/kcount_check with one reason+dport table and collected
 # every 100 ms: what `tcpdrop -e 'count(e.reason, e.dport)'` runs when counted in the kernel.
+# Only the drops in RX (the in-kernel netns filter): the machine may be dropping elsewhere too.
 KC_LABEL="counting probe: kcount reason+dport, kc_only"
 kcount_row() {
-	start "$KCC" -o -i 100 -t reason,dport -- sleep $((DUR + 60))
+	start "$KCC" -o -i 100 -n "$(stat -L -c %i "/var/run/netns/$RX")" -t reason,dport -- \
+		sleep $((DUR + 60))
 	if ! ready '^kcount_check: attached' "$tmp/err"; then
 		stop
 		rec "$KC_LABEL" "$1" - - - - - "failed: $(head -1 "$tmp/err")"
