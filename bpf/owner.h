@@ -459,6 +459,8 @@ static __always_inline int owner_filter_cgroup(struct sock *sk, __u8 state, cons
 
 	if (!cfg.filter.cgroup_id)
 		return 1;
+	if (!cfg.owners)
+		return 0;
 	if (!sk) {
 		if (!owner_in_task(mode))
 			return 0;
@@ -505,6 +507,8 @@ static __always_inline void owner_fill(struct tcpdrop_event *e, struct sock *sk,
 	e->sock_ino = 0;
 	e->sk_uid = 0;
 	e->owner_flags = 0;
+	if (!cfg.owners)
+		return;
 	if (!sk) {
 		if (owner_in_task(mode)) {
 			e->cgroup_id_raw = bpf_get_current_cgroup_id();

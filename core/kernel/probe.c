@@ -349,7 +349,8 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 				      .stack_rate = po->stack_rate,
 				      .snaplen = po->snaplen,
 				      .want_stack = (__u8) !!po->want_stack,
-				      .want_pkt = (__u8) !!po->want_pkt };
+				      .want_pkt = (__u8) !!po->want_pkt,
+				      .owners = (__u8)!po->no_owners };
 	int n, no = 0, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
@@ -383,7 +384,7 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	cfg.wakeup_bytes = (__u32)(p->ring_bytes / 4);
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
 	n = plan_progs(skel, pl, progs);
-	if (pl->owners)
+	if (pl->owners && !po->no_owners)
 		no = owner_progs(skel, kf, oprogs);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(skel->obj, prog)) {

@@ -121,7 +121,8 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 				 .want_pkt = ls->o.want_pkt,
 				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
 				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
-				 .ring_shared = ls->o.ring_shared };
+				 .ring_shared = ls->o.ring_shared,
+				 .no_owners = ls->o.no_owners };
 	char why[256];
 	int ncpus, err;
 
