@@ -434,26 +434,26 @@ fi
 # Attribution (issue 15): the probe filling the owner fields and -s json writing them, against
 # the same with TCPDROP_OWNERS=off (no owner programs, no owner fields): the drop rate with one
 # sender, then the BPF ns/event. BENCH_ONLY=attrib runs this part alone.
-# json_row LABEL: one sender against tcpdrop --no-stack -s json (-v says when it is attached).
+# json_row SENDERS LABEL: against tcpdrop --no-stack -s json (-v says when it is attached).
 json_row() {
 	start sh -c 'exec "$@" >/dev/null' sh "$TD" -v --no-stack -s json -d $((DUR + 60))
 	if ! ready '^tcpdrop: probe:' "$tmp/err"; then
 		stop
-		rec "$1" 1 - - - - - "failed: $(grep -v '^libbpf' "$tmp/err" | head -1)"
+		rec "$2" "$1" - - - - - "failed: $(grep -v '^libbpf' "$tmp/err" | head -1)"
 		return
 	fi
-	gen 1
+	gen "$1"
 	stop
-	rec "$1" 1 "$(gen_field rate)" - - "$(cpu_pct)" "$(rss_mib)" \
+	rec "$2" "$1" "$(gen_field rate)" - - "$(cpu_pct)" "$(rss_mib)" \
 		"of $(gen_field sent) sent; json to /dev/null"
 }
 case " ${BENCH_ONLY:-attrib} " in
 *" attrib "*)
 	: >"$tmp/rows"
 	baseline 1
-	measure json_row "attribution on: tcpdrop --no-stack -s json"
+	measure json_row 1 "attribution on: tcpdrop --no-stack -s json"
 	export TCPDROP_OWNERS=off
-	measure json_row "attribution off: TCPDROP_OWNERS=off, -s json"
+	measure json_row 1 "attribution off: TCPDROP_OWNERS=off, -s json"
 	unset TCPDROP_OWNERS
 	print_rows
 	old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)

@@ -20,7 +20,7 @@
  * socket's inode, to tell a reused address from the socket it was recorded for.
  */
 
-#define TCP_ESTABLISHED_STATE 1 /* TCP states: the kernel's ABI (ss, /proc/net/tcp, sock_diag) */
+/* TCP states: the kernel's ABI (ss, /proc/net/tcp, sock_diag) */
 #define TCP_SYN_SENT_STATE 2
 #define TCP_FIN_WAIT1_STATE 4
 #define TCP_FIN_WAIT2_STATE 5
