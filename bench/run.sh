@@ -462,3 +462,41 @@ if part replay; then
 		fi
 	fi
 fi
+
+# Attribution (issue 15): the probe filling the owner fields and -s json writing them, against
+# the same with TCPDROP_OWNERS=off (no owner programs, no owner fields): the drop rate with one
+# sender, then the BPF ns/event. BENCH_ONLY=attrib runs this part alone.
+# json_row SENDERS LABEL: against tcpdrop --no-stack -s json (-v says when it is attached).
+json_row() {
+	start sh -c 'exec "$@" >/dev/null' sh "$TD" -v --no-stack -s json -d $((DUR + 60))
+	if ! ready '^tcpdrop: probe:' "$tmp/err"; then
+		stop
+		rec "$2" "$1" - - - - - "failed: $(grep -v '^libbpf' "$tmp/err" | head -1)"
+		return
+	fi
+	gen "$1"
+	stop
+	rec "$2" "$1" "$(gen_field rate)" - - "$(cpu_pct)" "$(rss_mib)" \
+		"of $(gen_field sent) sent; json to /dev/null"
+}
+case " ${BENCH_ONLY:-attrib} " in
+*" attrib "*)
+	: >"$tmp/rows"
+	baseline 1
+	measure json_row 1 "attribution on: tcpdrop --no-stack -s json"
+	export TCPDROP_OWNERS=off
+	measure json_row 1 "attribution off: TCPDROP_OWNERS=off, -s json"
+	unset TCPDROP_OWNERS
+	print_rows
+	old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+	if [ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled=1; then
+		[ -n "$ref_ns" ] || bpf_ref_row
+		bpf_ns_row "BPF: attribution on, --no-stack -e 'count()'" --no-stack -e 'count()'
+		export TCPDROP_OWNERS=off
+		bpf_ns_row "BPF: attribution off (TCPDROP_OWNERS=off)" --no-stack -e 'count()'
+		unset TCPDROP_OWNERS
+		sysctl -q -w kernel.bpf_stats_enabled="$old_bpf_stats"
+		old_bpf_stats=
+	fi
+	;;
+esac

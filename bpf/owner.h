@@ -20,7 +20,7 @@
  * socket's inode, to tell a reused address from the socket it was recorded for.
  */
 
-#define TCP_ESTABLISHED_STATE 1 /* TCP states: the kernel's ABI (ss, /proc/net/tcp, sock_diag) */
+/* TCP states: the kernel's ABI (ss, /proc/net/tcp, sock_diag) */
 #define TCP_SYN_SENT_STATE 2
 #define TCP_FIN_WAIT1_STATE 4
 #define TCP_FIN_WAIT2_STATE 5
@@ -92,6 +92,10 @@ struct sock___own {
 	kuid_t___own sk_uid;
 	struct socket___own *sk_socket;
 	unsigned long sk_flags;
+};
+
+struct inet_sock___own {
+	__be16 inet_sport; /* the local port, kept after inet_num is given back */
 };
 
 struct sock___old {
@@ -318,59 +322,25 @@ static __always_inline void owner_record(struct sock *sk)
 }
 
 /*
- * sock:inet_sock_set_state. To SYN_SENT and LISTEN: in connect() and listen(), the owner is
- * current. To CLOSE: the socket is done; from FIN_WAIT1/2 or CLOSING a TIME_WAIT socket may
- * follow, which takes the owner (and the socket's uid and cgroup, which it does not keep).
+ * sock:inet_sock_set_state, as a raw tracepoint (no tracefs needed: it attaches with CAP_BPF and
+ * CAP_PERFMON alone). To SYN_SENT and LISTEN: in connect() and listen(), the owner is current.
+ * To CLOSE: the socket is done; from FIN_WAIT1/2 or CLOSING a TIME_WAIT socket may follow,
+ * which takes the owner (and the socket's uid and cgroup, which it does not keep). By then the
+ * socket has given its port back (inet_num is 0): the local port is read from inet_sport.
  */
-struct owner_state_args {
-	__u64 _common;
-	const void *skaddr;
-	int oldstate;
-	int newstate;
-	__u16 sport;
-	__u16 dport;
-	__u16 family;
-	__u16 protocol;
-	__u8 saddr[4];
-	__u8 daddr[4];
-	__u8 saddr_v6[16];
-	__u8 daddr_v6[16];
-};
-
-/*
- * The tuple of a socket going to CLOSE, from the event's own fields: by then the socket has
- * given its port back (inet_num is 0), not the event's copy.
- */
-static __always_inline void owner_tuple_closing(struct owner_state_args *ctx, struct sock *sk,
-						struct owner_tuple *t)
+SEC("raw_tp/inet_sock_set_state")
+int tcpdrop_owner_state(struct bpf_raw_tracepoint_args *ctx)
 {
-	__builtin_memset(t, 0, sizeof(*t));
-	t->family = ctx->family;
-	if (t->family == AF_INET) {
-		__builtin_memcpy(t->laddr, ctx->saddr, 4);
-		__builtin_memcpy(t->raddr, ctx->daddr, 4);
-	} else {
-		__builtin_memcpy(t->laddr, ctx->saddr_v6, 16);
-		__builtin_memcpy(t->raddr, ctx->daddr_v6, 16);
-	}
-	t->lport = ctx->sport;
-	t->rport = ctx->dport;
-	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
-SEC("tracepoint/sock/inet_sock_set_state")
-int tcpdrop_owner_state(struct owner_state_args *ctx)
-{
-	struct sock *sk = (struct sock *)ctx->skaddr;
-	int ns = ctx->newstate, os = ctx->oldstate;
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int os = (int)ctx->args[1], ns = (int)ctx->args[2];
+	struct sock___own *s = (void *)sk;
 	__u64 key = (__u64)sk;
 	struct owner_val *v;
 	struct owner_tuple t;
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
 	if (ns == TCP_SYN_SENT_STATE || ns == TCP_LISTEN_STATE) {
-		owner_record(sk);
+		if (sock_is_tcp(sk, (__u8)ns, MODE_PROBED))
+			owner_record(sk);
 		return 0;
 	}
 	if (ns != TCP_CLOSE_STATE)
@@ -379,14 +349,14 @@ int tcpdrop_owner_state(struct owner_state_args *ctx)
 	if (!v)
 		return 0;
 	if (os == TCP_FIN_WAIT1_STATE || os == TCP_FIN_WAIT2_STATE || os == TCP_CLOSING_STATE) {
-		struct sock___own *s = (void *)sk;
-
 		v->uid = BPF_CORE_READ(s, sk_uid.val);
 		v->cgroup_id = owner_sk_cgroup(sk, MODE_PROBED);
 		if (cfg.filter.cgroup_id)
 			v->cgroup_at = owner_sk_cgroup_at(sk, cfg.filter.cgroup_level);
 		v->flags = TCPDROP_O_UID | (v->cgroup_id ? TCPDROP_O_CGROUP_SK : 0);
-		owner_tuple_closing(ctx, sk, &t);
+		owner_tuple_of(sk, &t);
+		t.lport =
+			bpf_ntohs(BPF_CORE_READ((struct inet_sock___own *)(void *)sk, inet_sport));
 		bpf_map_update_elem(&owners_tw, &t, v, BPF_ANY);
 	}
 	bpf_map_delete_elem(&owners, &key);
@@ -489,6 +459,8 @@ static __always_inline int owner_filter_cgroup(struct sock *sk, __u8 state, cons
 
 	if (!cfg.filter.cgroup_id)
 		return 1;
+	if (!cfg.owners)
+		return 0;
 	if (!sk) {
 		if (!owner_in_task(mode))
 			return 0;
@@ -559,6 +531,8 @@ static __always_inline void owner_fill(struct tcpdrop_event *e, struct sock *sk,
 	e->sock_ino = 0;
 	e->sk_uid = 0;
 	e->owner_flags = 0;
+	if (!cfg.owners)
+		return;
 	if (!sk) {
 		if (owner_in_task(mode)) {
 			e->cgroup_id_raw = bpf_get_current_cgroup_id();

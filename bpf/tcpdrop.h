@@ -221,7 +221,8 @@ struct tcpdrop_config {
 	__u8 percpu_rings; /* one ring per CPU in `rings`, else the shared `events` */
 	__u8 kc_tables; /* kcount tables in use (their keys in kc_keys) */
 	__u8 kc_only; /* count into the tables only: no ring-buffer record, no stack */
-	__u8 _pad[2];
+	__u8 owners; /* fill the owner fields (bpf/owner.h); 0: TCPDROP_OWNERS=off */
+	__u8 _pad[1];
 	__u32 kc_keys[TCPDROP_KC_MAX_TABLES]; /* each table's TCPDROP_KC_* bits */
 	__u64 pair_loc; /* tcp_validate_incoming's address: where the entry/exit pair's drops are */
 };

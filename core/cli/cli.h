@@ -73,11 +73,14 @@ void opts_free(struct options *opts);
  *  TCPDROP_RING=shared  one shared ring buffer even where per-CPU ones work, so that tests
  *                     cover the fallback on any kernel
  *  TCPDROP_TIMING     "[timing]" lines on stderr: where start-up goes (util.h)
+ *  TCPDROP_OWNERS     "off": the probe neither tracks nor reports sockets' owners, uid and
+ *                     cgroup (what attribution costs, for make bench; --cgroup then matches none)
  */
 struct env_knobs {
 	unsigned int poll_ms; /* default 10 */
 	int ring_shared;
 	int timing;
+	int no_owners; /* TCPDROP_OWNERS=off */
 };
 
 #define TCPDROP_POLL_MS 10 /* the longest an event waits in the ring before we read it */

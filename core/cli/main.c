@@ -195,6 +195,7 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 				       .stack_rate = o->stack_rate,
 				       .ring_kb = o->ring_kb,
 				       .ring_shared = env->ring_shared,
+				       .no_owners = env->no_owners,
 				       .want_pkt = o->write_path != NULL,
 				       .snaplen = o->snaplen,
 				       .metrics = o->metrics.listen ? &o->metrics : NULL,

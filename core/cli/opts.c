@@ -721,6 +721,7 @@ int env_read(struct env_knobs *k, char *err, size_t errlen)
 
 	k->ring_shared = ring && !strcmp(ring, "shared");
 	k->timing = getenv("TCPDROP_TIMING") != NULL;
+	k->no_owners = getenv("TCPDROP_OWNERS") && !strcmp(getenv("TCPDROP_OWNERS"), "off");
 	k->poll_ms = TCPDROP_POLL_MS;
 	if (!s || !*s)
 		return 0;

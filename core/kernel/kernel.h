@@ -73,6 +73,7 @@ struct probe_opts {
 	uint32_t snaplen; /* with want_pkt: payload bytes after the headers */
 	size_t ring_bytes; /* bytes of each CPU's ring (rounded down to a power of two) */
 	int ring_shared; /* one shared ring even where per-CPU ones work (tests cover it so) */
+	int no_owners; /* no owner programs, no owner fields (TCPDROP_OWNERS=off) */
 	struct kcount_spec kc[TCPDROP_KC_MAX_TABLES]; /* the tables to count drops into */
 	unsigned int n_kc;
 	int kc_only; /* with n_kc: no events into the rings (and no stacks), only the tables */

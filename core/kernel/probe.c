@@ -442,7 +442,8 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 				      .stack_rate = po->stack_rate,
 				      .snaplen = po->snaplen,
 				      .want_stack = (__u8) !!po->want_stack,
-				      .want_pkt = (__u8) !!po->want_pkt };
+				      .want_pkt = (__u8) !!po->want_pkt,
+				      .owners = (__u8)!po->no_owners };
 	int n, no = 0, err, first_link = p->nlinks;
 
 	skel = tcpdrop_bpf__open();
@@ -488,7 +489,7 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	memcpy((void *)&skel->rodata->cfg, &cfg, sizeof(cfg));
 	memcpy((void *)&skel->rodata->listen_cfg, &p->listen_cfg, sizeof(p->listen_cfg));
 	n = plan_progs(skel, pl, progs);
-	if (pl->owners)
+	if (pl->owners && !po->no_owners)
 		no = owner_progs(skel, kf, oprogs);
 	for (prog = bpf_object__next_program(skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(skel->obj, prog)) {
@@ -539,9 +540,9 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		link = bpf_program__attach(oprogs[i]);
 		if (link)
 			p->links[p->nlinks++] = link;
-		else
+		else /* a syscall event needs tracefs, which CAP_BPF and CAP_PERFMON do not open */
 			vmsg("owners: cannot attach %s (%s): fewer owners will be known",
-			     bpf_program__section_name(oprogs[i]), explain(-errno));
+			     bpf_program__section_name(oprogs[i]), strerror(errno));
 	}
 	if (pl->listen) {
 		p->listen_skel[pl->listen - 1] = skel;

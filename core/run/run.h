@@ -130,6 +130,7 @@ struct live_source_opts {
 	uint32_t stack_rate; /* --stack-rate */
 	uint32_t ring_kb; /* each CPU's ring */
 	int ring_shared; /* one shared ring even where per-CPU ones work (tests) */
+	int no_owners; /* TCPDROP_OWNERS=off: no attribution (bench) */
 	int want_pkt; /* -w: copy the packets */
 	uint32_t snaplen;
 	const struct metrics_opts *metrics; /* --metrics, or NULL */

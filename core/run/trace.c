@@ -289,7 +289,8 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 				 .snaplen = ls->o.want_pkt ? ls->o.snaplen : 0,
 				 .ring_bytes = (size_t)ls->o.ring_kb << 10,
 				 .ring_shared = ls->o.ring_shared,
-				 .owner_filter = ls->o.container || ls->o.pod };
+				 .owner_filter = ls->o.container || ls->o.pod,
+				 .no_owners = ls->o.no_owners };
 	const struct kcount_spec *kc = run__kcount_tables(r, &po.n_kc, &po.kc_only);
 	char why[256];
 	int ncpus, err;
