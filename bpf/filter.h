@@ -145,11 +145,22 @@ FILTER_INLINE int filter_reason(FILTER_CONST struct tcpdrop_filter *c, __u32 rea
 	return 0;
 }
 
+/*
+ * --cgroup: 1 if the drop's cgroup at the filter's level is the filter's. The probe hands the
+ * id of the drop's cgroup's ancestor at cgroup_level (bpf/owner.h), so a cgroup and everything
+ * below it match; a recording holds each drop's own cgroup only, so a replay matches that
+ * cgroup exactly.
+ */
+FILTER_INLINE int filter_cgroup(FILTER_CONST struct tcpdrop_filter *c, __u64 id_at_level)
+{
+	return !c->cgroup_id || c->cgroup_id == id_at_level;
+}
+
 /* Whether any rule is set: without one, every drop passes. */
 FILTER_INLINE int filter_any(FILTER_CONST struct tcpdrop_filter *c)
 {
 	return c->family || c->netns || c->nsports || c->ndports || c->nports || c->nnets ||
-	       c->nreasons;
+	       c->nreasons || c->cgroup_id;
 }
 
 #ifndef __bpf__
@@ -157,7 +168,7 @@ FILTER_INLINE int filter_any(FILTER_CONST struct tcpdrop_filter *c)
 static inline int filter_event(const struct tcpdrop_filter *c, const struct tcpdrop_event *ev)
 {
 	return filter_reason(c, ev->reason_code, ev->evflags) && filter_netns(c, &ev->netns) &&
-	       filter_flow(c, ev);
+	       filter_flow(c, ev) && filter_cgroup(c, ev->cgroup_id_raw);
 }
 #endif
 

@@ -41,6 +41,16 @@ struct kernfs_node___own {
 
 struct cgroup___own {
 	struct kernfs_node___own *kn;
+	int level; /* the root is 0 */
+	struct cgroup___own *ancestors[0]; /* 6.0+: each level's cgroup, ancestors[level] itself */
+};
+
+struct cgroup___old {
+	__u64 ancestor_ids[0]; /* before 6.0: each level's id */
+};
+
+struct css_set___own {
+	struct cgroup___own *dfl_cgrp; /* the task's cgroup v2 cgroup */
 };
 
 /* 5.15+: a plain pointer to the cgroup2 cgroup. */
@@ -84,6 +94,10 @@ struct sock___own {
 	unsigned long sk_flags;
 };
 
+struct inet_sock___own {
+	__be16 inet_sport; /* the local port, kept after inet_num is given back */
+};
+
 struct sock___old {
 	struct sock_cgroup_data___old sk_cgrp_data;
 };
@@ -103,6 +117,7 @@ struct task_struct___own {
 	__u64 start_boottime; /* 5.5+ */
 	void *mm; /* NULL for kernel threads */
 	struct files_struct___own *files;
+	struct css_set___own *cgroups;
 };
 
 enum sock_flags___own {
@@ -120,6 +135,7 @@ struct owner_val {
 	__u32 uid; /* for the TIME_WAIT map: sk_uid */
 	__u8 flags; /* TCPDROP_O_UID, TCPDROP_O_CGROUP_SK for the TIME_WAIT map */
 	__u8 _pad[3];
+	__u64 cgroup_at; /* for the TIME_WAIT map, with --cgroup: the id at the filter's level */
 	char comm[16];
 };
 
@@ -214,6 +230,50 @@ static __always_inline __u64 owner_sk_cgroup(struct sock *sk, const int mode)
 	return 0;
 }
 
+/*
+ * --cgroup: the id of cg's ancestor at level (cg's own when it is at that level), 0 when cg
+ * is above it: the filter matches a cgroup and everything below it (bpf/filter.h).
+ */
+static __always_inline __u64 owner_cgrp_at(struct cgroup___own *cg, __u32 level)
+{
+	struct cgroup___old *old = (void *)cg;
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup___own *a = NULL;
+
+		bpf_probe_read_kernel(&a, sizeof(a),
+				      (char *)cg + bpf_core_field_offset(cg->ancestors) +
+					      (__u64)level * sizeof(a));
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	if (bpf_core_field_exists(old->ancestor_ids))
+		bpf_probe_read_kernel(&id, sizeof(id),
+				      (char *)cg + bpf_core_field_offset(old->ancestor_ids) +
+					      (__u64)level * sizeof(id));
+	return id;
+}
+
+/* The same for a full socket's cgroup: a socket of the v2 root's (old kernels' net_cls data). */
+static __always_inline __u64 owner_sk_cgroup_at(struct sock *sk, __u32 level)
+{
+	struct sock___own *s = (void *)sk;
+
+	if (bpf_core_field_exists(s->sk_cgrp_data.cgroup))
+		return owner_cgrp_at(BPF_CORE_READ(s, sk_cgrp_data.cgroup), level);
+	if (!level)
+		return owner_sk_cgroup(sk, MODE_PROBED);
+	if (bpf_core_field_exists(((struct sock___old *)sk)->sk_cgrp_data.val)) {
+		__u64 v = BPF_CORE_READ((struct sock___old *)sk, sk_cgrp_data.val);
+
+		if (v && !(v & 3))
+			return owner_cgrp_at((struct cgroup___own *)v, level);
+	}
+	return 0;
+}
+
 /* A full socket's inode (0: none, as once it is orphaned). */
 static __always_inline __u32 owner_sk_ino(struct sock *sk, const int mode)
 {
@@ -262,59 +322,25 @@ static __always_inline void owner_record(struct sock *sk)
 }
 
 /*
- * sock:inet_sock_set_state. To SYN_SENT and LISTEN: in connect() and listen(), the owner is
- * current. To CLOSE: the socket is done; from FIN_WAIT1/2 or CLOSING a TIME_WAIT socket may
- * follow, which takes the owner (and the socket's uid and cgroup, which it does not keep).
+ * sock:inet_sock_set_state, as a raw tracepoint (no tracefs needed: it attaches with CAP_BPF and
+ * CAP_PERFMON alone). To SYN_SENT and LISTEN: in connect() and listen(), the owner is current.
+ * To CLOSE: the socket is done; from FIN_WAIT1/2 or CLOSING a TIME_WAIT socket may follow,
+ * which takes the owner (and the socket's uid and cgroup, which it does not keep). By then the
+ * socket has given its port back (inet_num is 0): the local port is read from inet_sport.
  */
-struct owner_state_args {
-	__u64 _common;
-	const void *skaddr;
-	int oldstate;
-	int newstate;
-	__u16 sport;
-	__u16 dport;
-	__u16 family;
-	__u16 protocol;
-	__u8 saddr[4];
-	__u8 daddr[4];
-	__u8 saddr_v6[16];
-	__u8 daddr_v6[16];
-};
-
-/*
- * The tuple of a socket going to CLOSE, from the event's own fields: by then the socket has
- * given its port back (inet_num is 0), not the event's copy.
- */
-static __always_inline void owner_tuple_closing(struct owner_state_args *ctx, struct sock *sk,
-						struct owner_tuple *t)
+SEC("raw_tp/inet_sock_set_state")
+int tcpdrop_owner_state(struct bpf_raw_tracepoint_args *ctx)
 {
-	__builtin_memset(t, 0, sizeof(*t));
-	t->family = ctx->family;
-	if (t->family == AF_INET) {
-		__builtin_memcpy(t->laddr, ctx->saddr, 4);
-		__builtin_memcpy(t->raddr, ctx->daddr, 4);
-	} else {
-		__builtin_memcpy(t->laddr, ctx->saddr_v6, 16);
-		__builtin_memcpy(t->raddr, ctx->daddr_v6, 16);
-	}
-	t->lport = ctx->sport;
-	t->rport = ctx->dport;
-	t->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
-SEC("tracepoint/sock/inet_sock_set_state")
-int tcpdrop_owner_state(struct owner_state_args *ctx)
-{
-	struct sock *sk = (struct sock *)ctx->skaddr;
-	int ns = ctx->newstate, os = ctx->oldstate;
+	struct sock *sk = (struct sock *)ctx->args[0];
+	int os = (int)ctx->args[1], ns = (int)ctx->args[2];
+	struct sock___own *s = (void *)sk;
 	__u64 key = (__u64)sk;
 	struct owner_val *v;
 	struct owner_tuple t;
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
 	if (ns == TCP_SYN_SENT_STATE || ns == TCP_LISTEN_STATE) {
-		owner_record(sk);
+		if (sock_is_tcp(sk, (__u8)ns, MODE_PROBED))
+			owner_record(sk);
 		return 0;
 	}
 	if (ns != TCP_CLOSE_STATE)
@@ -323,12 +349,14 @@ int tcpdrop_owner_state(struct owner_state_args *ctx)
 	if (!v)
 		return 0;
 	if (os == TCP_FIN_WAIT1_STATE || os == TCP_FIN_WAIT2_STATE || os == TCP_CLOSING_STATE) {
-		struct sock___own *s = (void *)sk;
-
 		v->uid = BPF_CORE_READ(s, sk_uid.val);
 		v->cgroup_id = owner_sk_cgroup(sk, MODE_PROBED);
+		if (cfg.filter.cgroup_id)
+			v->cgroup_at = owner_sk_cgroup_at(sk, cfg.filter.cgroup_level);
 		v->flags = TCPDROP_O_UID | (v->cgroup_id ? TCPDROP_O_CGROUP_SK : 0);
-		owner_tuple_closing(ctx, sk, &t);
+		owner_tuple_of(sk, &t);
+		t.lport =
+			bpf_ntohs(BPF_CORE_READ((struct inet_sock___own *)(void *)sk, inet_sport));
 		bpf_map_update_elem(&owners_tw, &t, v, BPF_ANY);
 	}
 	bpf_map_delete_elem(&owners, &key);
@@ -417,6 +445,37 @@ int BPF_PROG(tcpdrop_owner_recv, struct sock *sk)
 	return owner_used(sk);
 }
 
+/*
+ * --cgroup, in inspect(): 1 if the drop's cgroup is the filter's or below it. The cgroup is the
+ * one owner_fill() reports: the socket's (a TIME_WAIT socket's as it closed, a request
+ * socket's listener's), else in process context the current task's; unknown never passes.
+ */
+static __always_inline int owner_filter_cgroup(struct sock *sk, __u8 state, const int mode)
+{
+	__u32 level = cfg.filter.cgroup_level;
+	struct task_struct___own *t;
+	struct owner_tuple tu;
+	struct owner_val *v;
+
+	if (!cfg.filter.cgroup_id)
+		return 1;
+	if (!sk) {
+		if (!owner_in_task(mode))
+			return 0;
+		t = (void *)bpf_get_current_task();
+		return filter_cgroup(&cfg.filter,
+				     owner_cgrp_at(BPF_CORE_READ(t, cgroups, dfl_cgrp), level));
+	}
+	if (state == TCP_TIME_WAIT_STATE) {
+		owner_tuple_of(sk, &tu);
+		v = bpf_map_lookup_elem(&owners_tw, &tu);
+		return v && filter_cgroup(&cfg.filter, v->cgroup_at);
+	}
+	if (state == TCP_NEW_SYN_RECV_STATE)
+		sk = BPF_CORE_READ((struct sock___own *)sk, __sk_common.skc_listener);
+	return sk && filter_cgroup(&cfg.filter, owner_sk_cgroup_at(sk, level));
+}
+
 /* The recorded owner into the event: v's, with its own flags. */
 static __always_inline void owner_copy(struct tcpdrop_event *e, const struct owner_val *v)
 {
@@ -468,14 +527,19 @@ static __always_inline void owner_fill(struct tcpdrop_event *e, struct sock *sk,
 	}
 	if (state == TCP_NEW_SYN_RECV_STATE) {
 		/* A connection being set up: its listener's owner will accept it. */
-		struct sock *l = KREAD(mode, s, __sk_common.skc_listener);
+		/* In a union that BTF types by its first member, a scalar: read, not walked. */
+		struct sock *l = BPF_CORE_READ(s, __sk_common.skc_listener);
 
+		if (!l)
+			return;
+		e->sk_uid = BPF_CORE_READ((struct sock___own *)(void *)l, sk_uid.val);
+		e->cgroup_id_raw = owner_sk_cgroup(l, MODE_PROBED);
+		e->owner_flags = TCPDROP_O_UID | TCPDROP_O_LISTENER |
+				 (e->cgroup_id_raw ? TCPDROP_O_CGROUP_SK : 0);
 		key = (__u64)l;
-		v = l ? bpf_map_lookup_elem(&owners, &key) : NULL;
-		if (v) {
+		v = bpf_map_lookup_elem(&owners, &key);
+		if (v)
 			owner_copy(e, v);
-			e->owner_flags |= TCPDROP_O_LISTENER;
-		}
 		return;
 	}
 	e->sk_uid = KREAD(mode, s, sk_uid.val);

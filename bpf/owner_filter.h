@@ -39,11 +39,11 @@ static __always_inline int owner_has(__u32 kind, __u64 id)
 }
 
 /*
- * The cgroup owner_fill() records for the drop (0: none): a full socket's, a TIME_WAIT one's as
- * it closed, the current task's for a drop without a socket in process context. A connection not
- * accepted yet has none of its own: its namespace decides.
+ * The drop's cgroup as --cgroup's owner_filter_cgroup() takes it (bpf/owner.h), 0 when none: a
+ * full socket's, a TIME_WAIT one's as it closed, a connection not accepted yet its listener's,
+ * the current task's for a drop without a socket in process context.
  */
-static __always_inline __u64 owner_filter_cgroup(struct sock *sk, __u8 state, const int mode)
+static __always_inline __u64 owner_ids_cgroup(struct sock *sk, __u8 state, const int mode)
 {
 	struct owner_val *v;
 	struct owner_tuple t;
@@ -56,8 +56,8 @@ static __always_inline __u64 owner_filter_cgroup(struct sock *sk, __u8 state, co
 		return v ? v->cgroup_id : 0;
 	}
 	if (state == TCP_NEW_SYN_RECV_STATE)
-		return 0;
-	return owner_sk_cgroup(sk, mode);
+		sk = BPF_CORE_READ((struct sock___own *)sk, __sk_common.skc_listener);
+	return sk ? owner_sk_cgroup(sk, mode) : 0;
 }
 
 /*
@@ -72,7 +72,7 @@ static __always_inline int filter_owner(__u32 netns, struct sock *sk, __u8 state
 		return 1;
 	if (owner_has(TCPDROP_OWNER_NETNS, netns))
 		return 1;
-	cg = owner_filter_cgroup(sk, state, mode);
+	cg = owner_ids_cgroup(sk, state, mode);
 	return cg && owner_has(TCPDROP_OWNER_CGROUP, cg);
 }
 #endif

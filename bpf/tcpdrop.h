@@ -173,6 +173,8 @@ struct tcpdrop_net {
  * one kind of filter the values are alternatives; different kinds must all match.
  */
 struct tcpdrop_filter {
+	__u64 cgroup_id; /* --cgroup: 0 any; else this cgroup v2 id or one below it (in the probe)
+			  */
 	struct tcpdrop_net nets[TCPDROP_MAX_NETS];
 	__u32 reasons[TCPDROP_MAX_REASONS];
 	__u32 netns; /* 0: any */
@@ -186,6 +188,8 @@ struct tcpdrop_filter {
 	__u8 nreasons;
 	__u8 family; /* 0: both, 4 or 6 */
 	__u8 _pad[2];
+	__u32 cgroup_level; /* cgroup_id's depth in the hierarchy (the root is 0) */
+	__u32 _pad2;
 };
 
 /*

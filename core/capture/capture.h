@@ -46,6 +46,9 @@ struct run_stats;
  *   3   EPB    the socket state's name
  *   4   EPB    the dropping location, "symbol+0xoff" (absent: unknown)
  *   5   EPB    the stack, one "symbol+0xoff" per line, from the dropping function on
+ *   6   EPB    who was hurt, PCAPNG_OWNER_LEN bytes: u32 owner_pid; u64 cgroup_id, owner's
+ *              start (ns since boot); u32 sock_ino, sk_uid; 16 bytes owner's comm; u8
+ *              owner_flags (TCPDROP_O_*). Absent: none known (all zero)
  *  16   SHB    the recording kernel's reasons, "CODE NAME\n" lines (repeated if > 60 KB)
  *  17   SHB    its TCP states, "CODE NAME\n" lines
  *  20   ISB    the run's counters: u64 seen, lost, filtered_kernel, stacks_skipped,
@@ -63,12 +66,14 @@ enum pcapng_tag {
 	PCAPNG_TAG_STATE = 3,
 	PCAPNG_TAG_LOCATION = 4,
 	PCAPNG_TAG_STACK = 5,
+	PCAPNG_TAG_OWNER = 6,
 	PCAPNG_TAG_REASONS = 16,
 	PCAPNG_TAG_STATES = 17,
 	PCAPNG_TAG_STATS = 20,
 };
 
 #define PCAPNG_EVENT_LEN 100 /* bytes of PCAPNG_TAG_EVENT data in version 1 */
+#define PCAPNG_OWNER_LEN 45 /* bytes of PCAPNG_TAG_OWNER: the event's owner_pid to owner_flags */
 
 #define PCAPNG_LINKTYPE_RAW 101
 #define PCAPNG_MAX_BLOCK (16u << 20) /* larger blocks are refused as corrupt */

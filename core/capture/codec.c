@@ -117,6 +117,36 @@ static uint8_t *wfields(uint8_t *f, const struct tcpdrop_event *ev, uint16_t nst
 	return f + PCAPNG_EVENT_LEN;
 }
 
+/*
+ * The owner's fields lie together in the event, from owner_pid to owner_flags: written as they
+ * lie, in the writer's byte order, like the record.
+ */
+#define OWNER_START offsetof(struct tcpdrop_event, owner_pid)
+_Static_assert(offsetof(struct tcpdrop_event, owner_flags) + 1 - OWNER_START == PCAPNG_OWNER_LEN,
+	       "the owner's option is the event's owner_pid to owner_flags");
+
+/* Whether the event knows anything of who was hurt: else the option is left out. */
+static int has_owner(const struct tcpdrop_event *ev)
+{
+	return ev->owner_flags || ev->cgroup_id_raw || ev->sock_ino;
+}
+
+static void read_owner(struct tcpdrop_event *ev, const uint8_t *v, const int s)
+{
+	if (!v) {
+		memset((uint8_t *)ev + OWNER_START, 0, PCAPNG_OWNER_LEN);
+		return;
+	}
+	memcpy((uint8_t *)ev + OWNER_START, v, PCAPNG_OWNER_LEN);
+	if (s) {
+		ev->owner_pid = __builtin_bswap32(ev->owner_pid);
+		ev->cgroup_id_raw = __builtin_bswap64(ev->cgroup_id_raw);
+		ev->owner_start_ns = __builtin_bswap64(ev->owner_start_ns);
+		ev->sock_ino = __builtin_bswap32(ev->sock_ino);
+		ev->sk_uid = __builtin_bswap32(ev->sk_uid);
+	}
+}
+
 #define COMMENT_MAX(rlen, slen) ((rlen) + (slen) + 64)
 
 /* "REASON (CODE) state STATE pid PID comm COMM": at most COMMENT_MAX(rlen, slen) bytes. */
@@ -236,7 +266,8 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	base = buf_room(b, 28 + PKT_COPY(caplen) + (4 + COMMENT_MAX(rlen, stlen) + 3) +
 				   (4 + STACK_COMMENT_MAX + 3) + (10 + PCAPNG_EVENT_LEN + 3) +
 				   (10 + rnlen + 3) + (10 + snlen + 3) +
-				   (10 + KSYMS_FRAME_MAX + 3) + (10 + slen + 3) + 8 +
+				   (10 + KSYMS_FRAME_MAX + 3) + (10 + slen + 3) +
+				   (10 + PCAPNG_OWNER_LEN + 3) + 8 +
 				   8 /* pad4()'s zeros past the end */);
 	o = put32(base, BT_EPB);
 	o += 4; /* the length, known at the end */
@@ -283,6 +314,9 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	}
 	if (nstack)
 		o = custom_put(o, PCAPNG_TAG_STACK, stack, slen);
+	if (has_owner(ev))
+		o = custom_put(o, PCAPNG_TAG_OWNER, (const uint8_t *)ev + OWNER_START,
+			       PCAPNG_OWNER_LEN);
 	o = put32(o, OPT_END); /* opt_endofopt: code and length 0 */
 	len = (uint32_t)(o + 4 - base);
 	put32(o, len);
@@ -367,7 +401,7 @@ static inline __attribute__((always_inline)) int same_name(const struct last_nam
 
 /* What a packet block's options hold for us. */
 struct our_opts {
-	const uint8_t *fields, *reason, *state, *loc, *stack;
+	const uint8_t *fields, *reason, *state, *loc, *stack, *owner;
 	size_t reason_len, state_len, loc_len, stack_len;
 };
 
@@ -381,7 +415,7 @@ enum { OPTS_OK, OPTS_MALFORMED = -1, OPTS_SHORT = -2 };
 static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, const uint8_t *end,
 							   const int s, struct our_opts *out)
 {
-	out->fields = out->reason = out->state = out->loc = out->stack = NULL;
+	out->fields = out->reason = out->state = out->loc = out->stack = out->owner = NULL;
 	out->reason_len = out->state_len = out->loc_len = out->stack_len = 0;
 	for (;;) {
 		size_t left = (size_t)(end - p), padded;
@@ -421,6 +455,8 @@ static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, con
 		} else if (tag == PCAPNG_TAG_STACK) {
 			out->stack = v;
 			out->stack_len = len;
+		} else if (tag == PCAPNG_TAG_OWNER && len >= PCAPNG_OWNER_LEN) {
+			out->owner = v;
 		}
 	}
 }
@@ -445,6 +481,7 @@ from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_ev
 	ev->loc_addr = 0;
 	ev->nstack = 0;
 	memset(ev->_pad, 0, sizeof(ev->_pad));
+	read_owner(ev, o->owner, s);
 	if (ev->family != 4 && ev->family != 6)
 		return decoder__corrupt(r, file,
 					"tcpdrop's record has an address family other than 4 or 6");

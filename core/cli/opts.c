@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char usage_text[] =
 	"Usage: tcpdrop [OPTIONS] [PCAP-FILTER] [-- SCRIPT-ARGS...]\n"
@@ -39,6 +40,9 @@ const char usage_text[] =
 	"  -6, --ipv6              IPv6 only\n"
 	"      --netns-id ID       drops in the network namespace with this inode number\n"
 	"      --pid-netns PID     drops in the network namespace of process PID\n"
+	"      --cgroup PATH       drops of sockets (or, without one, of tasks) in this cgroup v2\n"
+	"                          or below it: its directory, or its path as /proc/PID/cgroup\n"
+	"                          shows it (a replay matches the recorded cgroup exactly)\n"
 	"      --container NAME    drops of a running container (NAME: its name or id): its\n"
 	"                          sockets' cgroups and its network namespace, found again\n"
 	"                          as it restarts\n"
@@ -110,6 +114,7 @@ const char usage_text[] =
 enum {
 	OPT_NETNS_ID = 256,
 	OPT_PID_NETNS,
+	OPT_CGROUP,
 	OPT_PROBE,
 	OPT_NO_STACK,
 	OPT_STACK_RATE,
@@ -150,6 +155,7 @@ static const struct option long_opts[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "netns-id", required_argument, NULL, OPT_NETNS_ID },
 	{ "pid-netns", required_argument, NULL, OPT_PID_NETNS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "pod", required_argument, NULL, OPT_POD },
 	{ "probe", required_argument, NULL, OPT_PROBE },
@@ -198,6 +204,77 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	n = vis__text(safe, sizeof(safe), raw, strlen(raw), 0);
 	snprintf(err, errlen, "%s", n < 0 ? "a bad option" : safe);
 	return -EINVAL;
+}
+
+/*
+ * The cgroup2 mount from mountinfo: its mount point and its root within the hierarchy ("/",
+ * deeper inside a cgroup namespace). Pure v2 mounts it at /sys/fs/cgroup, the hybrid layout at
+ * /sys/fs/cgroup/unified. 0, or -ENOENT when there is none.
+ */
+static int cgroup2_mount(char *dir, size_t dlen, char *root, size_t rlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		char r[1024], m[1024], *sep = strstr(line, " - ");
+
+		if (!sep || strncmp(sep, " - cgroup2 ", 11) ||
+		    sscanf(line, "%*s %*s %*s %1023s %1023s", r, m) != 2)
+			continue;
+		snprintf(dir, dlen, "%s", m);
+		snprintf(root, rlen, "%s", r);
+		err = 0;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Path components of p ("/a/b" and "a/b/" are 2). */
+static unsigned int path_depth(const char *p)
+{
+	unsigned int n = 0;
+
+	for (; *p; p++)
+		if (*p != '/' && (p[1] == '/' || !p[1]))
+			n++;
+	return n;
+}
+
+/*
+ * --cgroup PATH into the filter: the cgroup v2 id (its directory's inode, as the kernel's
+ * cgroup ids are) and its depth, which the probe needs to match the cgroups below it. PATH is a
+ * directory of the cgroup2 mount, or a path from the hierarchy's root (/proc/PID/cgroup's).
+ */
+static int cgroup_resolve(const char *path, struct tcpdrop_filter *f, char *err, size_t errlen)
+{
+	char dir[1024], root[1024], full[PATH_MAX], *real;
+	const char *rel;
+	struct stat st;
+	size_t dl;
+
+	if (cgroup2_mount(dir, sizeof(dir), root, sizeof(root)))
+		return fail(err, errlen, "--cgroup: no cgroup2 file system is mounted");
+	dl = strlen(dir);
+	real = realpath(path, NULL);
+	if (!real || strncmp(real, dir, dl) || (real[dl] && real[dl] != '/')) {
+		free(real);
+		snprintf(full, sizeof(full), "%s/%s", dir, path);
+		real = realpath(full, NULL);
+	}
+	if (!real || strncmp(real, dir, dl) || (real[dl] && real[dl] != '/') || stat(real, &st) ||
+	    !S_ISDIR(st.st_mode)) {
+		free(real);
+		return fail(err, errlen, "--cgroup: '%s' is not a cgroup under %s", path, dir);
+	}
+	rel = real + dl;
+	f->cgroup_id = st.st_ino;
+	f->cgroup_level = path_depth(strcmp(root, "/") ? root : "") + path_depth(rel);
+	free(real);
+	return 0;
 }
 
 static int parse_seconds(const char *s, double *out)
@@ -412,6 +489,9 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 				return fail(err, errlen,
 					    "--netns-id: '%s' is not a namespace inode", optarg);
 			o->netns_id = (uint32_t)v;
+			break;
+		case OPT_CGROUP:
+			ret = cgroup_resolve(optarg, &o->filter, err, errlen);
 			break;
 		case OPT_PID_NETNS:
 			if (parse_u64(optarg, INT_MAX, &v) || !v)

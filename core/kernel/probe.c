@@ -436,9 +436,9 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 		link = bpf_program__attach(oprogs[i]);
 		if (link)
 			p->links[p->nlinks++] = link;
-		else
+		else /* a syscall event needs tracefs, which CAP_BPF and CAP_PERFMON do not open */
 			vmsg("owners: cannot attach %s (%s): fewer owners will be known",
-			     bpf_program__section_name(oprogs[i]), explain(-errno));
+			     bpf_program__section_name(oprogs[i]), strerror(errno));
 	}
 	if (base)
 		p->pair_skel = skel;
