@@ -517,7 +517,7 @@ static __always_inline int inspect(struct sk_buff *skb, struct sock *sk, struct 
 		d->netns = KREAD(mode, sk, __sk_common.skc_net.net, ns.inum);
 	}
 	if (!filter_netns(&cfg.filter, &d->netns) || !filter_flow(&cfg.filter, &d->f) ||
-	    !filter_owner(d->netns, sk, d->state, mode) || !owner_filter_cgroup(sk, d->state, mode))
+	    !owner_filter_cgroup(sk, d->state, mode) || !filter_owner(d->netns, sk, d->state, mode))
 		return -1;
 	if (!d->ifindex)
 		d->ifindex = KREAD(mode, skb, skb_iif);
