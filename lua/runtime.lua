@@ -664,7 +664,8 @@ function rt.kcount_plan(no_kernel, events, free)
 			feeder(e)
 		end
 	end
-	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil, say
+	-- -c N stops after N drops: they must come as events, even to a script that only counts.
+	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil or rt.limit ~= nil, say
 end
 
 rt.kcount_feed = kcount.feed

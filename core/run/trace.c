@@ -11,14 +11,6 @@
 
 #define BATCH 1024
 
-/*
- * The kernel's count tables come with core/kernel's probe__kcount_* (issue 14): until a probe
- * that has them is linked in, the weak references are NULL and the live source counts nothing
- * in the kernel (every aggregation counts the events, as before).
- */
-#pragma weak probe__kcount_collect
-#pragma weak probe__kcount_take
-
 struct live_source {
 	struct run_source s; /* first: the run hands it back */
 	struct live_source_opts o;
@@ -235,11 +227,10 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .housekeeping = housekeeping,
 				     .stats = stats,
 				     .report = report,
-				     .free = source_free };
-	if (probe__kcount_collect && probe__kcount_take) {
-		ls->s.kcount_collect = kcount_collect;
-		ls->s.kcount_take = kcount_take;
-	}
+				     .free = source_free,
+				     .kcount_collect = kcount_collect,
+				     .kcount_take = kcount_take };
+
 	*out = &ls->s;
 	return 0;
 }
