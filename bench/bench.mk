@@ -21,6 +21,6 @@ $(OUT)/bench/refprobe: bench/refprobe.c
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@ $(shell $(PKG_CONFIG) --libs libbpf)
 
 .PHONY: bench
-bench: tcpdrop $(BENCH_BIN) $(REF_BIN) $(OUT)/tests/pcapfilter_check
+bench: tcpdrop $(BENCH_BIN) $(REF_BIN) $(OUT)/tests/pcapfilter_check $(OUT)/tests/kcount_check
 	$(Q)sh bench/deps.sh
 	$(Q)sh bench/run.sh

@@ -16,6 +16,7 @@ GEN=build/bench/dropgen
 REF=build/bench/refprobe
 REF_OBJ=build/bench/refprobe.bpf.o
 PFC=build/tests/pcapfilter_check
+KCC=build/tests/kcount_check
 STATS=bench/stats.lua
 DUR=${BENCH_SECONDS:-3}
 MAXN=${BENCH_COUNT:-50000000}
@@ -35,7 +36,7 @@ die() {
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF, perf)"
-for f in "$TD" "$GEN" "$PFC" "$REF"; do
+for f in "$TD" "$GEN" "$PFC" "$REF" "$KCC"; do
 	[ -x "$f" ] || die "$f is missing (make bench builds it)"
 done
 command -v ip >/dev/null || die "ip (iproute2) is missing"
@@ -64,7 +65,9 @@ trap 'exit 1' INT TERM
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpdrop-bench.XXXXXX") || die "no temporary directory"
 # Copies: the tree may be rebuilt while the bench runs (the Lua runtime is inside the binary).
 cp "$TD" "$tmp/tcpdrop" && cp "$GEN" "$tmp/dropgen" && cp "$REF" "$tmp/refprobe" &&
-	cp "$REF_OBJ" "$tmp/refprobe.bpf.o" || die "cannot copy the binaries to $tmp"
+	cp "$REF_OBJ" "$tmp/refprobe.bpf.o" && cp "$KCC" "$tmp/kcount_check" ||
+	die "cannot copy the binaries to $tmp"
+KCC=$tmp/kcount_check
 TD=$tmp/tcpdrop
 GEN=$tmp/dropgen
 REF=$tmp/refprobe
@@ -203,6 +206,27 @@ tcpdrop_row() {
 	rss_mib >>"$tmp/rss"
 }
 
+# The counting probe alone (the probe's kcount tables, counting only: no ring record, no stack,
+# no wake-up), loaded by build/tests/kcount_check with one reason+dport table and collected
+# every 100 ms: what `tcpdrop -e 'count(e.reason, e.dport)'` runs when counted in the kernel.
+# Only the drops in RX (the in-kernel netns filter): the machine may be dropping elsewhere too.
+KC_LABEL="counting probe: kcount reason+dport, kc_only"
+kcount_row() {
+	start "$KCC" -o -i 100 -n "$(stat -L -c %i "/var/run/netns/$RX")" -t reason,dport -- \
+		sleep $((DUR + 60))
+	if ! ready '^kcount_check: attached' "$tmp/err"; then
+		stop
+		rec "$KC_LABEL" "$1" - - - - - "failed: $(head -1 "$tmp/err")"
+		return
+	fi
+	gen "$1"
+	stop
+	seen=$(sed -n 's/^stats .* counted=\([0-9]*\).*/\1/p' "$tmp/out")
+	lost=$(sed -n 's/^stats .* lost=\([0-9]*\).*/\1/p' "$tmp/out")
+	rec "$KC_LABEL" "$1" "$(gen_field rate)" "${seen:--}" "${lost:--}" "$(cpu_pct)" \
+		"$(rss_mib)" "of $(gen_field sent) sent; every TCP drop counted, no event"
+}
+
 # The machine is shared and its rate drifts: a no-tracer run between every two rows, and each
 # row compared with the mean of the runs just before and just after it.
 baseline() {
@@ -246,6 +270,9 @@ if part rates; then
 		baseline "$n"
 		measure perf_row "$n"
 		measure bpftrace_row "$n"
+		measure kcount_row "$n"
+		measure tcpdrop_row "$n" "tcpdrop -e 'count(e.reason, e.dport)'" \
+			-e 'count(e.reason, e.dport)'
 		measure tcpdrop_row "$n" "tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
 		measure tcpdrop_row "$n" "tcpdrop --no-stack >/dev/null" --no-stack
 		measure tcpdrop_row "$n" "tcpdrop >/dev/null (stacks, storm guard)"
@@ -317,6 +344,11 @@ if part bpf; then
 	old_bpf_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
 	if [ -n "$old_bpf_stats" ] && sysctl -q -w kernel.bpf_stats_enabled=1; then
 		bpf_ref_row
+		bpf_ns "BPF: $KC_LABEL" '^kcount_check: attached' \
+			"$KCC" -o -i 100 -t reason,dport -- sleep $((DUR + 60)) &&
+			row "BPF: $KC_LABEL" 1 "$ns ns" "$(ratio "$ns" "$ref_ns")" "$cnt" - - - \
+				"BPF ns/event over $cnt runs; ratio to the reference (target <= 0.90)"
+		bpf_ns_row "BPF: tcpdrop -e 'count(e.reason, e.dport)'" -e 'count(e.reason, e.dport)'
 		bpf_ns_row "BPF: tcpdrop --no-stack -e 'count()'" --no-stack -e 'count()'
 		bpf_ns_row "BPF: tcpdrop (stacks, storm guard)" -e 'count()'
 		bpf_ns_row "BPF: tcpdrop --stack-rate 0 (every stack)" --stack-rate 0 -e 'count()'

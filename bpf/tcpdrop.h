@@ -111,7 +111,12 @@ TCPDROP_EVENT_FIELDS(TCPDROP_BYTES_F, TCPDROP_BYTES_A)
 #define TCPDROP_KC_NETNS 0x0100
 #define TCPDROP_KC_IFINDEX 0x0200
 #define TCPDROP_KC_CPU 0x0400
-#define TCPDROP_KC_CGROUP 0x0800 /* cgroup_id: the socket's cgroup v2 id (attribution) */
+/*
+ * cgroup_id: the cgroup v2 id of the drop's full TCP socket (its creator's cgroup, as pods and
+ * services are), 0 without one (no socket, a TIME_WAIT or request mini socket, the
+ * tcp_validate_incoming pair's drops); not the current task's, which in softirq is any task.
+ */
+#define TCPDROP_KC_CGROUP 0x0800
 #define TCPDROP_KC_ALL 0x0fff
 
 #define TCPDROP_KC_MAX_TABLES 4
