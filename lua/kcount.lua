@@ -177,7 +177,18 @@ local function describe(t, fields)
 		t[2])
 end
 
---[[ ctx: exec (the -e code), exec_fn, script (a script is loaded), filter (-f), count (-c) ]]
+-- The -e code calls the helpers by their global names: a script may have made them its own.
+local function own_helpers()
+	for _, name in ipairs({ "count", "sum", "top" }) do
+		if rawget(_G, name) ~= helpers[name] then
+			return fmt("%s is the script's own", name)
+		end
+	end
+	return nil
+end
+
+--[[ ctx: exec (the -e code), exec_fn, script_filter (the script has filter()), filter (-f),
+     count (-c) ]]
 -- Returns the tables, whether the one-liner is counted in the kernel, and what -v says.
 -- free: the kernel's tables no other client (the metrics endpoint) took.
 function M.plan(ctx, no_kernel, events, free)
@@ -200,7 +211,8 @@ function M.plan(ctx, no_kernel, events, free)
 		why_not = why
 		if calls then
 			why_not = no_kernel
-				or (ctx.script and "a script runs beside it (-s)")
+				or (ctx.script_filter and "the script's filter() needs the events")
+				or own_helpers()
 				or (ctx.filter and "-f needs the events")
 				or (ctx.count and "-c needs the events")
 				or events

@@ -618,9 +618,9 @@ function rt.setup(opts)
 		end
 		warn_misspelt_hooks(opts.script_chunk, before)
 	end
+	local script_filter = hooks.filter
 	if filter then
 		local f = filter()
-		local script_filter = hooks.filter
 		if script_filter then
 			hooks.filter = function(e)
 				return script_filter(e) ~= false and f(e)
@@ -643,8 +643,9 @@ function rt.setup(opts)
 		default_env = load_shipped("default")
 		hooks.drop = default_env.drop
 	end
-	rt.plan_ctx = { exec = opts.exec_code, exec_fn = exec and hooks.drop, script = script ~= nil,
-		filter = opts.filter_expr ~= nil, count = opts.count }
+	-- A script beside -e may have init, tick and done (they need no event), not filter.
+	rt.plan_ctx = { exec = opts.exec_code, exec_fn = exec and hooks.drop,
+		script_filter = script_filter ~= nil, filter = opts.filter_expr ~= nil, count = opts.count }
 	rt.args = opts.args or {}
 	rt.limit = opts.count
 	interval_opt = opts.interval
@@ -671,7 +672,8 @@ function rt.kcount_plan(no_kernel, events, free)
 			feeder(e)
 		end
 	end
-	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil, say
+	-- -c N stops after N drops: they must come as events, even to a script that only counts.
+	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil or rt.limit ~= nil, say
 end
 
 rt.kcount_feed = kcount.feed

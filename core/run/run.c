@@ -36,6 +36,7 @@ struct run {
 	unsigned int rt_kc[TCPDROP_KC_MAX_TABLES]; /* the runtime's plan's table i: kc[rt_kc[i]] */
 	unsigned int rt_n_kc;
 	int kc_failed; /* a read failed: said once */
+	char kc_why[256]; /* what -v says of the plan */
 	/* The rows of the table being read, handed to the runtime at once. */
 	struct tcpdrop_kkey *rows;
 	uint64_t *row_counts, *row_bytes;
@@ -190,8 +191,8 @@ static int kcount_plan(struct run *r)
 		events = "the pcap filter needs the events";
 	if (runtime__kcount_plan(r->rt, no_kernel, events, TCPDROP_KC_MAX_TABLES - r->n_kc, &plan))
 		return -1;
-	if (plan.why[0])
-		vmsg("%s", plan.why);
+	/* Said once the source started: after what -v says of the probe, which tests wait for. */
+	snprintf(r->kc_why, sizeof(r->kc_why), "%s", plan.why);
 	r->kc_events |= plan.events || set->rec || set->pf;
 	for (unsigned int i = 0; i < plan.n; i++) {
 		int t = run__kcount_add(r, plan.keys[i], plan.max_keys[i], plan.events);
@@ -425,6 +426,8 @@ int run__main(const struct run_settings *set, struct run_source *src, struct nam
 	signals__arm(r.rt, r.rec, status_line, &r);
 	code = src->start ? src->start(src, &r, set) : 0;
 	r.kc_started = 1;
+	if (!code && r.kc_why[0])
+		vmsg("%s", r.kc_why);
 	/* --user: attached, files open; nothing from here on runs as root. */
 	if (!code && privs__drop())
 		code = 1;

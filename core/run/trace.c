@@ -444,9 +444,9 @@ int live_source__open(const struct live_source_opts *lo, struct names *nm, struc
 				     .stats = stats,
 				     .coverage = cover_text,
 				     .report = report,
-				     .free = source_free };
-	ls->s.kcount_collect = kcount_collect;
-	ls->s.kcount_take = kcount_take;
+				     .free = source_free,
+				     .kcount_collect = kcount_collect,
+				     .kcount_take = kcount_take };
 	*out = &ls->s;
 	return 0;
 }

@@ -169,18 +169,25 @@ fallback fb-index "the drop hook does other work" -e 'count(e["dport"])'
 fallback fb-five "more aggregations than the kernel's 4 free tables" \
 	-e 'count(e.reason) count(e.dport) count(e.sport) count(e.saddr) count(e.daddr)'
 fallback fb-no-kernel "--no-kernel-count" --no-kernel-count -e 'count(e.reason, e.dport)'
-printf 'function tick() end\n' >"$T/tick.lua"
-fallback fb-script "a script runs beside it (-s)" -s "$T/tick.lua" -e 'count(e.dport)'
+printf 'function filter(e) return e.dport ~= 22 end\n' >"$T/filter.lua"
+fallback fb-script "the script's filter() needs the events" -s "$T/filter.lua" -e 'count(e.dport)'
+printf 'function count(...) print("mine") end\n' >"$T/own.lua"
+fallback fb-own "count is the script's own" -s "$T/own.lua" -e 'count(e.dport)'
+# A script beside the one-liner with init, tick and done only: still counted in the kernel.
+printf 'function init() tcpdrop.interval(1) end\nfunction tick(n) print("tick " .. n) end\nfunction done(s) print("done") end\n' >"$T/tick.lua"
+same kc-script-beside "$T/ticks.txt" -s "$T/tick.lua" -e 'count(e.reason, e.dport)'
 
 # Counted in the kernel, the events are not delivered: nothing reaches Lua (kc_only), done sees
-# them as counted.
+# them as counted (a script beside the one-liner with done only).
 cat >"$T/stats.lua" <<'EOF'
 function done(s) print("seen " .. s.seen .. " passed " .. s.passed .. " counted " .. s.counted) end
 EOF
 "$FEED" --kcount -e 'count(e.reason)' <"$ev" >/dev/null 2>"$T/kconly.err"
 check_eq kc-only-exit 0 $?
 "$FEED" --kcount -s "$T/stats.lua" -e 'count()' <"$ev" >"$T/kc-stats.out" 2>&1
-check_grep kc-stats-fallback '^seen 240 passed 240 counted 0$' "$T/kc-stats.out"
+check_grep kc-stats-counted '^seen 0 passed 0 counted 240$' "$T/kc-stats.out"
+"$FEED" -s "$T/stats.lua" -e 'count()' <"$ev" >"$T/ev-stats.out" 2>&1
+check_grep kc-stats-events '^seen 240 passed 240 counted 0$' "$T/ev-stats.out"
 
 # --- Scripts: tcpdrop.kcount{...}, read in tick and done; the same rows whether the kernel
 # counts (--kcount) or the events do (no kernel here: fed from the events as the probe would).
