@@ -5,8 +5,8 @@
 /*
  * A listener whose accept queue is full (or, without syncookies, whose SYN queue is) throws the
  * SYN away with consume_skb(): no kfree_skb event, whatever the reason. The final ACK of a
- * handshake that finds the accept queue full reaches kfree_skb, but before 6.15 with no reason
- * that says so (TCP_LISTEN_OVERFLOW names it since).
+ * handshake that finds the accept queue full reaches kfree_skb on some kernels and not on others
+ * (5.10, at times), and before 6.15 with no reason that says so (TCP_LISTEN_OVERFLOW since).
  *
  * The probes watch tcp_conn_request() (the SYN) and tcp_v4/v6_syn_recv_sock() (the final ACK)
  * with an entry/exit pair each, and take the verdict from the kernel's own counters: this CPU's
@@ -15,9 +15,9 @@
  * this CPU counts in between: an event per count, exactly as the MIB counts them, with no guess
  * at the queue's limits (their comparisons changed between kernels, and in stable updates).
  *
- * This file is included twice by tcpdrop.bpf.c: first for the settings, the maps and the reason
- * fix-up handle() calls; then, with TCPDROP_LISTEN_PROGRAMS defined, for the programs, which call
- * handle(). The core sees the settings' structs only.
+ * This file is included twice by tcpdrop.bpf.c: first for the settings, the maps and the check
+ * handle() makes that a final ACK is not sent twice; then, with TCPDROP_LISTEN_PROGRAMS defined,
+ * for the programs, which call handle(). The core sees the settings' structs only.
  */
 
 /* The core's settings, in rodata before load: reason codes and MIB indices from the kernel's BTF.
@@ -29,8 +29,7 @@ struct tcpdrop_listen_config {
 	__u32 mib_overflows; /* LINUX_MIB_LISTENOVERFLOWS: an index of struct linux_mib's mibs[] */
 	__u32 mib_reqqfull; /* LINUX_MIB_TCPREQQFULLDROP */
 	__u8 ack_nargs; /* arguments of tcp_v4/v6_syn_recv_sock(): 6, or 7 since 6.1 */
-	__u8 ack_emit; /* final ACKs: send the event here (no kfree_skb program sees them), else
-			  mark */
+	__u8 ack_emit; /* no kfree_skb program runs: no final ACK to mark for it */
 	__u8 _pad[6];
 };
 
@@ -88,26 +87,25 @@ struct {
 } listen_marks SEC(".maps");
 
 /*
- * In handle(), before the filters: a packet a final-ACK probe marked gets the overflow's reason
- * (the kfree_skb event would say NOT_SPECIFIED, or nothing before 5.17). One event, not two.
+ * In handle(), first: a packet a final-ACK probe has already sent as an overflow, now freed
+ * at kfree_skb (with NOT_SPECIFIED, or no reason before 5.17), is not sent again: 1 then.
+ * Some kernels free it there, some do not (5.10 did not, for some of them): the probe sends
+ * each one, and this keeps it one event.
  */
-static __always_inline __u32 listen_reason(struct sk_buff *skb, __u32 reason, __u8 *evflags)
+static __always_inline int listen_dup(struct sk_buff *skb)
 {
 	struct listen_mark *m;
 	__u32 zero = 0;
 
 	if (!listen_marking)
-		return reason;
+		return 0;
 	m = bpf_map_lookup_elem(&listen_marks, &zero);
 	if (!m || m->skb != (__u64)skb)
-		return reason;
+		return 0;
 	m->skb = 0;
-	/* A mark left by an ACK freed elsewhere must not name a later packet at that address. */
-	if ((__u64)BPF_CORE_READ(skb, head) != m->head ||
-	    bpf_ktime_get_ns() - m->ts > LISTEN_MARK_NS)
-		return reason;
-	*evflags &= ~TCPDROP_F_NO_REASON;
-	return listen_cfg.overflow_code;
+	/* A mark left by an ACK freed elsewhere must not hide a later packet at that address. */
+	return (__u64)BPF_CORE_READ(skb, head) == m->head &&
+	       bpf_ktime_get_ns() - m->ts <= LISTEN_MARK_NS;
 }
 
 #endif /* __bpf__ */
@@ -240,23 +238,14 @@ static __always_inline int listen_ack_exit(void *ctx, __u32 slot, struct sock *s
 	listen_seen(slot == LISTEN_ACK4 ? LISTEN_ACK6 : LISTEN_ACK4, (__u64)skb, overflows);
 	if (listen_seen(LISTEN_SYN, (__u64)skb, overflows))
 		return 0;
-	if (listen_cfg.ack_emit)
-		return handle(ctx, skb, loc, listen_cfg.overflow_code, sk, 0, mode);
-	m = bpf_map_lookup_elem(&listen_marks, &zero);
+	/* Marked first: the event is the probe's, whatever kfree_skb sees of it next. */
+	m = listen_cfg.ack_emit ? NULL : bpf_map_lookup_elem(&listen_marks, &zero);
 	if (m) {
 		m->skb = (__u64)skb;
 		m->head = (__u64)BPF_CORE_READ(skb, head);
 		m->ts = bpf_ktime_get_ns();
 	}
-	return 0;
-}
-
-/* The final ACK's child, the function's result: after its 6 or 7 arguments. */
-static __always_inline __u64 listen_ack_ret(__u64 *ctx)
-{
-	if (listen_cfg.ack_nargs == 7)
-		return ((volatile __u64 *)ctx)[7];
-	return ((volatile __u64 *)ctx)[6];
+	return handle(ctx, skb, loc, listen_cfg.overflow_code, sk, 0, mode);
 }
 
 /* tcp_conn_request(rsk_ops, af_ops, sk, skb) */
@@ -297,25 +286,28 @@ int BPF_PROG(tcpdrop_listen_ack4_fentry, struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-SEC("fexit/tcp_v4_syn_recv_sock")
-int BPF_PROG(tcpdrop_listen_ack4_fexit, struct sock *sk, struct sk_buff *skb)
-{
-	return listen_ack_exit(ctx, LISTEN_ACK4, sk, skb, listen_ack_ret(ctx),
-			       listen_addrs.ack4_loc, MODE_BTF);
-}
+/*
+ * The exits, for 6 arguments (5.10) and 7 (6.1+): the result, the child, comes after them, and a
+ * tracing program reads its context only at constant offsets. The core loads the one that fits.
+ */
+#define LISTEN_ACK_FEXIT(name, fn, slot, loc, nargs)                                               \
+	SEC("fexit/" #fn)                                                                          \
+	int name(__u64 *ctx)                                                                       \
+	{                                                                                          \
+		return listen_ack_exit(ctx, slot, (struct sock *)ctx[0], (struct sk_buff *)ctx[1], \
+				       ctx[nargs], listen_addrs.loc, MODE_BTF);                    \
+	}
+
+LISTEN_ACK_FEXIT(tcpdrop_listen_ack4_fexit6, tcp_v4_syn_recv_sock, LISTEN_ACK4, ack4_loc, 6)
+LISTEN_ACK_FEXIT(tcpdrop_listen_ack4_fexit7, tcp_v4_syn_recv_sock, LISTEN_ACK4, ack4_loc, 7)
+LISTEN_ACK_FEXIT(tcpdrop_listen_ack6_fexit6, tcp_v6_syn_recv_sock, LISTEN_ACK6, ack6_loc, 6)
+LISTEN_ACK_FEXIT(tcpdrop_listen_ack6_fexit7, tcp_v6_syn_recv_sock, LISTEN_ACK6, ack6_loc, 7)
 
 SEC("fentry/tcp_v6_syn_recv_sock")
 int BPF_PROG(tcpdrop_listen_ack6_fentry, struct sock *sk, struct sk_buff *skb)
 {
 	listen_enter(LISTEN_ACK6, sk, skb);
 	return 0;
-}
-
-SEC("fexit/tcp_v6_syn_recv_sock")
-int BPF_PROG(tcpdrop_listen_ack6_fexit, struct sock *sk, struct sk_buff *skb)
-{
-	return listen_ack_exit(ctx, LISTEN_ACK6, sk, skb, listen_ack_ret(ctx),
-			       listen_addrs.ack6_loc, MODE_BTF);
 }
 
 SEC("kprobe/tcp_v4_syn_recv_sock")

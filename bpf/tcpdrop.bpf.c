@@ -188,7 +188,7 @@ struct flow {
 #define FILTER_SADDR saddr
 #define FILTER_DADDR daddr
 #include "filter.h"
-#include "listen.h" /* listen overflows: settings, maps, the reason handle() fixes up */
+#include "listen.h" /* listen overflows: settings, maps, the final ACKs handle() skips */
 
 /* Count one; the new count (0 if the map failed us). */
 static __always_inline __u64 stat_add(__u32 idx)
@@ -788,7 +788,8 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 
 	if (!skb)
 		return 0;
-	reason = listen_reason(skb, reason, &evflags);
+	if (listen_dup(skb))
+		return 0;
 	if (!filter_reason(&cfg.filter, reason, evflags))
 		return 0;
 	ret = inspect(skb, sk, &d, mode);

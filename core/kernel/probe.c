@@ -246,6 +246,7 @@ struct plan {
 	int owners; /* the programs that record sockets' owners (bpf/owner.h) */
 	enum listen_part listen; /* a listen probe alone, of kind listen_kind */
 	enum pair_kind listen_kind;
+	int ack_nargs; /* LISTEN_PART_ACK: tcp_v4/v6_syn_recv_sock's arguments */
 };
 
 /*
@@ -279,12 +280,16 @@ static int listen_progs(struct tcpdrop_bpf *skel, const struct plan *pl, struct 
 		progs[n++] = fentry ? skel->progs.tcpdrop_listen_syn_fentry
 				    : skel->progs.tcpdrop_listen_syn_kprobe;
 	} else if (pl->listen == LISTEN_PART_ACK) {
-		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack4_fexit
-				    : skel->progs.tcpdrop_listen_ack4_kretprobe;
+		int seven = pl->ack_nargs == 7;
+
+		progs[n++] = !fentry ? skel->progs.tcpdrop_listen_ack4_kretprobe
+			     : seven ? skel->progs.tcpdrop_listen_ack4_fexit7
+				     : skel->progs.tcpdrop_listen_ack4_fexit6;
 		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack4_fentry
 				    : skel->progs.tcpdrop_listen_ack4_kprobe;
-		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack6_fexit
-				    : skel->progs.tcpdrop_listen_ack6_kretprobe;
+		progs[n++] = !fentry ? skel->progs.tcpdrop_listen_ack6_kretprobe
+			     : seven ? skel->progs.tcpdrop_listen_ack6_fexit7
+				     : skel->progs.tcpdrop_listen_ack6_fexit6;
 		progs[n++] = fentry ? skel->progs.tcpdrop_listen_ack6_fentry
 				    : skel->progs.tcpdrop_listen_ack6_kprobe;
 	}
@@ -660,7 +665,8 @@ static void add_listen(struct probe *p, const struct probe_opts *po, const struc
 		for (size_t i = 0; i < ARRAY_SIZE(kinds) && !p->listen[part - 1]; i++) {
 			struct plan pl = { .mode = PROBE_AUTO,
 					   .listen = part,
-					   .listen_kind = kinds[i] };
+					   .listen_kind = kinds[i],
+					   .ack_nargs = kf->listen.ack_nargs };
 
 			if (listen__possible(kinds[i], kf, why, sizeof(why)) &&
 			    !load_plan(p, po, &pl, kf, p->skel, why, sizeof(why))) {

@@ -125,6 +125,9 @@ if [ "$probed" = yes ]; then
 		delta=$((o1 - o0))
 		got=$(grep -c -e '^TCP_LISTEN_OVERFLOW|' -e '^LISTEN_OVERFLOW (tcpdrop)|' "$W/ev$fam.out")
 		check_eq "v$fam: as many overflow events as the MIB counts" "$delta" "$got"
+		# What was traced instead, to tell a missed SYN from a missed final ACK.
+		[ "$delta" = "$got" ] || cut -d'|' -f1,4 "$W/ev$fam.out" | sort | uniq -c | sed 's/^/    /'
+
 		check_eq "v$fam: the burst overflowed" 1 "$([ "$delta" -ge 20 ] && echo 1)"
 		# The SYNs' at the listener itself; a final ACK's at its request socket (or none).
 		others=$(grep -e 'LISTEN_OVERFLOW' "$W/ev$fam.out" | grep -v -c "|$port|$fam|")
