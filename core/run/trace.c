@@ -26,6 +26,10 @@ struct live_source {
 	struct metrics *metrics; /* --metrics */
 	unsigned int metrics_table;
 	struct coverage *cov;
+	/* When the probe only counts, no event reaches coverage: its own kernel table does. */
+	int cov_table; /* that table, -1: none (events feed coverage) */
+	int cov_failed;
+	uint64_t cov_overflow; /* drops its table had no room for */
 	struct probe *probe;
 	struct live *live;
 	struct run *r;
@@ -226,15 +230,50 @@ static void owner_housekeeping(struct live_source *ls)
 	ls->nkeys = n;
 }
 
+static int cover_row(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes)
+{
+	struct live_source *ls = ctx;
+
+	/* The overflow row: said from take's *overflow (cover_sync). */
+	if (!(k->evflags & TCPDROP_KC_OVERFLOW_KEY))
+		coverage__add(ls->cov, k->netns,
+			      k->evflags & TCPDROP_F_NO_REASON ? COVERAGE_NO_REASON
+							       : k->reason_code,
+			      count);
+	return 0;
+}
+
+/* A counting-only run's traced drops, from the kernel's table into coverage, up to now. */
+static void cover_sync(struct live_source *ls)
+{
+	uint64_t overflow = 0;
+	int err;
+
+	if (ls->cov_table < 0 || !ls->probe || ls->cov_failed)
+		return;
+	err = probe__kcount_collect(ls->probe);
+	if (!err)
+		err = probe__kcount_take(ls->probe, (unsigned int)ls->cov_table, cover_row, ls,
+					 &overflow);
+	if (err) {
+		msg("coverage: cannot read the kernel's counts (%s): its traced column stops here",
+		    strerror(err < 0 ? -err : err));
+		ls->cov_failed = 1;
+	}
+	ls->cov_overflow += overflow;
+}
+
 static void housekeeping(struct run_source *s)
 {
 	report_losses((struct live_source *)s);
 	owner_housekeeping((struct live_source *)s);
+	cover_sync((struct live_source *)s);
 	coverage__housekeeping(((struct live_source *)s)->cov);
 }
 
 static const char *cover_text(struct run_source *s)
 {
+	cover_sync((struct live_source *)s);
 	return coverage__text(((struct live_source *)s)->cov);
 }
 
@@ -263,6 +302,11 @@ static int report(struct run_source *s, const struct run_stats *rs)
 	if (rs->counted)
 		vmsg("%llu drop%s counted in the kernel", (unsigned long long)rs->counted,
 		     rs->counted == 1 ? "" : "s");
+	cover_sync(ls);
+	if (ls->cov_overflow)
+		msg("coverage: %llu drops counted in the kernel found no room in its table of "
+		    "namespaces and reasons: they are not in its traced column",
+		    (unsigned long long)ls->cov_overflow);
 	if (ls->o.coverage && coverage__print(ls->cov, stdout)) {
 		msg("standard output: %s", strerror(EIO));
 		return 1;
@@ -321,6 +365,16 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 		po.kc[po.n_kc++] = (struct kcount_spec){ .keys = ls->o.metrics->labels,
 							 .max_keys = ls->o.metrics->max_keys };
 		po.kc_only = !need_events;
+	}
+	/* Counting only: coverage counts the traced drops by namespace and reason in a table of its
+	 * own; where none is left, the events flow and it counts them as they come. */
+	ls->cov_table = -1;
+	if (po.kc_only && po.n_kc < TCPDROP_KC_MAX_TABLES) {
+		ls->cov_table = (int)po.n_kc;
+		po.kc[po.n_kc++] =
+			(struct kcount_spec){ .keys = TCPDROP_KC_NETNS | TCPDROP_KC_REASON };
+	} else if (po.kc_only) {
+		po.kc_only = 0;
 	}
 	/* Counting only: no event, so no stack either. */
 	if (po.kc_only)

@@ -136,6 +136,23 @@ if [ "$probed" = yes ]; then
 			"$(grep -q "LISTEN_OVERFLOW.*|$port|$fam|LISTEN\$" "$W/ev$fam.out" && echo 1)"
 	done
 
+	# ---- Counted in the kernel (no event reaches user space): the same overflows, and the
+	# coverage report still knows them traced, from its own kernel table.
+	o0=$(counter TcpExtListenOverflows)
+	if start kc --no-stack --netns-id "$INO" -e 'count(e.reason)'; then
+		"$BURST" -n 40 "$NS" 8112 >"$W/burstkc.out" 2>&1
+		stop
+		o1=$(counter TcpExtListenOverflows)
+		check_grep "kernel-counted: -v says so" "counted in the kernel (keys: reason" "$W/kc.err"
+		got=$(awk '/LISTEN_OVERFLOW/ { n += $NF } END { print n + 0 }' "$W/kc.out")
+		check_eq "kernel-counted: the overflows, exactly as the MIB counts" "$((o1 - o0))" "$got"
+		check_nogrep "kernel-counted: coverage knows them traced" \
+			"counted by the kernel, 0 traced" "$W/kc.err"
+	else
+		fail "kernel-counted: tcpdrop attaches" "$(tail -n 3 "$W/kc.err")"
+		stop
+	fi
+
 	# Syncookies off: a full SYN queue drops the SYN (TCPReqQFullDrop), apart from overflows.
 	"$IP" netns exec "$NS" sh -c 'echo 0 >/proc/sys/net/ipv4/tcp_syncookies'
 	q0=$(counter TcpExtTCPReqQFullDrop)
