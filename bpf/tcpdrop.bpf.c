@@ -407,24 +407,22 @@ static __always_inline int sock_is_tcp(struct sock *sk, __u8 state, const int mo
 #include "owner.h"
 #include "owner_filter.h"
 
-/* No usable headers (rare): take the 4-tuple from the (TCP) socket. */
+/*
+ * No usable headers (rare): take the 4-tuple from the (TCP) socket, as the owner's tuple reads
+ * it (sized reads: BPF_CORE_READ_INTO() into an array would read one byte of each address).
+ */
 static __always_inline int flow_from_sock(struct sock *sk, struct flow *f)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct owner_tuple t;
 
-	if (family == AF_INET) {
-		f->family = 4;
-		BPF_CORE_READ_INTO(f->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(f->daddr, sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
-		f->family = 6;
-		BPF_CORE_READ_INTO(f->saddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(f->daddr, sk, __sk_common.skc_v6_daddr);
-	} else {
+	owner_tuple_of(sk, &t);
+	if (t.family != AF_INET && t.family != AF_INET6)
 		return 0;
-	}
-	f->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	f->family = t.family == AF_INET ? 4 : 6;
+	__builtin_memcpy(f->saddr, t.laddr, 16);
+	__builtin_memcpy(f->daddr, t.raddr, 16);
+	f->sport = t.lport;
+	f->dport = t.rport;
 	return 1;
 }
 
