@@ -124,9 +124,10 @@ TCPDROP_EVENT_FIELDS(TCPDROP_BYTES_F, TCPDROP_BYTES_A)
 #define TCPDROP_KC_IFINDEX 0x0200
 #define TCPDROP_KC_CPU 0x0400
 /*
- * cgroup_id: the cgroup v2 id of the drop's full TCP socket (its creator's cgroup, as pods and
- * services are), 0 without one (no socket, a TIME_WAIT or request mini socket, the
- * tcp_validate_incoming pair's drops); not the current task's, which in softirq is any task.
+ * cgroup_id: the drop's cgroup v2 id as the event's cgroup_id_raw carries it (owner_cgroup() in
+ * bpf/owner.h): its full socket's, a TIME_WAIT socket's as it closed, a request socket's
+ * listener's, or without a socket in process context the current task's; else 0 (never the
+ * task a softirq happened to interrupt).
  */
 #define TCPDROP_KC_CGROUP 0x0800
 #define TCPDROP_KC_ALL 0x0fff
