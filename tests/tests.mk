@@ -39,9 +39,10 @@ check: deps
 # Test tools the kernel guests run too (tests/kernels/run.sh copies them): static, linked as
 # tcpdrop-static is (contrib/static.mk), built with `make static`.
 GUEST_TOOLS := $(OUT)/tests/guest/kcount_check
-$(OUT)/tests/guest/%: tests/tools/%.c $(CORE_OBJS) $(OUT)/static-stubs.o | $(OUT)/tcpdrop.skel.h
+$(OUT)/tests/guest/%: tests/tools/%.c $(CORE_OBJS) $(OUT)/static-stubs.o $(OUT)/static-gnutls.o \
+		     | $(OUT)/tcpdrop.skel.h
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Icore $(LDFLAGS) -static $< $(CORE_OBJS) $(OUT)/static-stubs.o \
-		$(STATIC_LDLIBS) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+		$(OUT)/static-gnutls.o $(STATIC_LDLIBS) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 static: $(GUEST_TOOLS)
