@@ -55,7 +55,20 @@ cleanup() {
 	for p in $BG; do
 		wait "$p" 2>/dev/null
 	done
-	[ -d "$CG2$REL" ] && find "$CG2$REL" -depth -type d -exec rmdir {} \; 2>/dev/null
+	if [ -d "$CG2$REL" ]; then
+		# What the test placed in its cgroups (grandchildren of ours among them) must be gone
+		# before the directories can go: a left cgroup is met by every later run as a pod.
+		find "$CG2$REL" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do
+			kill -9 "$p" 2>/dev/null
+		done
+		i=0
+		while [ -d "$CG2$REL" ] && [ $i -lt 50 ]; do
+			find "$CG2$REL" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -d "$CG2$REL" ] && sleep 0.1
+			i=$((i + 1))
+		done
+		[ -d "$CG2$REL" ] && echo "FAIL names-cleanup: $CG2$REL is still there after 5 s"
+	fi
 	for t in docker libpod_parent; do
 		case " $had_tops " in *" $t "*) continue ;; esac
 		for h in /sys/fs/cgroup/*/"$t"; do
