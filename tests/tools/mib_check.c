@@ -3,7 +3,8 @@
  * mib_check [-u UID] [-c COUNTER]... [-C] [-a SHELL-CMD] INO... -- CMD...
  *   watches each namespace (its inode) and prints "watch INO VIA" or "watch INO failed ERRNO";
  *   with -u, drops to UID (and GID UID, no groups) with the files kept, prints "uid UID" and
- *   "rewatch INO RET err ERR" for a namespace never opened (the last INO); then runs CMD as root
+ *   "rewatch INO RET err ERR tries N" for a namespace never opened (the last INO), N its lookups
+ *   (2: looked up again after the drop); then runs CMD as root
  * (forked before the drop, held until the start snapshots are taken), samples, and prints "delta
  * INO COUNTER N" for each -c COUNTER ("none" when absent), "moved INO N": how many counters
  * changed, and with -C the coverage table (nothing traced; this kernel's names). Exit: 0, 1 (CMD
@@ -169,7 +170,8 @@ int main(int argc, char **argv)
 		int r = mib__watch(m, inos[n_inos - 1]);
 
 		mib__ns(m, (size_t)n_inos - 1, &ns);
-		printf("rewatch %" PRIu64 " %d err %d\n", inos[n_inos - 1], r, ns.err);
+		printf("rewatch %" PRIu64 " %d err %d tries %u\n", inos[n_inos - 1], r, ns.err,
+		       ns.tries);
 	}
 	if (mib__sample(m)) {
 		fprintf(stderr, "mib_check: a sample failed\n");
