@@ -24,6 +24,8 @@ struct metrics {
 	struct names *nm;
 	metrics_extra_fn extra;
 	void *extra_ctx;
+	metrics_cover_fn cover;
+	void *cover_ctx;
 	/* The run's totals: counters never go back. */
 	struct series *s;
 	uint32_t n, cap;

@@ -49,6 +49,12 @@ struct metrics;
 
 /* Text the run adds to each scrape (the script's metrics): 0 with *text to free(), or <0. */
 typedef int (*metrics_extra_fn)(void *ctx, char **text, size_t *len);
+/*
+ * The coverage rows as they stand now (the MIB counters' deltas beside the traced drops, per
+ * namespace; core/run's coverage__rows): their number, *rows valid until the next call.
+ */
+struct mib_row;
+typedef size_t (*metrics_cover_fn)(void *ctx, const struct mib_row **rows);
 
 /*
  * Bind and listen on o->listen, as the caller is still (root: before --user), and set up the
@@ -62,6 +68,8 @@ int metrics__open(const struct metrics_opts *o, struct metrics **out);
  */
 void metrics__attach(struct metrics *m, struct probe *p, unsigned int table, struct names *nm,
 		     metrics_extra_fn extra, void *ctx);
+/* The coverage rows, as tcpdrop_kernel_drops_total and tcpdrop_kernel_drops_traced_total. */
+void metrics__attach_coverage(struct metrics *m, metrics_cover_fn fn, void *ctx);
 /* The run's epoll watches this fd: readable when the server has work (metrics__serve). */
 int metrics__fd(const struct metrics *m);
 /* Do what is waiting, never blocking: accept, read, answer, time out idle clients. */

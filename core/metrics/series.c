@@ -150,6 +150,12 @@ void metrics__attach(struct metrics *m, struct probe *p, unsigned int table, str
 	find_progs(m);
 }
 
+void metrics__attach_coverage(struct metrics *m, metrics_cover_fn fn, void *ctx)
+{
+	m->cover = fn;
+	m->cover_ctx = ctx;
+}
+
 /* One key's counts into the run's totals; a key with no room counts as overflow. */
 static int add_key(void *ctx, const struct tcpdrop_kkey *k, uint64_t count, uint64_t bytes)
 {
@@ -216,6 +222,18 @@ static void put_label(struct page *pg, int *first, const char *name, const char 
 	metrics__escape(esc, sizeof(esc), value);
 	put(pg, "%s%s=\"%s\"", *first ? "" : ",", name, esc);
 	*first = 0;
+}
+
+static void put_kernel_row(struct page *pg, const char *family, const struct mib_row *r, uint64_t v)
+{
+	char ns[24];
+	int first = 1;
+
+	snprintf(ns, sizeof(ns), "%" PRIu64, r->netns);
+	put(pg, "%s{", family);
+	put_label(pg, &first, "netns", ns);
+	put_label(pg, &first, "counter", r->counter);
+	put(pg, "} %" PRIu64 "\n", v);
 }
 
 static const char *const flag_names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
@@ -312,6 +330,36 @@ static void put_drops(struct metrics *m, struct page *pg)
 	}
 }
 
+/*
+ * The kernel's own drop counters (the TCP MIB, per namespace: what --coverage shows), as their
+ * rise over the run, beside the drops traced with a reason naming the same counter: a counter
+ * that rises while its traced one does not is a class of drops no probe of this kernel sees.
+ * Rows appear once either side counted one (a counter that never moved is no drop).
+ */
+static void put_kernel(struct metrics *m, struct page *pg)
+{
+	static const char *const fam[2] = { "tcpdrop_kernel_drops_total",
+					    "tcpdrop_kernel_drops_traced_total" };
+	const struct mib_row *rows = NULL;
+	size_t n;
+
+	if (!m->cover)
+		return;
+	n = m->cover(m->cover_ctx, &rows);
+	put(pg,
+	    "# HELP %s Drops the kernel's own counters counted over the run (nstat's names), by "
+	    "network namespace.\n# TYPE %s counter\n",
+	    fam[0], fam[0]);
+	for (size_t i = 0; i < n; i++)
+		put_kernel_row(pg, fam[0], &rows[i], rows[i].kernel);
+	put(pg,
+	    "# HELP %s Drops tcpdrop traced with a reason the kernel counts in that counter, by "
+	    "network namespace.\n# TYPE %s counter\n",
+	    fam[1], fam[1]);
+	for (size_t i = 0; i < n; i++)
+		put_kernel_row(pg, fam[1], &rows[i], rows[i].traced);
+}
+
 /* Whether kernel.bpf_stats_enabled is on: the kernel times the programs only then. */
 static int bpf_stats_on(void)
 {
@@ -372,6 +420,7 @@ int metrics__render(struct metrics *m, char **text, size_t *len)
 		probe__read_stats(m->probe, st);
 	}
 	put_drops(m, &pg);
+	put_kernel(m, &pg);
 	put(&pg,
 	    "# HELP tcpdrop_map_overflow_total Drops whose label set found no room (--max-keys): "
 	    "in no tcpdrop_drops_total series.\n# TYPE tcpdrop_map_overflow_total counter\n"

@@ -244,6 +244,16 @@ const char *coverage__text(struct coverage *c)
 	return c->text;
 }
 
+size_t coverage__rows(struct coverage *c, const struct mib_row **rows)
+{
+	*rows = NULL;
+	if (!c)
+		return 0;
+	refresh(c);
+	*rows = c->rows;
+	return c->n_rows;
+}
+
 int coverage__print(struct coverage *c, FILE *out)
 {
 	if (!c)

@@ -220,6 +220,8 @@ void coverage__housekeeping(struct coverage *c);
  * reasons (comma-separated), why (lua/coverage.lua reads them). Valid until the next call.
  */
 const char *coverage__text(struct coverage *c);
+/* The same rows as they are (--metrics renders them): their number, valid until the next call. */
+size_t coverage__rows(struct coverage *c, const struct mib_row **rows);
 /* --coverage: the table (mib__print_coverage) to out. 0, or -EIO when it could not be written. */
 int coverage__print(struct coverage *c, FILE *out);
 /* At the end of a run: one line on stderr per counter the kernel counted and no probe could see. */

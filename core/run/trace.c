@@ -271,6 +271,13 @@ static void housekeeping(struct run_source *s)
 	coverage__housekeeping(((struct live_source *)s)->cov);
 }
 
+/* --metrics: the coverage rows, the traced column brought up to now first. */
+static size_t cover_rows(void *ctx, const struct mib_row **rows)
+{
+	cover_sync(ctx);
+	return coverage__rows(((struct live_source *)ctx)->cov, rows);
+}
+
 static const char *cover_text(struct run_source *s)
 {
 	cover_sync((struct live_source *)s);
@@ -407,6 +414,7 @@ static int start(struct run_source *s, struct run *r, const struct run_settings 
 	if (ls->metrics) {
 		metrics__attach(ls->metrics, ls->probe, ls->metrics_table, ls->nm,
 				run__script_metrics, r);
+		metrics__attach_coverage(ls->metrics, cover_rows, ls);
 		s->serve_fd = metrics__fd(ls->metrics);
 		s->serve = serve;
 	}
