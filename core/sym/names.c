@@ -164,7 +164,9 @@ static int each_enumerator(struct names *nm, const struct kbtf *btf, const char 
 
 static void set_reason_cb(struct names *nm, uint32_t code, const char *name)
 {
-	names__set_reason(nm, code, name);
+	/* SKB_DROP_REASON_MAX bounds the enum: no packet is dropped with it. */
+	if (strcmp(name, "MAX"))
+		names__set_reason(nm, code, name);
 }
 
 static int reasons_from_btf(struct names *nm, const struct kbtf *btf)

@@ -61,6 +61,19 @@ if "$TCPDROP" --list-reasons >"$W/list" 2>"$W/list.err"; then
 		fi
 	done <"$W/list2"
 	check_eq "reasons of this kernel ($(uname -r)): $d of $n described, the others say so" "" "$bad"
+	# SKB_DROP_REASON_MAX bounds the enum: not a reason, neither listed nor described.
+	check_eq "reasons: MAX is not one" "0 none" "$(grep -c '^MAX ' "$W/list") $(described MAX)"
+	# A kernel that names none (5.10) says so, then lists tcpdrop's own as such.
+	kernel=$(grep -c -v ' (tcpdrop) ' "$W/list")
+	if [ "$kernel" = 0 ]; then
+		check_grep "reasons: this kernel names none, said" \
+			"^tcpdrop: this kernel names no drop reasons (they came with Linux 5.17): .*; these are tcpdrop's own\$" \
+			"$W/list.err"
+		check_eq "reasons: then tcpdrop's own two" 2 "$(grep -c ' (tcpdrop) ' "$W/list")"
+	else
+		check_nogrep "reasons: this kernel names $kernel, not said to name none" \
+			"names no drop reasons" "$W/list.err"
+	fi
 else
 	fail "reasons of this kernel" "--list-reasons: $(head -n 1 "$W/list.err")"
 fi
