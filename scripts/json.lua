@@ -7,6 +7,10 @@
 --  "netns":4026531840,"ifindex":1,"location":"tcp_v4_rcv+0x99","stack":["tcp_v4_rcv+0x99"],
 --  "stack_status":"ok","has_socket":false,"from_packet":true}   (on one line)
 --
+-- With `-s json -- reason_help`, a "reason_help" key follows "reason_code": the reason's meaning
+-- in one line, as --list-reasons and --explain say it ("no description yet" for one tcpdrop does
+-- not know).
+--
 -- The keys are the event's field names (tcpdrop.fields), in that order: the writer below is
 -- generated from that list once, at load. Strings are valid JSON whatever the bytes: control
 -- characters are escaped and bytes that are not UTF-8 become U+FFFD. "stack" is null when no
@@ -14,10 +18,22 @@
 
 local out = require("tcpdrop.out")
 local event = require("tcpdrop.event")
+local core = require("tcpdrop.core")
+
+-- reason_help: the quoted text of each reason, looked up once (there are a few hundred at most).
+local helps = {}
+local function help(reason)
+	local h = helps[reason]
+	if h == nil then
+		h = tcpdrop.json(core.reason_help(reason) or "no description yet")
+		helps[reason] = h
+	end
+	return h
+end
 
 -- One string.buffer putf per run of plain fields: %d prints a 32-bit field by the integer path,
 -- where b:put() of the same number (a double to LuaJIT) takes the general float formatting.
-local function writer_source()
+local function writer_source(with_help)
 	local code, fmt, args = {}, {}, {}
 	local function flush()
 		if #fmt > 0 then
@@ -64,13 +80,36 @@ local function writer_source()
 		else
 			error("json: field " .. name .. " has no json kind " .. tostring(kind))
 		end
+		if with_help and name == "reason_code" then
+			fmt[#fmt + 1] = ',"reason_help":%s'
+			args[#args + 1] = "help(e.reason)"
+		end
 	end
 	fmt[#fmt + 1] = "}\n"
 	flush()
-	return "local b, q, put_isotime, write = ...\nreturn function(e)\n"
+	return "local b, q, put_isotime, write, help = ...\nreturn function(e)\n"
 		.. table.concat(code, "\n") .. "\n\twrite(b)\nend\n"
 end
 
-local source = writer_source()
-drop = assert(loadstring(source, "=json writer"))(out.new(), tcpdrop.json, out.put_isotime,
-	out.write)
+local function writer(with_help)
+	return assert(loadstring(writer_source(with_help), "=json writer"))(out.new(), tcpdrop.json,
+		out.put_isotime, out.write, help)
+end
+
+local write = writer(false)
+
+function init(args)
+	for _, a in ipairs(args) do
+		if a == "reason_help" then
+			write = writer(true)
+		else
+			io.stderr:write("tcpdrop: json: unknown argument '", a, "' (reason_help)\n")
+			tcpdrop.exit(2)
+			return
+		end
+	end
+end
+
+function drop(e)
+	write(e)
+end

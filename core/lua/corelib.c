@@ -1,6 +1,10 @@
-/* The functions of tcpdrop.core that need no run state: actions, terminal text, numbers, paths. */
+/*
+ * The functions of tcpdrop.core that need no run state: actions, terminal text, numbers, paths,
+ * what a drop reason means.
+ */
 #include "lua/bridge.h"
 #include "lua/corelib.h"
+#include "sym/sym.h"
 #include "util/util.h"
 
 #include <bsd/stdlib.h>
@@ -111,6 +115,25 @@ none:
 	return 2;
 }
 
+/*
+ * reason_help(name): what the reason means, the MIB counter that counts it (or nil) and what to
+ * check, in the words of --explain (core/sym/explain.c); nil for a reason it does not describe.
+ */
+static int l_reason_help(lua_State *L)
+{
+	const struct reason_help *h = reason_help__find(luaL_checkstring(L, 1));
+
+	if (!h)
+		return 0;
+	lua_pushstring(L, h->what);
+	if (h->mib)
+		lua_pushstring(L, h->mib);
+	else
+		lua_pushnil(L);
+	lua_pushstring(L, h->check);
+	return 3;
+}
+
 static int l_action_stats(lua_State *L)
 {
 	struct action_stats st;
@@ -139,6 +162,7 @@ void corelib__open(lua_State *L)
 		{ "vis", l_vis },
 		{ "integer", l_integer },
 		{ "executable", l_executable },
+		{ "reason_help", l_reason_help },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++) {

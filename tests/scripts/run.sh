@@ -95,6 +95,21 @@ else
 fi
 check_eq json-stable-keys 1 "$(sort -u "$T/json.keys" | wc -l | tr -d ' ')"
 check_grep json-control-bytes-escaped '"comm":"a\\"b\\u0001\\ufffd\\tc"' "$T/script-json.out"
+# -- reason_help: one key more, after reason_code, with --explain's words; nothing else moves.
+printf 'reason=TCP_CLOSE\nnoreason=1\nreason=777\n' | cat "$EVENTS" - >"$T/help.txt"
+IN=$T/help.txt run_ok script-json-reason-help -s json -- reason_help
+IN=$T/help.txt feed script-json-plain -s json
+check_eq json-reason-help-only-added "" "$(sed 's/,"reason_help":"[^"]*"//' \
+	"$T/script-json-reason-help.out" | diff - "$T/script-json-plain.out")"
+check_eq json-reason-help-valid 0 "$(luajit "$HERE/jsoncheck.lua" \
+	<"$T/script-json-reason-help.out" >/dev/null 2>&1; echo $?)"
+check_grep json-reason-help-explain "\"reason\":\"NO_SOCKET\",\"reason_code\":3,\"reason_help\":\"$("$TCPDROP" \
+	--explain NO_SOCKET | sed -n 's/^  what:  //p')\"" "$T/script-json-reason-help.out"
+check_grep json-reason-help-none '"reason":"777","reason_code":777,"reason_help":"no description yet"' \
+	"$T/script-json-reason-help.out"
+feed json-bad-arg -s json -- reasonhelp
+check_eq json-bad-arg "2 tcpdrop: json: unknown argument 'reasonhelp' (reason_help)" \
+	"$rc $(grep json: "$T/json-bad-arg.err")"
 run_ok script-stacks -s stacks
 run_ok script-stacks-reason -s stacks -- reason offsets
 run_ok script-summary -s summary
