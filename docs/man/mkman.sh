@@ -1,6 +1,7 @@
 #!/bin/sh
 # The man pages, each from the one text that says it already, so that they cannot drift:
-#   mkman.sh tcpdrop.8 TCPDROP IN VERSION DATADIR   OPTIONS from `TCPDROP -h`, the rest from IN
+#   mkman.sh tcpdrop.8 TCPDROP IN VERSION DATADIR   OPTIONS from `TCPDROP -h`, DROP REASONS
+#                                                   from core/sym/explain.c, the rest from IN
 #   mkman.sh tcpdrop-lua.7 MARKDOWN VERSION         the whole page from docs/scripting.md
 # The date is the last commit's (or SOURCE_DATE_EPOCH), so that a rebuild gives the same page.
 set -eu
@@ -98,15 +99,56 @@ options() {
 	END { flush() }'
 }
 
+# core/sym/explain.c's table, one tagged paragraph per reason: its C string literals read in
+# order, each entry { NAME, MIB or NULL, WHAT, CHECK }, adjacent literals joined.
+reasons() {
+	awk "$roff_text"'
+	/helps\[\] = \{/ { on = 1; next }
+	on && /^};/ { on = 0 }
+	on { text = text $0 "\n" }
+	END {
+		n = length(text)
+		for (i = 1; i <= n; i++) {
+			ch = substr(text, i, 1)
+			if (ch == "/" && substr(text, i + 1, 1) == "*") {
+				i = index(substr(text, i + 2), "*/") + i + 2
+			} else if (ch == "\"") {
+				j = i + 1
+				while (j <= n && substr(text, j, 1) != "\"")
+					j += substr(text, j, 1) == "\\" ? 2 : 1
+				f[nf] = f[nf] substr(text, i + 1, j - i - 1)
+				i = j
+			} else if (ch == "{") {
+				nf = 1
+				delete f
+			} else if (ch == ",") {
+				nf++
+			} else if (ch == "}") {
+				entry(f[1], f[2], f[3], f[4])
+				nf = 0
+			}
+		}
+	}
+	function entry(name, mib, what, check) {
+		print ".TP"
+		print "\\fB" esc(name) "\\fR"
+		line(esc(what) ".")
+		line("MIB: " (mib == "" ? "none known" : esc(mib)) ". Check: " esc(check) ".")
+	}' "$1"
+}
+
 case $page in
 tcpdrop.8)
 	tcpdrop=$1 in=$2 version=$3 datadir=$4
 	opts=$(mktemp)
-	trap 'rm -f "$opts"' EXIT
+	reasons_roff=$(mktemp)
+	trap 'rm -f "$opts" "$reasons_roff"' EXIT
 	"$tcpdrop" -h | options > "$opts"
-	awk -v opts="$opts" -v version="$version" -v date="$date" -v datadir="$datadir" \
-		"$roff_text"'
+	reasons "$(dirname "$0")/../../core/sym/explain.c" > "$reasons_roff"
+	awk -v opts="$opts" -v reasons="$reasons_roff" -v version="$version" -v date="$date" \
+		-v datadir="$datadir" "$roff_text"'
 	$0 == "@OPTIONS@" { while ((getline l < opts) > 0) print l; next }
+	$0 == "@REASONS@" { while ((getline l < reasons) > 0) print l; next }
 	{ gsub(/@VERSION@/, version); gsub(/@DATE@/, date); gsub(/@DATADIR@/, datadir) }
 	/^\./ { print; next }
 	{ line($0) }

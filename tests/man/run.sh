@@ -55,6 +55,25 @@ fi
 v=$("$TCPDROP" --version | sed -n '1s/^tcpdrop \([^ ]*\).*/\1/p')
 check_grep man-version "^\.TH TCPDROP 8 .* \"tcpdrop $v\"" "$P8"
 
+# DROP REASONS: each reason --list-reasons describes on this kernel, with the same words.
+sed -n '/^\.SH DROP REASONS/,/^\.SH /p' "$P8" | awk '
+	/^\.TP/ { if (e != "") print e; e = ""; next }
+	/^\./ { next }
+	{ e = e (e == "" ? "" : " ") $0 }
+	END { if (e != "") print e }' | sed -n 's/\\e/\\/g; s/\. MIB: .*$/./; s/^\\fB\(.*\)\\fR /\1|/p' > "$W/reasons.page"
+"$TCPDROP" --list-reasons 2>/dev/null | grep -v ' no description yet$' |
+	sed 's/^\([A-Z0-9_]*\( (tcpdrop)\)*\)  *[0-9]*  *\(.*\)$/\1|\3./' > "$W/reasons.want"
+grep -v -x -F -f "$W/reasons.page" "$W/reasons.want" > "$W/reasons.missing"
+n=$(grep -c . "$W/reasons.want")
+if [ "$n" -lt 2 ]; then
+	fail man-reasons "--list-reasons described $n reasons"
+elif [ -s "$W/reasons.missing" ]; then
+	fail man-reasons "$(grep -c . "$W/reasons.missing") of $n not in DROP REASONS: $(head -2 \
+		"$W/reasons.missing")"
+else
+	pass "man-reasons: the $n reasons this kernel names and --list-reasons describes, the same words in tcpdrop(8) ($(grep -c . "$W/reasons.page") there)"
+fi
+
 # tcpdrop-lua(7): what the Lua side has, from the binary itself.
 cat > "$W/names.lua" <<'LUA'
 function init()
