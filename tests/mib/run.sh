@@ -111,8 +111,9 @@ NSC=tdmib-c-$ID
 "$IP" netns add "$NSC"
 "$IP" link add "$VETH" type veth peer name "${VETH}p" netns "$NSC"
 C=$("$TDUTIL" ino "/var/run/netns/$NSC")
-# After the sample lets go, the kernel frees the namespace in a work queue: wait for it (3 s).
-gone_veth="i=0; while $IP link show $VETH >/dev/null 2>&1 && [ \$i -lt 30 ]; do
+# After the sample lets go, the kernel frees the namespace in a work queue: wait for it (at most
+# 10 s: under load, with other tests making and deleting namespaces, that queue takes seconds).
+gone_veth="i=0; while $IP link show $VETH >/dev/null 2>&1 && [ \$i -lt 100 ]; do
 	$TDUTIL sleep 0.1; i=\$((i + 1)); done
 	$IP link show $VETH >/dev/null 2>&1 && echo after: kept || echo after: freed"
 "$MIBCHECK" -a "$gone_veth" "$C" -- sh -c "$IP netns del $NSC; $TDUTIL sleep 0.5
