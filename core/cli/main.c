@@ -48,7 +48,6 @@ static const char *safe_word(char *dst, size_t cap, const char *w)
 	return vis__text(dst, cap, w, strlen(w), 0) < 0 ? "?" : dst;
 }
 
-/* --list-reasons: the kernel's names (or with -r the file's), each in a few words. */
 /* A name tcpdrop gives (its listen overflows'), not the kernel: "NAME (tcpdrop)". */
 static int ours(const char *name)
 {
@@ -57,21 +56,25 @@ static int ours(const char *name)
 	return n > 10 && !strcmp(name + n - 10, " (tcpdrop)");
 }
 
+/*
+ * --list-reasons: the kernel's names (or with -r the file's), each in a few words; where it names
+ * none (before 5.17), said, and tcpdrop's own listed as such.
+ */
 static int list_reasons(const struct options *o, struct names *nm, const char *file)
 {
-	int64_t c;
+	int64_t first = names__next_reason(nm, -1), c = first;
 
-	for (c = names__next_reason(nm, -1); c >= 0 && ours(names__reason(nm, (uint32_t)c));)
+	while (c >= 0 && ours(names__reason(nm, (uint32_t)c)))
 		c = names__next_reason(nm, c);
 	if (c < 0 && !o->read_path)
 		msg("this kernel names no drop reasons (they came with Linux 5.17): its drops show "
 		    "the reason UNKNOWN%s",
-		    names__next_reason(nm, -1) < 0 ? "" : "; these are tcpdrop's own");
-	else if (c < 0 && names__next_reason(nm, -1) < 0)
+		    first < 0 ? "" : "; these are tcpdrop's own");
+	else if (c < 0 && first < 0)
 		msg("%s carries no drop reason names (it was not recorded by tcpdrop)", file);
 	else if (c < 0)
 		msg("%s carries no drop reason names of its kernel: these are tcpdrop's own", file);
-	if (names__next_reason(nm, -1) < 0)
+	if (first < 0)
 		return o->read_path ? 0 : 1;
 	/* Name and code as names__print_reasons() spells them: the completion reads the first. */
 	for (c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
