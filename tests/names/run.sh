@@ -299,6 +299,15 @@ run_v summary-by-pod 40042 -s summary -- by=pod
 check_grep names-summary-by-pod "^shop/web-$ID  *NO_SOCKET  *1 " "$W/summary-by-pod.out"
 run_v count-pod 40043 -e 'count(e.pod, e.reason)'
 check_grep names-count-pod "^web-$ID  *NO_SOCKET  *1$" "$W/count-pod.out"
+# prom's by=: a label more, from the events (the kernel counts no names).
+run_v prom-by-pod 40044 -s prom -- file=- by=pod
+check_eq names-prom-by-pod "tcpdrop_drops_total{reason=\"NO_SOCKET\",port=\"9\",pod=\"shop/web-$ID\"} 1" \
+	"$(grep '^tcpdrop_drops_total' "$W/prom-by-pod.out")"
+check_nogrep names-prom-by-pod-no-kernel-table "counted in the kernel" "$W/prom-by-pod.err"
+run_v prom-by-container 40045 -s prom -- file=- by=container
+check_eq names-prom-by-container \
+	"tcpdrop_drops_total{reason=\"NO_SOCKET\",port=\"9\",container=\"nginx\"} 1" \
+	"$(grep '^tcpdrop_drops_total' "$W/prom-by-container.out")"
 
 # A name that matches nothing: one line, exit 2, nothing traced.
 "$TDUTIL" timeout 30 "$TCPDROP" --pod "shop/nosuch-$ID" -d 5 > "$W/nopod.out" 2> "$W/nopod.err"
