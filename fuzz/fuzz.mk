@@ -7,7 +7,8 @@ FUZZ_BIN := $(OUT)/fuzz/fuzz_pcapng
 # The capture room without its libpcap and -w parts: the reader, the codec and their helpers.
 FUZZ_CAPTURE := $(filter-out core/capture/pcapfilter.c core/capture/record.c, \
 		  $(wildcard core/capture/*.c))
-FUZZ_SRCS := fuzz/fuzz_pcapng.c $(FUZZ_CAPTURE) $(wildcard core/sym/*.c) core/util/util.c
+FUZZ_SRCS := fuzz/fuzz_pcapng.c $(FUZZ_CAPTURE) $(wildcard core/sym/*.c) core/util/util.c \
+	     core/util/privs.c
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       $(shell $(PKG_CONFIG) --cflags libbpf) -Icore -Ibpf -DTCPDROP_VERSION='"$(VERSION)"'
@@ -17,7 +18,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 $(FUZZ_BIN): $(FUZZ_SRCS) core/drop.h $(wildcard core/*/*.h) bpf/tcpdrop.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs libbpf) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) $(shell $(PKG_CONFIG) --libs libbpf libbsd) -o $@
 
 fuzz: $(FUZZ_BIN)
 

@@ -14,7 +14,8 @@ struct tcpdrop_owner_funcs {
 };
 ]])
 
--- nil in a replay: its ids are another time's, maybe another machine's, and every answer is "-".
+-- In a replay, the core answers from what the -w file recorded (its ids are another time's,
+-- maybe another machine's): "-" for what it did not record.
 local O = core.owners and ffi.cast("struct tcpdrop_owner_funcs *", core.owner_funcs)
 local CTX = core.owners and ffi.cast("void *", core.owners)
 local vis = core.vis

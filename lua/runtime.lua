@@ -611,7 +611,9 @@ function rt.setup(opts)
 			before[k] = true
 		end
 		kcount.set_loading(true)
-		script()
+		-- Its arguments as the chunk's `...` too: what it declares as it loads (a kernel
+		-- table or events) may depend on them.
+		script(unpack(opts.args or {}))
 		kcount.set_loading(false)
 		for _, name in ipairs(HOOKS) do
 			hooks[name] = hook(name)

@@ -49,6 +49,12 @@ struct run_stats;
  *   6   EPB    who was hurt, PCAPNG_OWNER_LEN bytes: u32 owner_pid; u64 cgroup_id, owner's
  *              start (ns since boot); u32 sock_ino, sk_uid; 16 bytes owner's comm; u8
  *              owner_flags (TCPDROP_O_*). Absent: none known (all zero)
+ *   7   EPB    who was hurt, by name, with the first drop of each id: u64 the id, u32 its kind
+ *              (0: the socket's cgroup id, 1: for a drop without one, its netns inode), then
+ *              seven strings, each ended by a NUL, "" unknown: cgroup, container, container_id,
+ *              runtime, pod, pod_namespace, pod_uid, as the recording run resolved them. A
+ *              replay answers e.container and the others from these, "-" for ids without
+ *              one. Written again when the writer's table of 4096 ids starts over.
  *  16   SHB    the recording kernel's reasons, "CODE NAME\n" lines (repeated if > 60 KB)
  *  17   SHB    its TCP states, "CODE NAME\n" lines
  *  20   ISB    the run's counters: u64 seen, lost, filtered_kernel, stacks_skipped,
@@ -67,6 +73,7 @@ enum pcapng_tag {
 	PCAPNG_TAG_LOCATION = 4,
 	PCAPNG_TAG_STACK = 5,
 	PCAPNG_TAG_OWNER = 6,
+	PCAPNG_TAG_OWNER_NAMES = 7,
 	PCAPNG_TAG_REASONS = 16,
 	PCAPNG_TAG_STATES = 17,
 	PCAPNG_TAG_STATS = 20,
@@ -74,6 +81,7 @@ enum pcapng_tag {
 
 #define PCAPNG_EVENT_LEN 100 /* bytes of PCAPNG_TAG_EVENT data in version 1 */
 #define PCAPNG_OWNER_LEN 45 /* bytes of PCAPNG_TAG_OWNER: the event's owner_pid to owner_flags */
+#define PCAPNG_OWNER_NAMES_HEAD 12 /* PCAPNG_TAG_OWNER_NAMES' id and kind, before the names */
 
 #define PCAPNG_LINKTYPE_RAW 101
 #define PCAPNG_MAX_BLOCK (16u << 20) /* larger blocks are refused as corrupt */

@@ -26,6 +26,7 @@ struct name_len {
 struct pcapng_enc {
 	struct names *nm;
 	struct ksyms *ks;
+	struct owner_tab *owners; /* the owner names written so far */
 	uint64_t unnamed; /* frames written as KSYMS_UNKNOWN */
 	struct name_len reasons[REASON_SLOTS];
 	struct name_len states[256];
@@ -37,11 +38,15 @@ struct pcapng_enc *pcapng_enc__new(struct names *nm, struct ksyms *ks)
 
 	e->nm = nm;
 	e->ks = ks;
+	e->owners = ownertab__new();
 	return e;
 }
 
 void pcapng_enc__free(struct pcapng_enc *e)
 {
+	if (!e)
+		return;
+	ownertab__free(e->owners);
 	free(e);
 }
 
@@ -218,8 +223,10 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 		      struct names *nm, struct ksyms *ks)
 {
 	char stack[TCPDROP_STACK_MAX * KSYMS_FRAME_MAX], rnum[16], snum[16];
-	const char *reason, *state, *rname = NULL, *sname = NULL;
-	size_t rlen = 0, stlen = 0, rnlen = 0, snlen = 0, slen = 0;
+	const char *reason, *state, *rname = NULL, *sname = NULL, *onames = NULL;
+	size_t rlen = 0, stlen = 0, rnlen = 0, snlen = 0, slen = 0, olen = 0;
+	uint64_t oid = 0;
+	int onetns = 0;
 	const uint8_t *data = ev->pkt;
 	uint8_t synth[PKT_COPY(PCAPNG_SYNTH_MAX)], *base, *o, *opt;
 	unsigned int nstack = ev->nstack < TCPDROP_STACK_MAX ? ev->nstack : TCPDROP_STACK_MAX;
@@ -262,12 +269,17 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 			      sizeof(stack) - slen);
 	}
 
-	/* Header, packet, two comments, five options of ours, end and trailer, padding each. */
+	/* Who was hurt, by name: with the first drop of each id only (a stream: e). */
+	if (e && nm)
+		onames = ownertab__names(e->owners, ev, &oid, &onetns, &olen);
+
+	/* Header, packet, two comments, seven options of ours, end and trailer, padding each. */
 	base = buf_room(b, 28 + PKT_COPY(caplen) + (4 + COMMENT_MAX(rlen, stlen) + 3) +
 				   (4 + STACK_COMMENT_MAX + 3) + (10 + PCAPNG_EVENT_LEN + 3) +
 				   (10 + rnlen + 3) + (10 + snlen + 3) +
 				   (10 + KSYMS_FRAME_MAX + 3) + (10 + slen + 3) +
-				   (10 + PCAPNG_OWNER_LEN + 3) + 8 +
+				   (10 + PCAPNG_OWNER_LEN + 3) +
+				   (10 + PCAPNG_OWNER_NAMES_HEAD + olen + 3) + 8 +
 				   8 /* pad4()'s zeros past the end */);
 	o = put32(base, BT_EPB);
 	o += 4; /* the length, known at the end */
@@ -317,6 +329,12 @@ static void put_event(struct pcapng_buf *b, struct pcapng_enc *e, const struct t
 	if (has_owner(ev))
 		o = custom_put(o, PCAPNG_TAG_OWNER, (const uint8_t *)ev + OWNER_START,
 			       PCAPNG_OWNER_LEN);
+	if (onames) {
+		opt = o;
+		put32(put64(opt + 10, oid), (uint32_t)onetns);
+		memcpy(opt + 10 + PCAPNG_OWNER_NAMES_HEAD, onames, olen);
+		o = custom_done(opt, PCAPNG_TAG_OWNER_NAMES, PCAPNG_OWNER_NAMES_HEAD + olen);
+	}
 	o = put32(o, OPT_END); /* opt_endofopt: code and length 0 */
 	len = (uint32_t)(o + 4 - base);
 	put32(o, len);
@@ -401,8 +419,8 @@ static inline __attribute__((always_inline)) int same_name(const struct last_nam
 
 /* What a packet block's options hold for us. */
 struct our_opts {
-	const uint8_t *fields, *reason, *state, *loc, *stack, *owner;
-	size_t reason_len, state_len, loc_len, stack_len;
+	const uint8_t *fields, *reason, *state, *loc, *stack, *owner, *owner_names;
+	size_t reason_len, state_len, loc_len, stack_len, owner_names_len;
 };
 
 enum { OPTS_OK, OPTS_MALFORMED = -1, OPTS_SHORT = -2 };
@@ -416,7 +434,9 @@ static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, con
 							   const int s, struct our_opts *out)
 {
 	out->fields = out->reason = out->state = out->loc = out->stack = out->owner = NULL;
+	out->owner_names = NULL;
 	out->reason_len = out->state_len = out->loc_len = out->stack_len = 0;
+	out->owner_names_len = 0;
 	for (;;) {
 		size_t left = (size_t)(end - p), padded;
 		const uint8_t *v = p + 4;
@@ -457,6 +477,9 @@ static inline __attribute__((always_inline)) int scan_opts(const uint8_t *p, con
 			out->stack_len = len;
 		} else if (tag == PCAPNG_TAG_OWNER && len >= PCAPNG_OWNER_LEN) {
 			out->owner = v;
+		} else if (tag == PCAPNG_TAG_OWNER_NAMES) {
+			out->owner_names = v;
+			out->owner_names_len = len;
 		}
 	}
 }
@@ -505,6 +528,8 @@ from_record(struct pcapng_decoder *d, const struct cap_rec *r, struct tcpdrop_ev
 		decoder__name(d, &d->last_reason, 0, ev->reason_code, reason, reason_len);
 	if (state && ev->state_code && !(same_state && ev->state_code == d->last_state.code))
 		decoder__name(d, &d->last_state, 1, ev->state_code, state, state_len);
+	if (o->owner_names && ownertab__read(d->nm, o->owner_names, o->owner_names_len, s))
+		return decoder__corrupt(r, file, "tcpdrop's owner names are malformed");
 	if (stack && decoder__stack(d, stack, stack_len, ev))
 		return decoder__corrupt(r, file, "tcpdrop's stack has more than 32 frames");
 	if (loc) {

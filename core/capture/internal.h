@@ -241,6 +241,20 @@ opt_ours(const struct pcapng_opt *o, const int swap, uint16_t *tag, size_t *len)
 	return o->val + 6;
 }
 
+/* ---- ownertab.c: who was hurt, by name, once per id (PCAPNG_TAG_OWNER_NAMES). */
+
+struct owner_tab;
+struct owner_tab *ownertab__new(void);
+void ownertab__free(struct owner_tab *t);
+/*
+ * The names to write with this drop: NULL when its id was written already (or nothing names it
+ * yet: asked again a second later), else len bytes of NUL-ended names and the id they are of.
+ */
+const char *ownertab__names(struct owner_tab *t, const struct tcpdrop_event *ev, uint64_t *id,
+			    int *netns, size_t *len);
+/* An option's data (byte order s) into nm: 0, or -1 when it is malformed. */
+int ownertab__read(struct names *nm, const uint8_t *v, size_t len, const int s);
+
 /* ---- Turning packets into events. */
 
 /* headers.c: a packet from any capture, by its IP and TCP headers. 1, or 0 (counted in sk). */

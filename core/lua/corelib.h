@@ -10,9 +10,11 @@ void corelib__open(lua_State *L);
 /*
  * The run's owners (core/lua/owner.c) into the table at the top of L's stack: owners and
  * owner_funcs, for lua/owner.lua; the object is freed with the state. live 0 (a replay): none is
- * made, and every owner field answers "-".
+ * made, and the owner fields answer from what the file recorded into nm (names__owner), "-" for
+ * what it did not.
  */
-void owner__open(lua_State *L, int live);
+struct names;
+void owner__open(lua_State *L, int live, struct names *nm);
 
 /* The FFI's C functions (core/lua/cfuncs.c), handed to Lua as tcpdrop.core.cfuncs. */
 struct tcpdrop_cfuncs;

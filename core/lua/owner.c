@@ -70,33 +70,14 @@ static unsigned int c_gen(void *ctx)
 	return c->gen;
 }
 
-/*
- * The socket's cgroup when the drop has one (cgroup_id not 0), else the namespace's container or
- * pod. out[0..6]: cgroup, container, container_id, runtime, pod, pod_namespace, pod_uid, each NULL
- * when unknown; the cgroup only from a cgroup id (a netns answer's is no socket's). 1 when an
- * owner was found.
- */
+/* The drop's answer (owners__answer); out[0..6] as lua/owner.lua's FIELDS. */
 static int c_lookup(void *ctx, __u64 cgroup_id, __u32 netns, const char **out)
 {
 	struct owner_ctx *c = ctx;
-	const struct owner *o = NULL;
+	int found = owners__answer(c->ow, cgroup_id, netns, out);
 
-	if (cgroup_id)
-		o = owners__cgroup(c->ow, cgroup_id);
-	else if (netns)
-		o = owners__netns(c->ow, netns);
-	memset(out, 0, 7 * sizeof(*out));
-	if (o) {
-		out[0] = cgroup_id ? o->cgroup : NULL;
-		out[1] = o->name;
-		out[2] = o->id;
-		out[3] = o->runtime;
-		out[4] = o->pod;
-		out[5] = o->namespace;
-		out[6] = o->pod_uid;
-	}
 	say_warnings(c);
-	return o != NULL;
+	return found;
 }
 
 static const char *c_comm(void *ctx, __u32 pid, __u64 start)
@@ -110,6 +91,41 @@ static const struct tcpdrop_owner_funcs funcs = {
 	.gen = c_gen,
 	.lookup = c_lookup,
 	.comm = c_comm,
+};
+
+/*
+ * A replay answers from what the file recorded (names__set_owner, from -w's owner names): its
+ * ids are another time's, maybe another machine's, and this machine's answer would be a guess.
+ * An id the file names not (an older file, an owner unknown then) is "-".
+ */
+static unsigned int r_gen(void *ctx)
+{
+	return names__owners_gen(ctx);
+}
+
+static int r_lookup(void *ctx, __u64 cgroup_id, __u32 netns, const char **out)
+{
+	const char *p = cgroup_id ? names__owner(ctx, 0, cgroup_id) : names__owner(ctx, 1, netns);
+
+	memset(out, 0, NAMES__OWNER_FIELDS * sizeof(*out));
+	if (!p)
+		return 0;
+	for (int i = 0; i < NAMES__OWNER_FIELDS; i++) {
+		out[i] = *p ? p : NULL;
+		p += strlen(p) + 1;
+	}
+	return 1;
+}
+
+static const char *r_comm(void *ctx, __u32 pid, __u64 start)
+{
+	return NULL;
+}
+
+static const struct tcpdrop_owner_funcs recorded = {
+	.gen = r_gen,
+	.lookup = r_lookup,
+	.comm = r_comm,
 };
 
 /* Warnings wait in owners__warnings() until a field is used (say_warnings). */
@@ -126,13 +142,18 @@ static int owner_gc(lua_State *L)
 	return 0;
 }
 
-void owner__open(lua_State *L, int live)
+void owner__open(lua_State *L, int live, struct names *nm)
 {
 	struct owners_opts o = { .warn = quiet };
 	struct owner_ctx *c;
 
-	if (!live)
+	if (!live) {
+		lua_pushlightuserdata(L, nm);
+		lua_setfield(L, -2, "owners");
+		lua_pushlightuserdata(L, (void *)&recorded);
+		lua_setfield(L, -2, "owner_funcs");
 		return;
+	}
 	owners_opts__env(&o);
 	c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));

@@ -402,7 +402,7 @@ static void push_core(lua_State *L, struct runtime *rt)
 	}
 	corelib__open(L);
 	kcount__open(L);
-	owner__open(L, rt->owners);
+	owner__open(L, rt->owners, rt->nm);
 	lua_newtable(L);
 	for (const struct embedded *e = embedded_scripts; e->name; e++) {
 		lua_pushlstring(L, e->data, e->len);

@@ -29,7 +29,18 @@ struct names {
 	size_t nsubs;
 	int subs_scanned;
 	int from_kernel;
+	/* Who was hurt, as a -w file recorded it (names__set_owner): open addressing by key. */
+	struct rec_owner *owners;
+	uint32_t owners_cap, owners_n;
+	unsigned int owners_gen;
 };
+
+struct rec_owner {
+	uint64_t key; /* 0: empty */
+	char *names; /* NAMES__OWNER_FIELDS strings, each ended by a NUL */
+};
+
+#define MAX_REC_OWNERS 65536
 
 struct names *names__new(void)
 {
@@ -51,7 +62,72 @@ void names__free(struct names *nm)
 	for (size_t i = 0; i < nm->nsubs; i++)
 		free(nm->subs[i].name);
 	free(nm->subs);
+	for (uint32_t i = 0; i < nm->owners_cap; i++)
+		free(nm->owners[i].names);
+	free(nm->owners);
 	free(nm);
+}
+
+/* A cgroup id or netns inode as one key: inode numbers leave the top bit free. */
+static uint64_t owner_key(int netns, uint64_t id)
+{
+	return netns ? id | 1ULL << 63 : id;
+}
+
+static struct rec_owner *owner_slot(struct rec_owner *t, uint32_t cap, uint64_t key)
+{
+	uint32_t i = (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+
+	while (t[i].key && t[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+int names__set_owner(struct names *nm, int netns, uint64_t id, const char *names, size_t len)
+{
+	uint64_t key = owner_key(netns, id);
+	struct rec_owner *o;
+
+	if (!id)
+		return -EINVAL;
+	if ((nm->owners_n + 1) * 2 > nm->owners_cap) {
+		uint32_t cap = nm->owners_cap ? nm->owners_cap * 2 : 64;
+		struct rec_owner *t;
+
+		if (nm->owners_n >= MAX_REC_OWNERS)
+			return -ENOSPC;
+		t = xcalloc(cap, sizeof(*t));
+		for (uint32_t i = 0; i < nm->owners_cap; i++)
+			if (nm->owners[i].key)
+				*owner_slot(t, cap, nm->owners[i].key) = nm->owners[i];
+		free(nm->owners);
+		nm->owners = t;
+		nm->owners_cap = cap;
+	}
+	o = owner_slot(nm->owners, nm->owners_cap, key);
+	if (!o->key)
+		nm->owners_n++;
+	o->key = key;
+	free(o->names);
+	o->names = xmalloc(len);
+	memcpy(o->names, names, len);
+	nm->owners_gen++;
+	return 0;
+}
+
+const char *names__owner(const struct names *nm, int netns, uint64_t id)
+{
+	const struct rec_owner *o;
+
+	if (!nm->owners_cap || !id)
+		return NULL;
+	o = owner_slot(nm->owners, nm->owners_cap, owner_key(netns, id));
+	return o->key ? o->names : NULL;
+}
+
+unsigned int names__owners_gen(const struct names *nm)
+{
+	return nm->owners_gen;
 }
 
 static void set_name(char **slot, const char *name)

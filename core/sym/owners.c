@@ -645,6 +645,24 @@ const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino)
 	return e && *e->path ? owners__path(ow, e->path) : NULL;
 }
 
+int owners__answer(struct owners *ow, uint64_t cgroup_id, uint64_t netns_ino, const char **out)
+{
+	const struct owner *o =
+		cgroup_id ? owners__cgroup(ow, cgroup_id) : owners__netns(ow, netns_ino);
+
+	memset(out, 0, NAMES__OWNER_FIELDS * sizeof(*out));
+	if (!o)
+		return 0;
+	out[0] = cgroup_id ? o->cgroup : NULL;
+	out[1] = o->name;
+	out[2] = o->id;
+	out[3] = o->runtime;
+	out[4] = o->pod;
+	out[5] = o->namespace;
+	out[6] = o->pod_uid;
+	return 1;
+}
+
 void owners__prime(struct owners *ow)
 {
 	walk_cgroups(ow);

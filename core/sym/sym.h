@@ -171,6 +171,20 @@ void names__print_reasons(struct names *nm, FILE *out);
 /* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */
 int64_t names__next_reason(struct names *nm, int64_t pos);
 
+/*
+ * Who was hurt, as a -w file recorded it, so that a replay names what the live run named: a
+ * cgroup id (netns 0) or a netns inode (netns 1) to NAMES__OWNER_FIELDS strings, each ended by
+ * a NUL, "" unknown, in lua/owner.lua's order (cgroup, container, container_id, runtime, pod,
+ * pod_namespace, pod_uid). len bytes of names are copied; a later set replaces. 0, -EINVAL (id
+ * 0), or -ENOSPC past 65536 ids (those answer "-").
+ */
+#define NAMES__OWNER_FIELDS 7
+int names__set_owner(struct names *nm, int netns, uint64_t id, const char *names, size_t len);
+/* The recorded names of an id, or NULL. */
+const char *names__owner(const struct names *nm, int netns, uint64_t id);
+/* Changes with every set: answers kept from before may be stale. */
+unsigned int names__owners_gen(const struct names *nm);
+
 /* --- What a drop reason means, in tcpdrop's own words (--explain, --list-reasons). */
 
 struct reason_help {
@@ -280,6 +294,13 @@ const struct owner *owners__netns(struct owners *ow, uint64_t netns_ino);
  * rescans as another user may not read the runtimes' files nor /proc/PID/ns/net.
  */
 void owners__prime(struct owners *ow);
+/*
+ * A drop's answer, as e.container and the others give it: the socket's cgroup when the drop has
+ * one (cgroup_id not 0), else the namespace's container or pod. out[0..NAMES__OWNER_FIELDS-1] in
+ * names__set_owner's order, each NULL when unknown; the cgroup only from a cgroup id (a netns
+ * answer's is no socket's). 1 when an owner was found.
+ */
+int owners__answer(struct owners *ow, uint64_t cgroup_id, uint64_t netns_ino, const char **out);
 /* --container NAME|ID, --pod [NAMESPACE/]NAME: what to find (one of container and pod). */
 struct owner_match {
 	const char *container; /* a name, a full id, or an id's first 12 or more hex digits */

@@ -139,6 +139,9 @@ check_file script-prom-kcount "$EXP/script-prom.out" "$T/script-prom-kcount.out"
 IN=$TICKS feed script-prom-stdout-kcount --kcount -s prom -- file=- ports=80,22
 check_file script-prom-stdout-kcount "$EXP/script-prom-stdout.out" \
 	"$T/script-prom-stdout-kcount.out"
+# by=: a label more, counted from the events (the feeder's drops name no pod: "-").
+IN=$TICKS run_ok script-prom-by-pod -s prom -- file=- by=pod ports=80,22
+IN=$TICKS run_ok script-prom-by-container --kcount -s prom -- file=- by=container
 feed prom-bad-dir -s prom -- file=/nonexistent/dir/x.prom
 check_grep prom-bad-dir-said 'prom: cannot write /nonexistent/dir/x.prom' "$T/prom-bad-dir.err"
 
@@ -446,6 +449,7 @@ for c in "alert|syslog=bogus|unknown syslog level 'bogus'" \
 	"prom|file=/nonexistent/dir/x.prom|cannot write /nonexistent/dir/x.prom" \
 	"prom|every=0|every must be a number of seconds > 0" \
 	"prom|ports=80,x|ports: 'x' is not a port" \
+	"prom|by=node|by= takes container or pod, not 'node'" \
 	"top|0|the argument is a number of rows" \
 	"summary|2x|the argument is a number of rows" \
 	"stacks|bogus|unknown argument 'bogus'"; do
