@@ -6,7 +6,7 @@
 # receiving namespace, on the sender's CPU. Every run is bounded by BENCH_SECONDS (default 3) and
 # BENCH_COUNT packets; the no-tracer rate is measured before and after each sender count, and
 # the ratios are against their mean. Prints one table; no figure is asserted. BENCH_ONLY="bpf
-# replay" (any of rates, bpf, start, replay) runs only those parts.
+# replay" (any of rates, bpf, start, replay, record) runs only those parts.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -22,7 +22,8 @@ DUR=${BENCH_SECONDS:-3}
 MAXN=${BENCH_COUNT:-50000000}
 REC_N=${BENCH_RECORD_COUNT:-2000000}
 
-# part NAME: whether BENCH_ONLY (a list of rates, bpf, start, replay; default all) asks for it.
+# part NAME: whether BENCH_ONLY (a list of rates, bpf, start, replay, record; default all but
+# record, whose row replay prints once too) asks for it.
 part() {
 	case " ${BENCH_ONLY:-rates bpf start replay} " in
 	*" $1 "*) return 0 ;;
@@ -427,38 +428,62 @@ replay() {
 			n / m, full / 1e6, one / 1e6)
 	}'
 }
+# record_row BIN LABEL: BIN records with -w while 2 senders send REC_N drops; one row, whose
+# seen and lost are also left in rec_n and rec_lost; "in file" is what -r reads back of it.
+# Returns 1 (and says why in rec_why) when BIN cannot record.
+record_row() {
+	rm -f "$tmp/rec.pcapng"
+	start "$1" --no-stack -s "$STATS" -d $((DUR * 4 + 60)) -w "$tmp/rec.pcapng" --force
+	if ! ready '^bench: attached' "$tmp/err"; then
+		stop
+		rec_why="-w: $(grep -v '^bench:' "$tmp/err" | head -1)"
+		return 1
+	fi
+	gen 2 $((DUR * 4)) "$REC_N"
+	stop
+	rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
+	rec_lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
+	if ! "$TD" -r "$tmp/rec.pcapng" -s "$STATS" >/dev/null 2>"$tmp/rerr"; then
+		rec_why="-r: $(grep -v '^bench:' "$tmp/rerr" | head -1)"
+		return 1
+	fi
+	in_file=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/rerr")
+	size=$(du -m "$tmp/rec.pcapng" | cut -f1)
+	row "$2" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" "${rec_lost:--}" "$(cpu_pct)" \
+		"$(rss_mib)" "$size MiB file, ${in_file:-?} in it, of $(gen_field sent) sent"
+}
+# BENCH_ONLY=record: the record row alone, BENCH_RECORD_RUNS times (default 3: the machine is
+# shared); with TCPDROP_BASE=path, each time also with that build, in turn, for a before/after.
+if part record; then
+	run=0 # not i: ready() counts with it
+	while [ $run -lt "${BENCH_RECORD_RUNS:-3}" ]; do
+		run=$((run + 1))
+		if [ -n "${TCPDROP_BASE:-}" ]; then
+			cp "$TCPDROP_BASE" "$tmp/tcpdrop-base" || die "cannot copy $TCPDROP_BASE"
+			record_row "$tmp/tcpdrop-base" "record -w (2 senders), base, run $run" ||
+				row "record -w, base" - - - - - - - "not available: $rec_why"
+		fi
+		record_row "$TD" "record -w (2 senders), run $run" ||
+			row "record -w" - - - - - - - "not available: $rec_why"
+	done
+fi
 if part replay; then
 	if ! "$TD" --help | grep -q -- '--read'; then
 		replay_na "no -r option"
+	elif ! record_row "$TD" "record -w (2 senders)"; then
+		replay_na "$rec_why"
 	else
-		start "$TD" --no-stack -s "$STATS" -d $((DUR * 4 + 60)) -w "$tmp/rec.pcapng" --force
-		if ! ready '^bench: attached' "$tmp/err"; then
-			stop
-			replay_na "-w: $(grep -v '^bench:' "$tmp/err" | head -1)"
+		# Start-up is not replay: take off the time of a replay that stops at once.
+		best_ns "$TD" -r "$tmp/rec.pcapng" -c 1 -e ''
+		startup=$best
+		replay "empty drop(): -e ''" -e ''
+		replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
+		replay "-e 'count(e.reason)'" -e 'count(e.reason)'
+		replay "classic printer: -s classic" -s classic
+		if "$TD" --list-scripts | grep -q '^json '; then
+			replay "json: -s json" -s json
 		else
-			gen 2 $((DUR * 4)) "$REC_N"
-			stop
-			rec_n=$(sed -n 's/^bench: seen=\([0-9]*\).*/\1/p' "$tmp/err")
-			rec_lost=$(sed -n 's/^bench: .* lost=\([0-9]*\).*/\1/p' "$tmp/err")
-			if ! "$TD" -r "$tmp/rec.pcapng" -e '' >/dev/null 2>"$tmp/rerr"; then
-				replay_na "-r: $(head -1 "$tmp/rerr")"
-			else
-				size=$(du -m "$tmp/rec.pcapng" | cut -f1)
-				# Start-up is not replay: take off the time of a replay that stops at once.
-				best_ns "$TD" -r "$tmp/rec.pcapng" -c 1 -e ''
-				startup=$best
-				row "record -w (2 senders)" 2 "$(fmt_rate "$(gen_field rate)")" - "$rec_n" \
-					"${rec_lost:--}" - - "$size MiB file, of $(gen_field sent) sent"
-				replay "empty drop(): -e ''" -e ''
-				replay "filter: -f 'e.dport == 443'" -f 'e.dport == 443'
-				replay "-e 'count(e.reason)'" -e 'count(e.reason)'
-				replay "classic printer: -s classic" -s classic
-				if "$TD" --list-scripts | grep -q '^json '; then
-					replay "json: -s json" -s json
-				else
-					row "replay: json" - - - - - - - "not available: no json script"
-				fi
-			fi
+			row "replay: json" - - - - - - - "not available: no json script"
 		fi
 	fi
 fi

@@ -277,7 +277,12 @@ int recorder__open(const struct recorder_opts *ro, struct names *nm, struct ksym
 void recorder__start(struct recorder *r);
 /* Buffer n events as whole blocks; written out when enough waits. 0 or -errno (said once). */
 int recorder__write(struct recorder *r, const struct tcpdrop_event *ev, unsigned int n);
-/* Write out what is buffered: at least once a second. 0 or -errno (said once). */
+/*
+ * Write out what is buffered: at least once a second. From the thread that records, once the
+ * writer thread runs, it is queued for it and written at once, never waited for (the reader
+ * must not stall on the disk); from any other thread (the watchdog), it is in the file when
+ * this returns. 0 or -errno (said once).
+ */
 int recorder__flush(struct recorder *r);
 /*
  * st: write the end-of-run statistics, flush and close; 0 or -errno. st NULL:

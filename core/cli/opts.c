@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char usage_text[] =
 	"Usage: tcpdrop [OPTIONS] [PCAP-FILTER] [-- SCRIPT-ARGS...]\n"
@@ -83,7 +84,8 @@ const char usage_text[] =
 	"                          the drops TCP makes there). auto takes the first of tp_btf,\n"
 	"                          raw_tp, tracepoint that works, and on kernels without drop\n"
 	"                          reasons (before 5.17) adds the tcp_validate_incoming pair\n"
-	"      --ring-kb N         each CPU's ring buffer, in KiB (4-1048576, default 2048)\n"
+	"      --ring-kb N         each CPU's ring buffer, in KiB (4-1048576, default 2048; with\n"
+	"                          -w 16384, less beyond 8 CPUs, 131072 in all, at least 2048)\n"
 	"      --user USER         once the probe is attached and files are open, run as USER\n"
 	"                          (a name or a uid; its group, no others) with no capability\n"
 	"                          left: scripts and what they start run as USER, and files\n"
@@ -464,9 +466,29 @@ static int check_coverage(struct options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * -w's default ring, per CPU: a recording is what a storm must not lose, and on a busy machine the
+ * reader may wait 100-300 ms for a CPU (measured: 2 senders on 2 CPUs, lost 1-5 % with 2 MiB,
+ * none with 16 MiB: 128k stack-less events, most of a second of the bench's storm per CPU).
+ * 128 MiB in all at most, so that large machines do not pin a GiB of rings; never less than the
+ * default.
+ */
+#define WRITE_RING_KB (16u << 10)
+#define WRITE_RINGS_KB (128u << 10)
+
+static uint32_t write_ring_kb(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	uint32_t kb = WRITE_RING_KB;
+
+	while (n > 0 && (uint64_t)kb * (uint64_t)n > WRITE_RINGS_KB && kb > TCPDROP_DEFAULT_RING_KB)
+		kb /= 2;
+	return kb;
+}
+
 int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
-	int nopt = argc, c, ret = 0;
+	int nopt = argc, c, ret = 0, ring_kb_set = 0;
 	const char *why;
 	uint64_t v;
 
@@ -632,6 +654,7 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 					    "--ring-kb: '%s' is not a size in KiB (4-1048576)",
 					    optarg);
 			o->ring_kb = (uint32_t)v;
+			ring_kb_set = 1;
 			break;
 		case OPT_MAX_KEYS:
 			o->max_keys = (uint64_t)strtonum(optarg, 1, TCPDROP_MAX_KEYS_MAX, &why);
@@ -692,6 +715,8 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 	}
 	if (o->snaplen_set && !o->write_path)
 		return fail(err, errlen, "--snaplen goes with -w");
+	if (o->write_path && !ring_kb_set)
+		o->ring_kb = write_ring_kb();
 	if (o->force && !o->write_path)
 		return fail(err, errlen, "--force goes with -w");
 	if (o->metrics_labels_set && !o->metrics.listen)

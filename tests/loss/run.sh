@@ -218,3 +218,45 @@ held 25000 --no-stack --ring-kb 4096
 held_check "burst of 25000 heads" 25000
 held 10000 --stack-rate 0 --ring-kb 4096
 held_check "burst of 10000 with stacks" 10000
+
+# -w at its default rings (16 MiB per CPU, not 2 MiB): a burst of 40,000 heads while the reader
+# is held (20,000 per CPU, about 3.8 MB a ring: more than 2 MiB hold) is lost in no part, and
+# all of it reaches the file through the writer thread's queue (over 10 MB: forty buffers).
+held 40000 --no-stack -w "$W/big.pcapng"
+held_check "-w default rings, burst of 40000 heads" 40000
+"$TCPDROP" -r "$W/big.pcapng" -e 'print(1)' >"$W/big.n" 2>"$W/big.err"
+check_eq "loss: -w default rings: the file replays every drop seen" "0 ${seen:-none}" \
+	"$? $(wc -l <"$W/big.n" | tr -d ' ')"
+
+# SIGKILL while the writer thread writes a storm out: the file holds whole blocks up to where
+# it was cut, and the reader takes every one of them (at most the last block, if the kill came
+# in the middle of a write, is reported as cut short, never read as drops).
+rm -f "$W/out" "$W/kill.pcapng"
+"$TCPDROP" --netns-id "$NETNS" --dport 9 --no-stack -w "$W/kill.pcapng" -s "$W/count.lua" \
+	-d 20 >"$W/out" 2>"$W/err" &
+pid=$!
+prime
+"$IP" netns exec "$NS" "$BURST" -n 40000 -t 3 127.0.0.1 40002 127.0.0.1 9 >/dev/null &
+bpid=$!
+# Until the writer has put 2 MB out (10 s at most), then the kill, mid-storm or just after.
+i=0
+while [ $i -lt 100 ] && [ "$(stat -c %s "$W/kill.pcapng" 2>/dev/null || echo 0)" -lt 2000000 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+wait $bpid
+"$TCPDROP" -r "$W/kill.pcapng" -e 'print(e.dport)' >"$W/kill.n" 2>"$W/kill.err"
+rc=$?
+n=$(wc -l <"$W/kill.n" | tr -d ' ')
+echo "loss: SIGKILL mid-storm: $(stat -c %s "$W/kill.pcapng") bytes, $n drops replayed, exit $rc;" \
+	"stderr: $(head -2 "$W/kill.err")"
+check_eq "loss: SIGKILL mid-storm: the writer had written 2 MB (the test's premise)" 1 \
+	"$([ "$(stat -c %s "$W/kill.pcapng")" -ge 2000000 ] && echo 1)"
+check_eq "loss: SIGKILL mid-storm: drops replayed, each whole (dport 9)" "1 9" \
+	"$([ "$n" -gt 5000 ] && echo 1) $(sort -u "$W/kill.n" | tr '\n' ' ' | sed 's/ $//')"
+if [ $rc -ne 0 ]; then
+	check_grep "loss: SIGKILL mid-storm: only a cut last block stops the reader" \
+		"truncated .* block" "$W/kill.err"
+fi
