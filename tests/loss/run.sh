@@ -260,3 +260,44 @@ if [ $rc -ne 0 ]; then
 	check_grep "loss: SIGKILL mid-storm: only a cut last block stops the reader" \
 		"truncated .* block" "$W/kill.err"
 fi
+
+# A hook that never gives way, while the writer thread has a storm to write: after INT INT and
+# the grace, the watchdog writes out what -w holds, the queue's buffers first, and the file
+# replays every drop up to the one the hook is stuck on.
+cat >"$W/stuck.lua" <<'LUA'
+local n = 0
+function drop(e)
+	n = n + 1
+	if n == 1 then
+		io.stdout:write("first\n")
+		io.stdout:flush()
+	end
+	if n == 20000 then
+		io.stderr:write("hook entered\n")
+		while true do end
+	end
+end
+LUA
+rm -f "$W/out"
+"$TCPDROP" --netns-id "$NETNS" --dport 9 --no-stack -w "$W/stuck.pcapng" -s "$W/stuck.lua" \
+	-d 20 >"$W/out" 2>"$W/err" &
+pid=$!
+prime
+"$IP" netns exec "$NS" "$BURST" -n 40000 -t 3 127.0.0.1 40002 127.0.0.1 9 >/dev/null
+i=0
+while [ $i -lt 100 ] && ! grep -q '^hook entered' "$W/err"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -INT $pid 2>/dev/null
+sleep 0.3
+kill -INT $pid 2>/dev/null
+wait $pid
+rc=$?
+"$TCPDROP" -r "$W/stuck.pcapng" -e 'print(1)' >"$W/stuck.n" 2>"$W/stuck.err"
+n="$? $(wc -l <"$W/stuck.n" | tr -d ' ')"
+echo "loss: stuck hook with -w: exit $rc, replay (exit, drops) $n; stderr: $(grep -v '^hook' "$W/err" | head -2)"
+check_eq "loss: stuck hook with -w: rc 1, the recording written out" "1 1" \
+	"$rc $(grep -c '^tcpdrop: a hook does not give way; the recording is written out' "$W/err")"
+check_eq "loss: stuck hook with -w: the file replays, up to the stuck drop (20000) at least" \
+	"0 yes" "$(echo "$n" | awk '{ print $1, ($2 >= 20000 ? "yes" : "no: " $2) }')"
