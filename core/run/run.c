@@ -244,7 +244,8 @@ double run__interval(const struct run *r)
 int run__housekeeping(struct run *r, const struct run_stats *st)
 {
 	runtime__housekeeping(r->rt, st);
-	/* Once a second, so that a killed tracer loses at most the last second of its file. */
+	/* Once a second, so that a killed tracer loses at most the last second of its file and what
+	 * the writer's queue (at most 16 MiB, a few ms of writing) still held. */
 	return r->rec && recorder__flush(r->rec) ? -1 : 0;
 }
 
