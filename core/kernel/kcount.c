@@ -26,6 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+const struct kcount_field kcount_fields[KCOUNT_NFIELDS] = {
+	{ "reason", TCPDROP_KC_REASON }, { "state", TCPDROP_KC_STATE },
+	{ "flags", TCPDROP_KC_FLAGS },	 { "family", TCPDROP_KC_FAMILY },
+	{ "saddr", TCPDROP_KC_SADDR },	 { "daddr", TCPDROP_KC_DADDR },
+	{ "sport", TCPDROP_KC_SPORT },	 { "dport", TCPDROP_KC_DPORT },
+	{ "netns", TCPDROP_KC_NETNS },	 { "ifindex", TCPDROP_KC_IFINDEX },
+	{ "cpu", TCPDROP_KC_CPU },	 { "cgroup", TCPDROP_KC_CGROUP },
+};
+
 #define BATCH_KEYS 256
 
 /* One key of a pending set; count 0: the slot is free. */

@@ -60,6 +60,14 @@ struct kcount_spec {
 
 #define KCOUNT_DEFAULT_KEYS 10240
 
+/* The fields a kcount table may be keyed by, by name, in the order a key is shown. */
+struct kcount_field {
+	const char *name;
+	uint32_t bit; /* TCPDROP_KC_* */
+};
+#define KCOUNT_NFIELDS 12
+extern const struct kcount_field kcount_fields[KCOUNT_NFIELDS];
+
 struct probe_opts {
 	/*
 	 * PROBE_AUTO tries tp_btf, raw_tp, tracepoint, kprobe in turn, and where

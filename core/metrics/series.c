@@ -21,18 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The labels --metrics-labels knows, in the order a series shows them. */
-static const struct {
-	const char *name;
-	uint32_t bit;
-} labels[] = {
-	{ "reason", TCPDROP_KC_REASON }, { "state", TCPDROP_KC_STATE },
-	{ "flags", TCPDROP_KC_FLAGS },	 { "family", TCPDROP_KC_FAMILY },
-	{ "saddr", TCPDROP_KC_SADDR },	 { "daddr", TCPDROP_KC_DADDR },
-	{ "sport", TCPDROP_KC_SPORT },	 { "dport", TCPDROP_KC_DPORT },
-	{ "netns", TCPDROP_KC_NETNS },	 { "ifindex", TCPDROP_KC_IFINDEX },
-	{ "cpu", TCPDROP_KC_CPU },	 { "cgroup", TCPDROP_KC_CGROUP },
-};
+/* The labels --metrics-labels knows are the kcount fields (core/kernel), in their order. */
 
 const char metrics_label_names[] =
 	"reason,state,flags,family,saddr,daddr,sport,dport,netns,ifindex,cpu,cgroup";
@@ -46,15 +35,16 @@ int metrics__parse_labels(const char *s, uint32_t *bits, char *err, size_t errle
 		size_t n = strcspn(p, ",");
 		size_t i;
 
-		for (i = 0; i < ARRAY_SIZE(labels); i++)
-			if (strlen(labels[i].name) == n && !strncmp(labels[i].name, p, n))
+		for (i = 0; i < KCOUNT_NFIELDS; i++)
+			if (strlen(kcount_fields[i].name) == n &&
+			    !strncmp(kcount_fields[i].name, p, n))
 				break;
-		if (i == ARRAY_SIZE(labels)) {
+		if (i == KCOUNT_NFIELDS) {
 			snprintf(err, errlen, "--metrics-labels: '%.*s' is not a label (%s)",
 				 (int)(n > 64 ? 64 : n), p, metrics_label_names);
 			return -EINVAL;
 		}
-		*bits |= labels[i].bit;
+		*bits |= kcount_fields[i].bit;
 		p += n;
 		if (*p == ',' && !p[1]) {
 			snprintf(err, errlen, "--metrics-labels: a label name after the last ','");
@@ -307,10 +297,10 @@ static void put_drops(struct metrics *m, struct page *pg)
 	char names[160] = "";
 	size_t o = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(labels); i++)
-		if (m->o.labels & labels[i].bit)
+	for (size_t i = 0; i < KCOUNT_NFIELDS; i++)
+		if (m->o.labels & kcount_fields[i].bit)
 			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "",
-					      labels[i].name);
+					      kcount_fields[i].name);
 	put(pg, "# HELP tcpdrop_drops_total TCP packets the kernel dropped, by %s.\n", names);
 	put(pg, "# TYPE tcpdrop_drops_total counter\n");
 	for (uint32_t i = 0; i < m->n; i++) {
@@ -318,13 +308,13 @@ static void put_drops(struct metrics *m, struct page *pg)
 		int first = 1;
 
 		put(pg, "tcpdrop_drops_total{");
-		for (size_t l = 0; l < ARRAY_SIZE(labels); l++) {
+		for (size_t l = 0; l < KCOUNT_NFIELDS; l++) {
 			char v[256];
 
-			if (!(m->o.labels & labels[l].bit))
+			if (!(m->o.labels & kcount_fields[l].bit))
 				continue;
-			label_value(m, &s->key, labels[l].bit, v, sizeof(v));
-			put_label(pg, &first, labels[l].name, v);
+			label_value(m, &s->key, kcount_fields[l].bit, v, sizeof(v));
+			put_label(pg, &first, kcount_fields[l].name, v);
 		}
 		put(pg, "} %" PRIu64 "\n", s->count);
 	}

@@ -30,18 +30,6 @@
 #include "sym/sym.h"
 #include "util/util.h"
 
-static const struct {
-	const char *name;
-	uint32_t bit;
-} fields[] = {
-	{ "reason", TCPDROP_KC_REASON }, { "state", TCPDROP_KC_STATE },
-	{ "flags", TCPDROP_KC_FLAGS },	 { "family", TCPDROP_KC_FAMILY },
-	{ "saddr", TCPDROP_KC_SADDR },	 { "daddr", TCPDROP_KC_DADDR },
-	{ "sport", TCPDROP_KC_SPORT },	 { "dport", TCPDROP_KC_DPORT },
-	{ "netns", TCPDROP_KC_NETNS },	 { "ifindex", TCPDROP_KC_IFINDEX },
-	{ "cpu", TCPDROP_KC_CPU },	 { "cgroup", TCPDROP_KC_CGROUP },
-};
-
 /* The keys seen, as printed, with their sums over every take. */
 struct row {
 	char text[200];
@@ -82,11 +70,11 @@ static int parse_keys(char *s, struct kcount_spec *spec)
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		size_t i;
 
-		for (i = 0; i < ARRAY_SIZE(fields) && strcmp(fields[i].name, tok); i++)
+		for (i = 0; i < KCOUNT_NFIELDS && strcmp(kcount_fields[i].name, tok); i++)
 			;
-		if (i == ARRAY_SIZE(fields))
+		if (i == KCOUNT_NFIELDS)
 			return -1;
-		spec->keys |= fields[i].bit;
+		spec->keys |= kcount_fields[i].bit;
 	}
 	return spec->keys ? 0 : -1;
 }
