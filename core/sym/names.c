@@ -238,9 +238,12 @@ static int each_enumerator(struct names *nm, const struct kbtf *btf, const char 
 	return 0;
 }
 
+/*
+ * A reason, not SKB_DROP_REASON_MAX: that one bounds the enum (no packet is dropped with it), yet
+ * BTF and the tracepoint's format (6.18) both list it.
+ */
 static void set_reason_cb(struct names *nm, uint32_t code, const char *name)
 {
-	/* SKB_DROP_REASON_MAX bounds the enum: no packet is dropped with it. */
 	if (strcmp(name, "MAX"))
 		names__set_reason(nm, code, name);
 }
@@ -272,7 +275,7 @@ int names__load_format(struct names *nm, const char *text)
 			p++;
 			continue;
 		}
-		names__set_reason(nm, (uint32_t)code, name);
+		set_reason_cb(nm, (uint32_t)code, name);
 		n++;
 		p += used;
 	}
