@@ -147,6 +147,16 @@ def ours_epb(e="<", ts=TS * 10**9, fields=None, extra=(), data=None):
     return epb(pkt, ts, e, options=items)
 
 
+def owner(e="<", cgroup_id=0, pid=0):
+    # PCAPNG_TAG_OWNER: owner_pid, cgroup_id, start, sock_ino, sk_uid, comm, owner_flags.
+    return custom(6, struct.pack(e + "IQQII16sB", pid, cgroup_id, 0, 0, 0, b"", 0), e)
+
+
+def owner_names(id_, netns, names, e="<"):
+    # PCAPNG_TAG_OWNER_NAMES: the id, its kind, seven NUL-ended names.
+    return custom(7, struct.pack(e + "QI", id_, netns) + b"".join(n + b"\0" for n in names), e)
+
+
 def ours_shb(e="<"):
     return shb(e, [(4, b"tcpdrop test"), custom(16, b"2 NOT_SPECIFIED\n3 NO_SOCKET\n", e),
                    custom(17, b"1 ESTABLISHED\n10 LISTEN\n", e)])
@@ -206,6 +216,20 @@ def main():
         ours_epb(fields=event_fields(pkt_len=40, hdr_len=40), ts=TS * 10**9 + 1,
                  data=ipv4(A4, B4, tcp(1234, 80, 0x02))[:30]),
     ]))
+    # Who was hurt, by name, as -w records it: once per id (a netns, a cgroup id), a cgroup id
+    # with no names recorded, and the netns again without its names.
+    for e, name in (("<", "ours-owners.pcapng"), (">", "ours-owners-be.pcapng")):
+        cg = b"/kubepods/besteffort/pod1d1d/cri-containerd-" + b"c1" * 32 + b".scope"
+        write(name, ours_file(e, [
+            ours_epb(e, extra=[owner_names(4026531840, 1, [b"", b"", b"", b"", b"web-0",
+                                                           b"shop", b"1d1d-uid"], e)]),
+            ours_epb(e, ts=TS * 10**9 + 1, extra=[owner(e, cgroup_id=1234, pid=9),
+                                                  owner_names(1234, 0, [cg, b"nginx", b"c1" * 32,
+                                                                        b"containerd", b"web-0",
+                                                                        b"shop", b"1d1d-uid"], e)]),
+            ours_epb(e, ts=TS * 10**9 + 2, extra=[owner(e, cgroup_id=999, pid=9)]),
+            ours_epb(e, ts=TS * 10**9 + 3),
+        ]))
 
     # Broken files: one message naming the block and its offset, exit 1.
     good = ours_file()
@@ -234,6 +258,8 @@ def main():
         b"f%d+0x1" % i for i in range(33)))])]))
     write("bad-names.pcapng", shb(options=[custom(16, b"three NO_SOCKET\n")]) + idb(101))
     write("bad-reason-name.pcapng", ours_file("<", [ours_epb(extra=[custom(2, b"NO\nSOCKET")])]))
+    write("bad-owner-names.pcapng", ours_file("<", [ours_epb(extra=[
+        custom(7, struct.pack("<QI", 1234, 0) + b"a\0b\0c\0d\0e\0f\0g")])]))
     write("pcap-trunc-hdr.pcap", pcap(1, [])[:10])
     write("pcap-trunc-rec.pcap", pcap(1, [eth(SYN4), eth(SYN4)])[:-10])
     write("pcap-oversized.pcap", pcap(1, []) + struct.pack("<IIII", TS, 0, 0x7FFFFFFF, 60))

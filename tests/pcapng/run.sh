@@ -314,6 +314,16 @@ check_file ours-big-endian "$FIX/ours.out" "$W/be.out"
 check_file ours-two-sections "$W/two.want" "$W/two.out"
 "$TD" -r "$FIX/ours-extra.pcapng" -e 'print(e.pkt_len, e.reason)' >"$W/extra.out" 2>&1
 check_eq ours-later-version "0 NO_SOCKET|30 NO_SOCKET" "$(tr '\t\n' ' |' <"$W/extra.out" | sed 's/|$//')"
+# Who was hurt, by name, as -w records it (once per id): a netns's pod, a cgroup's container, a
+# cgroup id the file names not ("-"), the netns again; the same in either byte order.
+CGP="/kubepods/besteffort/pod1d1d/cri-containerd-$(printf 'c1%.0s' $(seq 32)).scope"
+C1=$(printf 'c1%.0s' $(seq 32))
+OWN='print(e.cgroup, e.container, e.container_id, e.runtime, e.pod, e.pod_namespace, e.pod_uid)'
+for f in ours-owners ours-owners-be; do
+	"$TD" -r "$FIX/$f.pcapng" -e "$OWN" >"$W/$f.out" 2>&1
+	check_eq "$f" "- - - - web-0 shop 1d1d-uid|$CGP nginx $C1 containerd web-0 shop 1d1d-uid|- - - - - - -|- - - - web-0 shop 1d1d-uid" \
+		"$(tr '\t\n' ' |' <"$W/$f.out" | sed 's/|$//')"
+done
 
 # ---------------------------------------------------------------- broken files
 # FILE|what the one message must say; each exits 1 and never crashes.
@@ -351,6 +361,7 @@ short-record.pcapng|offset 156: tcpdrop's record is too short
 deep-stack.pcapng|offset 156: tcpdrop's stack has more than 32 frames
 bad-names.pcapng|bad section header block at offset 0: its table of reason or state names
 bad-reason-name.pcapng|offset 156: tcpdrop's reason or state name is empty or not printable
+bad-owner-names.pcapng|offset 156: tcpdrop's owner names are malformed
 pcap-trunc-hdr.pcap|truncated pcap file header at offset 0
 pcap-trunc-rec.pcap|truncated packet record at offset 98
 pcap-oversized.pcap|bad packet record at offset 24: its captured length is over 16 MiB
