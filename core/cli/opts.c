@@ -683,11 +683,15 @@ int opts_parse(struct options *o, int argc, char **argv, char *err, size_t errle
 			o->metrics.listen = optarg;
 			break;
 		}
-		case OPT_METRICS_LABELS:
-			if (metrics__parse_labels(optarg, &o->metrics.labels, err, errlen))
-				return -EINVAL;
+		case OPT_METRICS_LABELS: {
+			char why[256];
+
+			/* Its reason quotes the words given: escaped by fail(), as every other. */
+			if (metrics__parse_labels(optarg, &o->metrics.labels, why, sizeof(why)))
+				return fail(err, errlen, "%s", why);
 			o->metrics_labels_set = 1;
 			break;
+		}
 		case OPT_COVERAGE:
 			o->coverage = 1;
 			break;
