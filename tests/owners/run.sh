@@ -151,6 +151,12 @@ cgid() {
 OPTS="-K $LOGS -D $W/nodocker -P $W/nopodman"
 NGINX=$(owner_line "$K1" containerd "$CID1" nginx "$UID1" "web-$ID-x1" shop)
 expect kubelet-cgroupfs-cgroup-id "$NGINX" $OPTS cgroup "$(cgid "$K1")"
+# Pure cgroup v2 (one hierarchy at /sys/fs/cgroup, no v1 controller beside it), in a mount
+# namespace of its own where this machine's hybrid mounts are gone: the same answer.
+got=$(unshare -m sh -c "umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup &&
+	grep -c ' - cgroup ' /proc/self/mountinfo;
+	exec timeout 20 '$CHECK' $OPTS cgroup $(cgid "$K1")" 2>>"$W/warnings")
+check_eq owners-pure-v2-cgroup-id "0 $NGINX" "$(echo $got)"
 expect kubelet-cgroupfs-pid "$NGINX" $OPTS pid "$P1"
 expect kubelet-systemd-cgroup-id \
 	"$(owner_line "$K2" containerd "$CID2" coredns "$UID2" "dns-$ID" kube-system)" \
