@@ -148,7 +148,8 @@ static int explain_reason(const struct options *o, struct names *nm, const char 
 			word += 16;
 		h = reason_help__find(word);
 		if (!h)
-			return names__resolve_list(nm, word, source, &code, &n, 1) ? 2 : 0;
+			return names__resolve_list(nm, "--explain", word, source, &code, &n, 1) ? 2
+												: 0;
 		printf("%s (no such reason %s)\n", h->name, where);
 	} else {
 		name = names__reason(nm, (uint32_t)c);
@@ -260,8 +261,8 @@ static int set_up(struct options *o, const struct env_knobs *env, struct run_set
 	set->no_kernel_count = o->no_kernel_count;
 	code = 2;
 	if (check_reason_list(nm, o->reasons, where) ||
-	    names__resolve_list(nm, o->reasons, source, set->filter.reasons, &set->filter.nreasons,
-				TCPDROP_MAX_REASONS))
+	    names__resolve_list(nm, "--reason", o->reasons, source, set->filter.reasons,
+				&set->filter.nreasons, TCPDROP_MAX_REASONS))
 		goto fail;
 	set->filter.netns = o->netns_id;
 	if (o->pid_netns && netns_of_pid(o->pid_netns, &set->filter.netns))

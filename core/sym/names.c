@@ -453,8 +453,8 @@ static const char *nearest_reason(struct names *nm, const char *name)
 	return best;
 }
 
-int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
-			uint8_t *n, unsigned int max)
+int names__resolve_list(struct names *nm, const char *opt, const char *list, const char *source,
+			uint32_t *codes, uint8_t *n, unsigned int max)
 {
 	char *save = NULL, *tok, *copy;
 	int ret = 0;
@@ -469,17 +469,16 @@ int names__resolve_list(struct names *nm, const char *list, const char *source, 
 			const char *near = nearest_reason(nm, tok);
 
 			if (names__next_reason(nm, -1) < 0)
-				msg("--reason: %s no drop reason '%s' (it names none)", source,
-				    tok);
+				msg("%s: %s no drop reason '%s' (it names none)", opt, source, tok);
 			else
-				msg("--reason: %s no drop reason '%s'%s%s%s", source, tok,
+				msg("%s: %s no drop reason '%s'%s%s%s", opt, source, tok,
 				    near ? " (did you mean " : "", near ? near : "",
 				    near ? "?)" : "");
 			ret = -EINVAL;
 			break;
 		}
 		if (*n >= max) {
-			msg("--reason: at most %u reasons", max);
+			msg("%s: at most %u reasons", opt, max);
 			ret = -EINVAL;
 			break;
 		}

@@ -161,11 +161,11 @@ const char *names__state(struct names *nm, unsigned int code);
 int64_t names__reason_code(struct names *nm, const char *name);
 /*
  * A comma-separated list of reason names (NULL: none) appended to codes[*n], at most max in
- * all. 0, or -EINVAL after one line: "--reason: SOURCE no drop reason 'X'", with the nearest
- * known name when one is close ("this kernel has", "FILE names").
+ * all. 0, or -EINVAL after one line: "OPT: SOURCE no drop reason 'X'" (OPT: the option that
+ * gave the list), with the nearest known name when one is close ("this kernel has", "FILE names").
  */
-int names__resolve_list(struct names *nm, const char *list, const char *source, uint32_t *codes,
-			uint8_t *n, unsigned int max);
+int names__resolve_list(struct names *nm, const char *opt, const char *list, const char *source,
+			uint32_t *codes, uint8_t *n, unsigned int max);
 /* --list-reasons: "NAME CODE" lines, by code. */
 void names__print_reasons(struct names *nm, FILE *out);
 /* Iterate the core reasons: returns the next code after *pos that has a name, or -1. */

@@ -61,6 +61,8 @@ fi
 "$TCPDROP" --explain NO_SOCKT >"$W/e" 2>&1
 check_eq cli-explain-did-you-mean "2" "$?"
 check_grep cli-explain-did-you-mean-text "no drop reason 'NO_SOCKT' (did you mean NO_SOCKET?)" "$W/e"
+# The line names the option that was given (--explain), not --reason.
+check_grep cli-explain-unknown-names-its-option "^tcpdrop: --explain: " "$W/e"
 "$TCPDROP" -r "$REC" --explain NO_SOCKET >"$W/e" 2>&1
 check_grep cli-explain-replay '^NO_SOCKET (code 3 in ' "$W/e"
 
