@@ -864,47 +864,45 @@ local function add_n(m, w, nover, n, ...)
 	m.dirty = true
 end
 
-function M.fed_count(...)
+-- The -e's own count/top/sum while a kernel row is fed through it: only the call at the row's
+-- place (fed.target) adds the row's weight, to the map that call would update.
+local function fed_turn()
 	local c = fed.calls + 1
 	fed.calls = c
-	if c ~= fed.target then
-		return
-	end
-	local n = select("#", ...)
-	local m = d_count[n] or default_map("count", n, 0, 2)
+	return c == fed.target
+end
+
+local function fed_add(m, n, ...)
 	if fed.over then
 		return full_n(m, fed.n)
 	end
 	add_n(m, fed.w, fed.n, n, ...)
 end
 
+function M.fed_count(...)
+	if not fed_turn() then
+		return
+	end
+	local n = select("#", ...)
+	fed_add(d_count[n] or default_map("count", n, 0, 2), n, ...)
+end
+
 function M.fed_top(limit, ...)
-	local c = fed.calls + 1
-	fed.calls = c
-	if c ~= fed.target then
+	if not fed_turn() then
 		return
 	end
 	local n = select("#", ...)
 	local m = d_top[n] or default_map("top", n, 1, 2)
 	m.limit = limit
-	if fed.over then
-		return full_n(m, fed.n)
-	end
-	add_n(m, fed.w, fed.n, n, ...)
+	fed_add(m, n, ...)
 end
 
 function M.fed_sum(_, ...)
-	local c = fed.calls + 1
-	fed.calls = c
-	if c ~= fed.target then
+	if not fed_turn() then
 		return
 	end
 	local n = select("#", ...)
-	local m = defaults.sum[n] or default_map("sum", n, 1, 2)
-	if fed.over then
-		return full_n(m, fed.n)
-	end
-	add_n(m, fed.w, fed.n, n, ...)
+	fed_add(defaults.sum[n] or default_map("sum", n, 1, 2), n, ...)
 end
 
 -- m:addn(w, k1, ...): for a count map, w updates of the key tuple at once (counts read from a
