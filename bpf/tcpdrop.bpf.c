@@ -577,34 +577,24 @@ static __always_inline void kc_add(void *map, const struct tcpdrop_kkey *k, __u6
 	}
 }
 
-/* A key's slot in the cache: its words folded (most are zero) by a multiplicative hash. */
-static __always_inline __u32 kc_slot_of(const struct tcpdrop_kkey *k)
-{
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = 0;
+/* A key as the words the cache hashes and compares. */
+#define KC_WORDS ((int)(sizeof(struct tcpdrop_kkey) / 8))
+union kc_words {
+	struct tcpdrop_kkey k;
+	__u64 w[KC_WORDS];
+};
 
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*k) / 8); i++)
-		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ULL;
-	return (__u32)(h >> KC_SLOT_SHIFT);
-}
-
-static __always_inline int kc_same(const struct tcpdrop_kkey *a, const struct tcpdrop_kkey *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-	__u64 diff = 0;
-
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*a) / 8); i++)
-		diff |= x[i] ^ y[i];
-	return !diff;
-}
-
-/* One drop into each table, under the key its bits choose out of `full` (the others zero). */
+/*
+ * One drop into each table, under the key its bits choose out of `full`: the full key's words
+ * under the table's mask (cfg.kc_mask, made by the core from the same bits), folded into the
+ * cache slot's hash as they are made. Word-wide, with no branch per field: the field-by-field
+ * copy it replaces cost ~25 ns a table (make bench, the BPF ns row), as much as the rest of it.
+ */
 static __always_inline void kcount(const struct tcpdrop_kkey *full, __u32 len)
 {
 	__u32 zero = 0, *g = bpf_map_lookup_elem(&kc_gen, &zero);
 	__u32 gen = g ? *g & 1 : 0, *busy = bpf_map_lookup_elem(&kc_busy, &zero);
+	const __u64 *fw = (const __u64 *)full;
 	int cached = busy && !*busy;
 
 	stat_add(TCPDROP_STAT_COUNTED);
@@ -612,57 +602,43 @@ static __always_inline void kcount(const struct tcpdrop_kkey *full, __u32 len)
 		*busy = 1;
 #pragma unroll
 	for (int t = 0; t < TCPDROP_KC_MAX_TABLES; t++) {
-		__u32 bits = cfg.kc_keys[t], over = t * 2 + gen, idx;
-		struct tcpdrop_kkey k = {};
+		const volatile __u64 *mw = (const volatile __u64 *)&cfg.kc_mask[t];
+		__u32 over = t * 2 + gen, idx;
 		struct tcpdrop_kslot *c;
+		union kc_words k;
+		__u64 h = 0, diff = 0;
 		void *map;
 
 		if (t >= cfg.kc_tables)
 			break;
-		if (bits & TCPDROP_KC_REASON) {
-			k.reason_code = full->reason_code;
-			k.evflags |= full->evflags & TCPDROP_F_NO_REASON;
+#pragma unroll
+		for (int i = 0; i < KC_WORDS; i++) {
+			k.w[i] = fw[i] & mw[i];
+			h = (h ^ k.w[i]) * 0x9E3779B97F4A7C15ULL;
 		}
-		if (bits & TCPDROP_KC_STATE) {
-			k.state_code = full->state_code;
-			k.evflags |= full->evflags & TCPDROP_F_SOCK;
-		}
-		if (bits & TCPDROP_KC_FLAGS)
-			k.tcp_flags = full->tcp_flags;
-		if (bits & (TCPDROP_KC_FAMILY | TCPDROP_KC_SADDR | TCPDROP_KC_DADDR))
-			k.family = full->family;
-		if (bits & TCPDROP_KC_SADDR)
-			__builtin_memcpy(k.saddr, full->saddr, 16);
-		if (bits & TCPDROP_KC_DADDR)
-			__builtin_memcpy(k.daddr, full->daddr, 16);
-		if (bits & TCPDROP_KC_SPORT)
-			k.sport = full->sport;
-		if (bits & TCPDROP_KC_DPORT)
-			k.dport = full->dport;
-		if (bits & TCPDROP_KC_NETNS)
-			k.netns = full->netns;
-		if (bits & TCPDROP_KC_IFINDEX)
-			k.ifindex = full->ifindex;
-		if (bits & TCPDROP_KC_CPU)
-			k.cpu = full->cpu;
-		if (bits & TCPDROP_KC_CGROUP)
-			k.cgroup_id = full->cgroup_id;
 		map = kc_map(t, gen);
-		idx = over * KC_SLOTS + kc_slot_of(&k);
+		idx = over * KC_SLOTS + (__u32)(h >> KC_SLOT_SHIFT);
 		c = cached ? bpf_map_lookup_elem(&kc_cache, &idx) : NULL;
 		if (!c) {
-			kc_add(map, &k, 1, len, over);
+			kc_add(map, &k.k, 1, len, over);
 			continue;
 		}
-		if (c->count && kc_same(&c->key, &k)) {
-			c->count++;
-			c->bytes += len;
-			continue;
-		}
-		/* Another key's slot: that key goes into the table, this one takes its place. */
-		if (c->count)
+		if (c->count) {
+			const __u64 *cw = (const __u64 *)&c->key;
+
+#pragma unroll
+			for (int i = 0; i < KC_WORDS; i++)
+				diff |= cw[i] ^ k.w[i];
+			if (!diff) {
+				c->count++;
+				c->bytes += len;
+				continue;
+			}
+			/* Another key's slot: that key goes into the table, this one takes its
+			 * place. */
 			kc_add(map, &c->key, c->count, c->bytes, over);
-		c->key = k;
+		}
+		c->key = k.k;
 		c->count = 1;
 		c->bytes = len;
 	}

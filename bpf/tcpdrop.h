@@ -225,6 +225,8 @@ struct tcpdrop_config {
 	__u8 owners; /* fill the owner fields (bpf/owner.h); 0: TCPDROP_OWNERS=off */
 	__u8 _pad[1];
 	__u32 kc_keys[TCPDROP_KC_MAX_TABLES]; /* each table's TCPDROP_KC_* bits */
+	/* Each table's key as a mask of the drop's full key: what its bits keep (kcount__mask). */
+	struct tcpdrop_kkey kc_mask[TCPDROP_KC_MAX_TABLES];
 	__u64 pair_loc; /* tcp_validate_incoming's address: where the entry/exit pair's drops are */
 };
 

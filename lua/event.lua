@@ -220,6 +220,15 @@ local public = {
 	-- (end of the owner fields)
 }
 
+-- What the probe fills only while it tracks owners (bpf/owner.h's owner_fill): the fields above
+-- and the raw ones under them. A run whose hooks read none loads no owner program.
+local owner_fields = {}
+for _, n in ipairs({ "owner_pid", "owner_comm", "owner_start", "owner_closed", "uid", "cgroup_id",
+	"sock_ino", "cgroup", "container", "container_id", "runtime", "pod", "pod_namespace",
+	"pod_uid", "owner_flags", "owner_comm_raw", "owner_start_ns", "cgroup_id_raw", "sk_uid" }) do
+	owner_fields[n] = true
+end
+
 local raw = {}
 for _, f in ipairs(require("tcpdrop.fields")) do
 	raw[f.name] = f
@@ -315,6 +324,7 @@ return {
 	getters = getters,
 	fields = field_order,
 	json_kinds = json_kinds, -- for the json script: how each field of `fields` is written
+	owner_fields = owner_fields,
 	names = all_names,
 	flag_names = flag_names,
 	ntop = ntop,

@@ -588,6 +588,28 @@ local function load_shipped(name)
 	return env
 end
 
+-- Whether the code of -e or -f may read a field the probe fills only while it tracks owners. By
+-- the text, conservatively: the event `e` anywhere but in e.NAME of another field (passed whole,
+-- indexed, a method, inside a string) counts as reading them; a member x.e is not the event.
+local function reads_owners(src)
+	local at = 1
+	while src do
+		local s, e = src:find("%f[%w_]e%f[^%w_]", at)
+		if not s then
+			return false
+		end
+		local before = src:sub(1, s - 1):match("([%.:]+)%s*$")
+		if before ~= "." and before ~= ":" then
+			local name = src:match("^%s*%.%s*([%a_][%w_]*)", e + 1)
+			if not name or event.owner_fields[name] then
+				return true
+			end
+		end
+		at = e + 1
+	end
+	return false
+end
+
 --[[ opts: script_src, script_chunk, filter_expr, exec_code, args, count, interval, max_keys ]]
 function rt.setup(opts)
 	install_globals()
@@ -648,6 +670,9 @@ function rt.setup(opts)
 	-- A script beside -e may have init, tick and done (they need no event), not filter.
 	rt.plan_ctx = { exec = opts.exec_code, exec_fn = exec and hooks.drop,
 		script_filter = script_filter ~= nil, filter = opts.filter_expr ~= nil, count = opts.count }
+	-- A script may read anything; the default printer reads no owner field.
+	rt.owner_reads = script ~= nil or reads_owners(opts.exec_code)
+		or reads_owners(opts.filter_expr)
 	rt.args = opts.args or {}
 	rt.limit = opts.count
 	interval_opt = opts.interval
@@ -661,7 +686,7 @@ function rt.kcount_plan(no_kernel, events, free)
 	if oneliner then
 		-- Its drops are counted in the kernel: an event that came anyway counts nowhere twice.
 		hooks.drop = function() end
-		return tabs, false, say
+		return tabs, false, say, false
 	end
 	local feeder = kcount.event_feeder()
 	if feeder then
@@ -675,7 +700,8 @@ function rt.kcount_plan(no_kernel, events, free)
 		end
 	end
 	-- -c N stops after N drops: they must come as events, even to a script that only counts.
-	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil or rt.limit ~= nil, say
+	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil or rt.limit ~= nil, say,
+		rt.owner_reads
 end
 
 rt.kcount_feed = kcount.feed

@@ -344,3 +344,45 @@ int kcount__take(struct kcount *kc, unsigned int i, kcount_fn fn, void *ctx, uin
 	}
 	return ret;
 }
+
+void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t keys)
+{
+	memset(k, 0, sizeof(*k));
+	if (keys & TCPDROP_KC_REASON) {
+		k->reason_code = e->reason_code;
+		k->evflags |= e->evflags & TCPDROP_F_NO_REASON;
+	}
+	if (keys & TCPDROP_KC_STATE) {
+		k->state_code = e->state_code;
+		k->evflags |= e->evflags & TCPDROP_F_SOCK;
+	}
+	if (keys & TCPDROP_KC_FLAGS)
+		k->tcp_flags = e->tcp_flags;
+	/* An address is read with its family. */
+	if (keys & (TCPDROP_KC_FAMILY | TCPDROP_KC_SADDR | TCPDROP_KC_DADDR))
+		k->family = e->family;
+	if (keys & TCPDROP_KC_SADDR)
+		memcpy(k->saddr, e->saddr_raw, sizeof(k->saddr));
+	if (keys & TCPDROP_KC_DADDR)
+		memcpy(k->daddr, e->daddr_raw, sizeof(k->daddr));
+	if (keys & TCPDROP_KC_SPORT)
+		k->sport = e->sport;
+	if (keys & TCPDROP_KC_DPORT)
+		k->dport = e->dport;
+	if (keys & TCPDROP_KC_NETNS)
+		k->netns = e->netns;
+	if (keys & TCPDROP_KC_IFINDEX)
+		k->ifindex = e->ifindex;
+	if (keys & TCPDROP_KC_CPU)
+		k->cpu = e->cpu;
+	if (keys & TCPDROP_KC_CGROUP)
+		k->cgroup_id = e->cgroup_id_raw;
+}
+
+void kcount__mask(struct tcpdrop_kkey *m, uint32_t keys)
+{
+	struct tcpdrop_event ones;
+
+	memset(&ones, 0xff, sizeof(ones));
+	kcount__key(m, &ones, keys);
+}

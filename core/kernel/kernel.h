@@ -60,6 +60,11 @@ struct kcount_spec {
 
 #define KCOUNT_DEFAULT_KEYS 10240
 
+/* The key the probe counts an event under in a table of these TCPDROP_KC_* bits. */
+void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t keys);
+/* What a table of these TCPDROP_KC_* bits keeps of a drop's full key: the probe's mask. */
+void kcount__mask(struct tcpdrop_kkey *m, uint32_t keys);
+
 /* The fields a kcount table may be keyed by, by name, in the order a key is shown. */
 struct kcount_field {
 	const char *name;

@@ -389,6 +389,7 @@ static int size_kcount(struct tcpdrop_bpf *skel, const struct probe_opts *po,
 		if (po->kc[t].keys & ~(uint32_t)TCPDROP_KC_ALL)
 			return -EINVAL;
 		cfg->kc_keys[t] = po->kc[t].keys;
+		kcount__mask(&cfg->kc_mask[t], po->kc[t].keys);
 		for (int g = 0; g < 2 && !err; g++)
 			err = bpf_map__set_max_entries(kc_table(skel, (int)t, g),
 						       kcount__max_keys(&po->kc[t]));
@@ -468,6 +469,11 @@ static int load_plan(struct probe *p, const struct probe_opts *po, const struct 
 	skel->rodata->owner_filter = (__u8) !!po->owner_filter;
 	if (!po->owner_filter && !base)
 		bpf_map__set_max_entries(skel->maps.owner_ids, 1);
+	/* No owners tracked: their tables stay empty (an LRU hash preallocates every entry). */
+	if (po->no_owners && !base) {
+		bpf_map__set_max_entries(skel->maps.owners, 1);
+		bpf_map__set_max_entries(skel->maps.owners_tw, 1);
+	}
 	if (base) {
 		err = share_maps(skel, base);
 		cfg.percpu_rings = (__u8)p->percpu;

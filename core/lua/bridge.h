@@ -130,6 +130,7 @@ struct runtime_kcount_plan {
 	unsigned int n;
 	int events; /* the runtime still wants the events (a hook, the default printer) */
 	char why[256]; /* what -v says: "counted in the kernel (keys: ...)", or why not; "": none */
+	int owners; /* the hooks may read the owner fields (a script, or -e/-f naming one) */
 };
 
 /*
@@ -150,9 +151,6 @@ int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *
 int runtime__kcount_feed(struct runtime *rt, unsigned int t, const struct tcpdrop_kkey *keys,
 			 const uint64_t *counts, const uint64_t *bytes, size_t n,
 			 uint64_t overflow);
-
-/* The key the probe counts an event under in a table of these TCPDROP_KC_* bits. */
-void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t keys);
 
 /* --- What a script can do beyond printing: start a command (no shell, reaped), log to syslog. */
 

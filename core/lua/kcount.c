@@ -3,6 +3,7 @@
  * loads, the tables' rows handed to it at each tick and at exit, and the probe's key of an event
  * (for a source that stands in for the kernel, and for scripts' tables fed from events).
  */
+#include "kernel/kernel.h"
 #include "lua/bridge.h"
 #include "lua/corelib.h"
 #include "util/util.h"
@@ -11,40 +12,6 @@
 #include <lua.h>
 #include <stdio.h>
 #include <string.h>
-
-void kcount__key(struct tcpdrop_kkey *k, const struct tcpdrop_event *e, uint32_t keys)
-{
-	memset(k, 0, sizeof(*k));
-	if (keys & TCPDROP_KC_REASON) {
-		k->reason_code = e->reason_code;
-		k->evflags |= e->evflags & TCPDROP_F_NO_REASON;
-	}
-	if (keys & TCPDROP_KC_STATE) {
-		k->state_code = e->state_code;
-		k->evflags |= e->evflags & TCPDROP_F_SOCK;
-	}
-	if (keys & TCPDROP_KC_FLAGS)
-		k->tcp_flags = e->tcp_flags;
-	/* An address is read with its family. */
-	if (keys & (TCPDROP_KC_FAMILY | TCPDROP_KC_SADDR | TCPDROP_KC_DADDR))
-		k->family = e->family;
-	if (keys & TCPDROP_KC_SADDR)
-		memcpy(k->saddr, e->saddr_raw, sizeof(k->saddr));
-	if (keys & TCPDROP_KC_DADDR)
-		memcpy(k->daddr, e->daddr_raw, sizeof(k->daddr));
-	if (keys & TCPDROP_KC_SPORT)
-		k->sport = e->sport;
-	if (keys & TCPDROP_KC_DPORT)
-		k->dport = e->dport;
-	if (keys & TCPDROP_KC_NETNS)
-		k->netns = e->netns;
-	if (keys & TCPDROP_KC_IFINDEX)
-		k->ifindex = e->ifindex;
-	if (keys & TCPDROP_KC_CPU)
-		k->cpu = e->cpu;
-	if (keys & TCPDROP_KC_CGROUP)
-		k->cgroup_id = e->cgroup_id_raw;
-}
 
 void kcount__open(lua_State *L)
 {
@@ -100,15 +67,16 @@ int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *
 	else
 		lua_pushnil(L);
 	lua_pushnumber(L, free_tables);
-	ret = runtime__call(rt, "kcount_plan", 3, 3);
+	ret = runtime__call(rt, "kcount_plan", 3, 4);
 	if (ret)
 		return -1;
-	/* tables {{keys, max_keys}, ...}, whether the events are still wanted, what -v says */
-	if (lua_istable(L, -3)) {
-		unsigned int n = (unsigned int)lua_objlen(L, -3);
+	/* tables {{keys, max_keys}, ...}, whether the events are still wanted, what -v says,
+	 * whether the hooks may read the owner fields */
+	if (lua_istable(L, -4)) {
+		unsigned int n = (unsigned int)lua_objlen(L, -4);
 
 		for (unsigned int i = 0; i < n && i < TCPDROP_KC_MAX_TABLES; i++) {
-			lua_rawgeti(L, -3, (int)i + 1);
+			lua_rawgeti(L, -4, (int)i + 1);
 			lua_rawgeti(L, -1, 1);
 			plan->keys[i] = (uint32_t)lua_tonumber(L, -1);
 			lua_rawgeti(L, -2, 2);
@@ -117,11 +85,12 @@ int runtime__kcount_plan(struct runtime *rt, const char *no_kernel, const char *
 		}
 		plan->n = n < TCPDROP_KC_MAX_TABLES ? n : TCPDROP_KC_MAX_TABLES;
 	}
-	plan->events = lua_toboolean(L, -2);
-	why = lua_tolstring(L, -1, &len);
+	plan->events = lua_toboolean(L, -3);
+	why = lua_tolstring(L, -2, &len);
 	if (why)
 		snprintf(plan->why, sizeof(plan->why), "%s", why);
-	lua_pop(L, 3);
+	plan->owners = lua_toboolean(L, -1);
+	lua_pop(L, 4);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct run {
 	struct kcount_spec kc[TCPDROP_KC_MAX_TABLES];
 	unsigned int n_kc;
 	int kc_events; /* a client needs the events too */
+	int owner_reads; /* a hook may read the owner fields, or -w records them */
 	int kc_started; /* the source started: the tables are made */
 	unsigned int rt_kc[TCPDROP_KC_MAX_TABLES]; /* the runtime's plan's table i: kc[rt_kc[i]] */
 	unsigned int rt_n_kc;
@@ -116,6 +117,11 @@ int run__kcount_add(struct run *r, uint32_t keys, uint32_t max_keys, int events)
 	return (int)r->n_kc++;
 }
 
+int run__reads_owners(const struct run *r)
+{
+	return r->owner_reads;
+}
+
 const struct kcount_spec *run__kcount_tables(const struct run *r, unsigned int *n, int *kc_only)
 {
 	*n = r->n_kc;
@@ -194,6 +200,7 @@ static int kcount_plan(struct run *r)
 	/* Said once the source started: after what -v says of the probe, which tests wait for. */
 	snprintf(r->kc_why, sizeof(r->kc_why), "%s", plan.why);
 	r->kc_events |= plan.events || set->rec || set->pf;
+	r->owner_reads = plan.owners || set->rec;
 	for (unsigned int i = 0; i < plan.n; i++) {
 		int t = run__kcount_add(r, plan.keys[i], plan.max_keys[i], plan.events);
 

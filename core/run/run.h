@@ -94,6 +94,12 @@ int run__kcount_add(struct run *r, uint32_t keys, uint32_t max_keys, int events)
 /* For the source's start: the tables asked for, and whether no client needs the events. */
 const struct kcount_spec *run__kcount_tables(const struct run *r, unsigned int *n, int *kc_only);
 
+/*
+ * Whether a client of the run reads the owner fields: a script, an -e or -f naming one, -w. The
+ * source adds its own (a cgroup filter, a table keyed by cgroup); without any, it tracks none.
+ */
+int run__reads_owners(const struct run *r);
+
 /* tick(n) with the next n (the kernel's counts read first). 0, 1 (stop) or <0. */
 int run__tick(struct run *r);
 /* --metrics: the script's own series, as text to free() (NULL: none). 0 or <0. */

@@ -78,3 +78,30 @@ if out=$(luajit "$tmp/check.lua" build/cdef.h build/fields.lua 2>&1); then
 else
 	fail "Lua's field list and the struct disagree: $out"
 fi
+
+# The owner fields (lua/event.lua's owner_fields): a run whose hooks read none of them loads no
+# owner program, so the list must hold every field the probe fills only while tracking owners:
+# each raw field bpf/owner.h writes into an event, and each derived field whose getter reads
+# one of those (or is lua/owner.lua's). A field missing here would read as unknown, silently.
+listed=$(sed -n '/^for _, n in ipairs({ "owner_pid"/,/}) do$/p' lua/event.lua | grep -o '"[a-z_]*"' |
+	tr -d '"' | sort -u)
+raw=$(grep -o 'e->[a-z_]*' bpf/owner.h | sed 's/^e->//' | sort -u)
+derived=$(awk -v raw="$(echo $raw)" '
+	BEGIN { n = split(raw, r, " ") }
+	/^\t\{ "[a-z_]+"/ { split($0, q, "\""); name = q[2] }
+	name != "" {
+		if ($0 ~ /owner\.getters/) print name
+		for (i = 1; i <= n; i++) if ($0 ~ ("e\\." r[i] "([^a-z_]|$)")) print name
+	}
+	/^}$/ { name = "" }' lua/event.lua | sort -u)
+missing=
+for f in $raw $derived; do
+	echo "$listed" | grep -qx "$f" || missing="$missing $f"
+done
+if [ -z "$raw" ] || [ -z "$derived" ] || [ -z "$listed" ]; then
+	fail "owner fields: could not read the lists (raw: $(echo $raw); derived: $(echo $derived))"
+elif [ -n "$missing" ]; then
+	fail "owner fields: the probe's owner fields missing from event.lua's owner_fields:$missing"
+else
+	pass "owner fields: all $(echo $raw $derived | wc -w) fields that need owners are listed ($(echo $derived))"
+fi

@@ -216,3 +216,65 @@ check_grep "pushdown-live-fallback: pcap filter" \
 "$TCPDROP" -v $MINE -e 'count(e.reason)' -f 'e.dport == 9' -d 0.5 >/dev/null 2>"$W/fb-f.err"
 check_grep "pushdown-live-fallback: -f" '^tcpdrop: counted from the events: -f needs the events$' \
 	"$W/fb-f.err"
+
+# Owners are tracked only where something reads them (core/run/trace.c owners_wanted): their
+# programs run on every send and receive of every socket. Each run is asked which BPF programs
+# it holds (its fds' prog ids, named by bpftool) once attached.
+BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
+held_progs() {
+	for f in /proc/"$1"/fdinfo/*; do
+		sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null
+	done | sort -u | while read -r id; do
+		"$BPFTOOL" prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p'
+	done
+}
+# owners_case NAME tracked|not ARGS...
+owners_case() {
+	n=$1 want=$2
+	shift 2
+	"$TCPDROP" -v $MINE -d 60 "$@" >"$W/ow.out" 2>"$W/ow-$n.err" &
+	p=$!
+	if ! "$TDUTIL" waitfor "$W/ow-$n.err" "probe: " 30 "$p"; then
+		fail "pushdown-live-owners-$n" "not attached: $(head -3 "$W/ow-$n.err")"
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		return
+	fi
+	progs=$(held_progs "$p" | tr '\n' ' ')
+	kill -INT "$p"
+	wait "$p"
+	case "$want:$progs" in
+	tracked:*tcpdrop_owner_state*)
+		if grep -q '^tcpdrop: owners: not tracked' "$W/ow-$n.err"; then
+			fail "pushdown-live-owners-$n" "owners loaded but -v says not tracked"
+		else
+			pass "pushdown-live-owners-$n: tracked ($*)"
+		fi
+		;;
+	not:*tcpdrop_tp_btf* | not:*tcpdrop_raw_tp* | not:*tcpdrop_tracepoint*)
+		case "$progs" in
+		*tcpdrop_owner*) fail "pushdown-live-owners-$n" "owner programs loaded: $progs" ;;
+		*) check_grep "pushdown-live-owners-$n: not tracked ($*)" \
+			'^tcpdrop: owners: not tracked: nothing in this run reads them$' "$W/ow-$n.err" ;;
+		esac
+		;;
+	*) fail "pushdown-live-owners-$n" "expected owners $want, the run holds: $progs" ;;
+	esac
+}
+owners_case kernel not -e 'count(e.reason, e.dport)'
+owners_case events not --no-kernel-count -e 'count(e.dport, e.saddr)'
+owners_case default not
+owners_case member not -e 'local t = {}; x = t.e or e.dport'
+# Every field that needs owners, read by a one-liner (the list the fields suite checks).
+for f in $(sed -n '/^for _, n in ipairs({ "owner_pid"/,/}) do$/p' "$TOP/lua/event.lua" |
+	grep -o '"[a-z_]*"' | tr -d '"'); do
+	owners_case "field-$f" tracked -e "x = e.$f"
+done
+owners_case whole tracked -e 'print(e)'
+owners_case concat tracked -e 'x = "a"..e.pod'
+owners_case indexed tracked -e 'x = e["pod"]'
+owners_case filter tracked -e 'x = 1' -f 'e.uid == 0'
+owners_case script tracked -s json
+owners_case record tracked -w "$W/ow.pcapng"
+owners_case cgroup tracked --cgroup /
+owners_case kernel-cgroup tracked -e 'count(e.cgroup_id)'

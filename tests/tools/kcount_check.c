@@ -206,6 +206,11 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc || !po.n_kc)
 		return usage();
+	/* As tcpdrop loads it: owners are tracked only for a table keyed by cgroup. */
+	po.no_owners = 1;
+	for (unsigned int t = 0; t < po.n_kc; t++)
+		if (po.kc[t].keys & TCPDROP_KC_CGROUP)
+			po.no_owners = 0;
 	btf = kbtf__open("/sys/kernel/btf/vmlinux", NULL);
 	probe__facts(btf, &kf);
 	kbtf__free(btf);
