@@ -412,17 +412,22 @@ function M.has_handles()
 	return #handles > 0
 end
 
--- Where no kernel counts: each event into the handles, as the probe would count it.
+-- Where no kernel counts: each event into the handles, as the probe would count it; and the
+-- TCPDROP_KC_* bits the handles key by (what the feeder reads of each event).
 function M.event_feeder()
 	if not event_fed or #handles == 0 then
 		return nil
+	end
+	local bits = 0
+	for _, h in ipairs(handles) do
+		bits = bor(bits, h.bits)
 	end
 	return function(e)
 		for _, h in ipairs(handles) do
 			key_fn(kbuf, e, h.bits)
 			handle_add(h, ffi.string(kbuf, KKEY_SIZE), 1, e.len)
 		end
-	end
+	end, bits
 end
 
 return M

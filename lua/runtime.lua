@@ -642,6 +642,8 @@ function rt.setup(opts)
 		end
 		warn_misspelt_hooks(opts.script_chunk, before)
 	end
+	-- A script's events reach only its filter() and drop(): without them it reads no field.
+	local script_events = hooks.drop ~= nil or hooks.filter ~= nil
 	local script_filter = hooks.filter
 	if filter then
 		local f = filter()
@@ -670,8 +672,8 @@ function rt.setup(opts)
 	-- A script beside -e may have init, tick and done (they need no event), not filter.
 	rt.plan_ctx = { exec = opts.exec_code, exec_fn = exec and hooks.drop,
 		script_filter = script_filter ~= nil, filter = opts.filter_expr ~= nil, count = opts.count }
-	-- A script may read anything; the default printer reads no owner field.
-	rt.owner_reads = script ~= nil or reads_owners(opts.exec_code)
+	-- A script's hooks may read anything; the default printer reads no owner field.
+	rt.owner_reads = script_events or reads_owners(opts.exec_code)
 		or reads_owners(opts.filter_expr)
 	rt.args = opts.args or {}
 	rt.limit = opts.count
@@ -688,7 +690,7 @@ function rt.kcount_plan(no_kernel, events, free)
 		hooks.drop = function() end
 		return tabs, false, say, false
 	end
-	local feeder = kcount.event_feeder()
+	local feeder, fed_keys = kcount.event_feeder()
 	if feeder then
 		-- Counted as the kernel would: every drop, before the script's filter.
 		local f = hooks.filter
@@ -701,7 +703,7 @@ function rt.kcount_plan(no_kernel, events, free)
 	end
 	-- -c N stops after N drops: they must come as events, even to a script that only counts.
 	return tabs, rt.user_hooks or default_env ~= nil or feeder ~= nil or rt.limit ~= nil, say,
-		rt.owner_reads
+		rt.owner_reads or (fed_keys and band(fed_keys, core.kc.CGROUP) ~= 0)
 end
 
 rt.kcount_feed = kcount.feed

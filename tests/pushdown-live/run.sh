@@ -278,3 +278,14 @@ owners_case script tracked -s json
 owners_case record tracked -w "$W/ow.pcapng"
 owners_case cgroup tracked --cgroup /
 owners_case kernel-cgroup tracked -e 'count(e.cgroup_id)'
+# A script whose events reach no hook of its own (init, tick, done only) reads no field; its
+# tables keyed by cgroup need owners counted in the kernel or from the events.
+printf 'function tick() end\n' >"$W/ow-notick.lua"
+owners_case script-nodrop not -s "$W/ow-notick.lua"
+printf 'local h = tcpdrop.kcount{"cgroup_id"}\nfunction tick() h:rows() end\n' >"$W/ow-kc.lua"
+owners_case script-kcount tracked -s "$W/ow-kc.lua"
+owners_case script-kcount-events tracked --no-kernel-count -s "$W/ow-kc.lua"
+# Ports of this run (a busy one makes --metrics fail to start: said as not attached).
+owners_case metrics-cgroup tracked --metrics 127.0.0.1:$((30000 + ID % 20000)) \
+	--metrics-labels reason,cgroup
+owners_case metrics not --metrics 127.0.0.1:$((30001 + ID % 20000))
