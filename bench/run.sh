@@ -207,6 +207,30 @@ tcpdrop_row() {
 	rss_mib >>"$tmp/rss"
 }
 
+# --metrics alone, default labels: what a fleet's exporter runs (counted in the kernel, no script:
+# a script beside it would take the events). Seen: the scrape's tcpdrop_drops_total after the run.
+MPORT=$((30000 + $$ % 20000))
+metrics_row() {
+	label="tcpdrop --metrics (default labels)"
+	if ! command -v curl >/dev/null; then
+		rec "$label" "$1" - - - - - "not available: curl is missing (sh bench/deps.sh)"
+		return
+	fi
+	start "$TD" -v --metrics "127.0.0.1:$MPORT" -d $((DUR + 60))
+	if ! ready '^tcpdrop: probe: ' "$tmp/err"; then
+		stop
+		rec "$label" "$1" - - - - - "failed: $(grep -v '^tcpdrop: [a-z ]*:' "$tmp/err" | head -1)"
+		return
+	fi
+	gen "$1"
+	seen=$(curl -s -m 5 "http://127.0.0.1:$MPORT/metrics" |
+		awk '/^tcpdrop_drops_total[{ ]/ { s += $NF } /^tcpdrop_events_lost_total / { l = $NF }
+			END { printf "%d %d\n", s, l }')
+	stop
+	rec "$label" "$1" "$(gen_field rate)" "${seen% *}" "${seen#* }" "$(cpu_pct)" "$(rss_mib)" \
+		"of $(gen_field sent) sent; from a scrape of /metrics"
+}
+
 # The counting probe alone (the probe's kcount tables, counting only: no ring record, no stack,
 # no wake-up), loaded by build/tests/kcount_check with one reason+dport table and collected
 # every 100 ms: what `tcpdrop -e 'count(e.reason, e.dport)'` runs when counted in the kernel.
@@ -274,6 +298,7 @@ if part rates; then
 		measure kcount_row "$n"
 		measure tcpdrop_row "$n" "tcpdrop -e 'count(e.reason, e.dport)'" \
 			-e 'count(e.reason, e.dport)'
+		measure metrics_row "$n"
 		# Forced to user space: the events' path, as it was before counting in the kernel.
 		measure tcpdrop_row "$n" "tcpdrop --no-stack --no-kernel-count -e 'count()'" \
 			--no-stack --no-kernel-count -e 'count()'
