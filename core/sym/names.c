@@ -417,11 +417,18 @@ int64_t names__next_reason(struct names *nm, int64_t pos)
 	return -1;
 }
 
-/* Closest known reason to a misspelt one (case aside), within three edits; NULL if none. */
+/*
+ * Closest known reason to a misspelt one (case aside), NULL if none is a likely typo: fewer
+ * edits than half the name's length plus one, at most two (lua/runtime.lua's closest() bound,
+ * for fields and hooks): three edits of a three-letter word are another word (FOO is not XDP).
+ */
 static const char *nearest_reason(struct names *nm, const char *name)
 {
 	const char *best = NULL;
-	size_t best_d = 4;
+	size_t best_d = strlen(name) / 2 + 1;
+
+	if (best_d > 3)
+		best_d = 3;
 
 	for (int64_t c = names__next_reason(nm, -1); c >= 0; c = names__next_reason(nm, c)) {
 		const char *r = names__reason(nm, (uint32_t)c);

@@ -61,6 +61,13 @@ fi
 "$TCPDROP" --explain NO_SOCKT >"$W/e" 2>&1
 check_eq cli-explain-did-you-mean "2" "$?"
 check_grep cli-explain-did-you-mean-text "no drop reason 'NO_SOCKT' (did you mean NO_SOCKET?)" "$W/e"
+# A short word no reason is near gets no suggestion: three edits of three letters are another
+# word (FOO was once "did you mean XDP?"), for --explain and --reason alike.
+for opt in --explain --reason; do
+	"$TCPDROP" $opt FOO -d 0.1 >"$W/far" 2>&1
+	check_eq "cli-no-far-suggestion$opt: exit" "2" "$?"
+	check_grep "cli-no-far-suggestion$opt" "no drop reason 'FOO'\$" "$W/far"
+done
 # The line names the option that was given (--explain), not --reason.
 check_grep cli-explain-unknown-names-its-option "^tcpdrop: --explain: " "$W/e"
 "$TCPDROP" -r "$REC" --explain NO_SOCKET >"$W/e" 2>&1
